@@ -1,0 +1,134 @@
+"""The ``sitegen`` command line: a thin layer over :mod:`sitegen.ingest`, :mod:`sitegen.build`
+and :mod:`sitegen.serve`. User errors end with a message and an exit code, no traceback:
+0 success, 1 content or template error, 2 usage error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sitegen import __version__
+from sitegen.errors import EXIT_USAGE, Diagnostics, SitegenError
+
+
+def _fail(exc: SitegenError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except SitegenError as exc:
+            _fail(exc)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def cli() -> None:
+    """Build a Chinese news-digest website from scraped documents.
+
+    Typical use: `sitegen ingest RAW_DIR`, fix titles in content/, `sitegen serve` to
+    preview, `sitegen build` to publish public/.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--content", "content_dir", default="content", show_default=True, type=click.Path(path_type=Path),
+              help="Folder the Markdown pages are written to.")
+@click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite pages an editor changed.")
+@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Format of the closing report.")
+def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: bool, report_format: str) -> None:
+    """Turn raw documents (.txt .html .jsonl .md, files or folders) into pages under
+    CONTENT/articles/YYYY/MM/. Running it twice writes nothing new; a page an editor
+    changed is never overwritten unless --force."""
+    from sitegen.ingest.pages import write_pages
+    from sitegen.ingest.pipeline import IngestReport, plan
+
+    diagnostics = Diagnostics()
+    report = IngestReport()
+    show_progress = sys.stderr.isatty()
+
+    def progress(path: Path) -> None:
+        if show_progress:
+            click.echo(f"\rreading {path.name[:60]:<60}", err=True, nl=False)
+
+    pages = plan(list(paths), diagnostics, report, progress)
+    if show_progress:
+        click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
+    write_pages(pages, content_dir, report, dry_run=dry_run, force=force)
+    if report_format == "json":
+        click.echo(json.dumps({**report.as_dict(), "warnings": diagnostics.warnings}, ensure_ascii=False, indent=1))
+    else:
+        verb = "would write" if dry_run else "written"
+        click.echo(
+            f"documents read: {report.documents}; items: {report.items}; {verb}: {len(report.written)}; "
+            f"updated: {len(report.updated)}; unchanged: {len(report.unchanged)}; "
+            f"kept (edited by hand): {len(report.kept_edited)}; duplicates skipped: {len(report.duplicates)}; "
+            f"uncertain dates: {len(report.uncertain_dates)}; files failed: {len(report.failed_files)}"
+        )
+        if dry_run:
+            for relpath in report.written + report.updated:
+                click.echo(f"  {'write' if relpath in report.written else 'update'} {content_dir / relpath}")
+        for line in report.kept_edited:
+            click.echo(f"  kept: {line}")
+        for line in report.duplicates:
+            click.echo(f"  duplicate: {line}")
+        for line in report.uncertain_dates:
+            click.echo(f"  year uncertain: {line}")
+    if report.failed_files:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="public", show_default=True, type=click.Path(path_type=Path),
+              help="Output folder (replaced atomically at the end).")
+@click.option("--base-url", default=None, help="Absolute URL the site is published at (feeds, sitemap, canonical links).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
+@click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Site root holding content/ and templates/.")
+def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, drafts: bool, root: Path) -> None:
+    """Build the site from content/ and templates/ into OUT."""
+    from sitegen.build import BuildOptions, build_site
+
+    diagnostics = Diagnostics()
+    options = BuildOptions(root=root, out=out_dir, base_url=base_url, search=not no_search, drafts=drafts, strict=strict)
+    result = build_site(options, diagnostics)
+    click.echo(result.summary())
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
+@click.option("--no-search", is_flag=True, help="Skip the search index on rebuilds (faster).")
+@click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Site root holding content/ and templates/.")
+def serve(host: str, port: int, open_browser: bool, no_search: bool, root: Path) -> None:
+    """Build, serve on HOST:PORT, rebuild on every change and reload open pages."""
+    from sitegen.serve import serve_site
+
+    serve_site(root=root, host=host, port=port, open_browser=open_browser, search=not no_search)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(standalone_mode=True)
+    except SitegenError as exc:  # pragma: no cover - raised outside a command
+        _fail(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(EXIT_USAGE)

@@ -1,0 +1,270 @@
+"""Run ingest: read → clean → split → title → date → deduplicate → write pages.
+
+Pages are planned in memory first; :mod:`sitegen.ingest.pages` then writes them, refusing to
+overwrite a page an editor changed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sitegen.errors import ContentError, Diagnostics
+from sitegen.frontmatter import parse_page
+from sitegen.ingest.clean import Cleaned, default_ruler
+from sitegen.ingest.dates import (
+    DateMention,
+    first_mention,
+    month_mentions,
+    resolve_month_day,
+    stated_years,
+)
+from sitegen.ingest.readers import RawDocument, discover, read_documents
+from sitegen.ingest.split import RawItem, SplitResult, split_document
+from sitegen.ingest.titles import clean_stated_title, generate_headline
+from sitegen.text import nfkc, sentences, short_hash
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    """A page ingest wants to write: front matter fields in order, and the Markdown body."""
+
+    front: dict[str, Any]
+    body: str
+
+    @property
+    def origin(self) -> str:
+        return str(self.front["origin"])
+
+    @property
+    def relpath(self) -> str:
+        """Path under ``content/``: ``articles/YYYY/MM/<slug>.md``."""
+        day: date = self.front["date"]
+        return f"articles/{day:%Y}/{day:%m}/{self.front['slug']}.md"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, for the console and ``--report json``."""
+
+    documents: int = 0
+    items: int = 0
+    written: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    uncertain_dates: list[str] = field(default_factory=list)
+    failed_files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def today() -> date:
+    """The reference "today": ``SOURCE_DATE_EPOCH`` when set (reproducible runs), else the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+    return date.today()
+
+
+@dataclass(frozen=True)
+class _Dated:
+    date: date | None
+    certain: bool
+
+
+def _mention_of(item: RawItem) -> DateMention | None:
+    lead = "".join(sentences(item.paragraphs[0])[:2]) if item.paragraphs else ""
+    return first_mention(lead)
+
+
+def _resolve_items(items: tuple[RawItem, ...], shape: str, meta: dict[str, Any], full_text: str) -> list[_Dated]:
+    published: date | None = meta.get("published")
+    single_publication = shape in {"digest", "newsletter", "article"}
+    years = stated_years(full_text) if single_publication else []
+    doc_year = Counter(years).most_common(1)[0][0] if years else None
+    months = month_mentions(full_text) if single_publication else []
+    doc_month = published.month if published else (Counter(months).most_common(1)[0][0] if months else None)
+
+    def from_month_day(month: int, day: int) -> _Dated:
+        if published:
+            return _Dated(resolve_month_day(month, day, published), True)
+        if doc_year:
+            try:
+                return _Dated(date(doc_year, month, day), True)
+            except ValueError:
+                return _Dated(None, False)
+        return _Dated(None, False)
+
+    resolved: list[_Dated] = []
+    pending_relative: list[int] = []
+    for index, item in enumerate(items):
+        mention = _mention_of(item)
+        dated = _Dated(None, False)
+        if mention is None or mention.kind == "relative":
+            pending_relative.append(index)
+        elif mention.kind == "full":
+            try:
+                dated = _Dated(date(mention.year, mention.month, mention.day), True)  # type: ignore[arg-type]
+            except ValueError:
+                pending_relative.append(index)
+        elif mention.kind == "month_day":
+            dated = from_month_day(mention.month, mention.day)  # type: ignore[arg-type]
+            if dated.date is None:
+                dated = _Dated(None, False)
+                resolved.append(dated)
+                continue
+        elif mention.kind == "day":
+            if doc_month:
+                dated = from_month_day(doc_month, mention.day)  # type: ignore[arg-type]
+            else:
+                pending_relative.append(index)
+        resolved.append(dated)
+    # undated and 近日/日前 items: the document's own date (publication, or latest stated date)
+    known = [d.date for d in resolved if d.date and d.certain]
+    reference = published or (max(known) if known and single_publication else None)
+    for index in pending_relative:
+        resolved[index] = _Dated(reference, reference is not None)
+    return resolved
+
+
+def _fallback_year(index: int, resolved: list[_Dated]) -> int | None:
+    """For an item whose year is unknown: the year of the nearest dated item in the same
+    document (still flagged uncertain)."""
+    for distance in range(1, len(resolved)):
+        for other in (index - distance, index + distance):
+            if 0 <= other < len(resolved) and resolved[other].date and resolved[other].certain:
+                return resolved[other].date.year  # type: ignore[union-attr]
+    return None
+
+
+def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, counter_start: int = 0) -> list[PlannedPage]:
+    """Turn one cleaned document into planned pages."""
+    meta = {**doc.meta, **{k: v for k, v in cleaned.meta.items() if k not in doc.meta}}
+    if doc.meta.get("title"):
+        split = SplitResult("article", (RawItem(1, doc.meta["title"], tuple(p for p in cleaned.text.split("\n") if p.strip())),))
+    else:
+        split = split_document(cleaned.text)
+    if not split.items:
+        diagnostics.warn("no news item found (document is empty after cleaning)", doc.path)
+        return []
+    resolved = _resolve_items(split.items, split.shape, meta, cleaned.text)
+    published: date | None = meta.get("published")
+    pages = []
+    for index, item in enumerate(split.items):
+        position = counter_start + item.position
+        origin = f"{doc.name}#{position}"
+        title = clean_stated_title(item.title) if item.title else generate_headline(item.body)
+        dated = resolved[index]
+        event = dated.date
+        uncertain = not dated.certain
+        mention = _mention_of(item)
+        if event is None:
+            year = _fallback_year(index, resolved)
+            ref = today()
+            if mention and mention.month and mention.day:
+                event = (
+                    date(year, mention.month, mention.day)
+                    if year
+                    else resolve_month_day(mention.month, mention.day, ref)
+                )
+            event = event or published or ref
+            uncertain = True
+        page_date = published or event
+        front: dict[str, Any] = {
+            "title": title,
+            "date": page_date,
+            "date_uncertain": uncertain,
+        }
+        if event != page_date:
+            front["event_date"] = event
+        front["source"] = meta.get("source")
+        if meta.get("source_url"):
+            front["source_url"] = meta["source_url"]
+        front["origin"] = origin
+        front["also"] = []
+        if item.category:
+            front["category"] = item.category
+        if meta.get("tags"):
+            front["tags"] = list(meta["tags"])
+        if meta.get("author"):
+            front["author"] = meta["author"]
+        if meta.get("original_script"):
+            front["original_script"] = meta["original_script"]
+        front["slug"] = f"{page_date:%Y%m%d}-{short_hash(origin, 6)}"
+        front["draft"] = False
+        pages.append(PlannedPage(front, item.body))
+    return pages
+
+
+_DEDUP_STRIP = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def dedup_key(body: str) -> str:
+    """A normalised fingerprint of a body: NFKC, punctuation and whitespace removed."""
+    return short_hash(_DEDUP_STRIP.sub("", nfkc(body)), 16)
+
+
+def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
+         progress: Callable[[Path], None] | None = None) -> list[PlannedPage]:
+    """Read every document under ``paths`` and plan its pages (duplicates merged)."""
+    ruler = default_ruler()
+    planned: list[PlannedPage] = []
+    by_key: dict[str, PlannedPage] = {}
+    for path in discover(paths):
+        if progress:
+            progress(path)
+        try:
+            documents = read_documents(path)
+        except ContentError as exc:
+            diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
+            report.failed_files.append(str(path))
+            continue
+        counter = 0
+        for doc in documents:
+            report.documents += 1
+            if doc.format == "md":
+                pages = _plan_markdown(doc, diagnostics)
+            else:
+                pages = plan_document(doc, ruler.run(doc.text), diagnostics, counter)
+            counter += len(pages)
+            for page in pages:
+                report.items += 1
+                key = dedup_key(page.body)
+                if key in by_key:
+                    first = by_key[key]
+                    first.front["also"].append(page.origin)
+                    report.duplicates.append(f"{page.origin} = {first.origin}")
+                    continue
+                by_key[key] = page
+                planned.append(page)
+    for page in planned:
+        if page.front.get("date_uncertain"):
+            report.uncertain_dates.append(f"{page.origin}: {page.front['title']} ({page.front['date']})")
+    return planned
+
+
+def _plan_markdown(doc: RawDocument, diagnostics: Diagnostics) -> list[PlannedPage]:
+    """A clean ``.md`` page passes through; ``origin`` and ``slug`` are added when missing."""
+    page = parse_page(doc.text, doc.path)
+    front = dict(page.front)
+    if not isinstance(front.get("title"), str) or not front.get("date"):
+        diagnostics.warn("skipped: a Markdown page needs 'title' and 'date'", doc.path)
+        return []
+    front.setdefault("origin", f"{doc.name}#1")
+    front.setdefault("also", [])
+    day = front["date"] if isinstance(front["date"], date) else None
+    if day is None:
+        diagnostics.warn("skipped: 'date' is not a YYYY-MM-DD date", doc.path)
+        return []
+    front.setdefault("slug", f"{day:%Y%m%d}-{short_hash(front['origin'], 6)}")
+    return [PlannedPage(front, page.body.strip("\n"))]

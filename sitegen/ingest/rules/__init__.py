@@ -1,0 +1,45 @@
+"""Cleaning rules, one per module, in the order they run.
+
+Order matters: repairs of the script (pinyin, traditional characters) come first so that the
+boilerplate detectors see normal simplified text; the tail cut comes before anything reads
+dates; punctuation is restored last so detectors can match ASCII and full-width forms alike.
+"""
+
+from sitegen.ingest.clean import Rule
+from sitegen.ingest.rules import (
+    breadcrumb,
+    collapse_blank_lines,
+    footer_credits,
+    fullwidth_punctuation,
+    image_placeholders,
+    keywords_line,
+    link_markers,
+    metadata_line,
+    normalize_whitespace,
+    pinyin_annotations,
+    related_tail,
+    repeated_header,
+    to_simplified,
+    widgets,
+)
+
+_MODULES = [
+    normalize_whitespace,
+    pinyin_annotations,
+    to_simplified,
+    related_tail,
+    breadcrumb,
+    metadata_line,
+    repeated_header,
+    image_placeholders,
+    widgets,
+    link_markers,
+    keywords_line,
+    footer_credits,
+    fullwidth_punctuation,
+    collapse_blank_lines,
+]
+
+RULES: list[Rule] = [
+    Rule(m.__name__.rsplit(".", 1)[-1], m.apply, (m.__doc__ or "").strip()) for m in _MODULES
+]

@@ -1,0 +1,148 @@
+"""Split one cleaned document into news items.
+
+Recognised shapes (DESIGN §3):
+
+* **digest**: a ■ headline list followed by numbered items ①②③ (the 要闻回顾 form);
+* **newsletter**: short section headings (行业要闻 / 企协动态 / 各地行) each followed by titled
+  items or by untitled notes; the heading becomes the items' ``category``;
+* **titled article(s)**: a short title line followed by its paragraphs;
+* **compilation**: untitled paragraphs, each opening with its own date: one item each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sitegen.ingest.dates import has_date_expression
+from sitegen.text import lead_sentence
+
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_CIRCLED_LINE = re.compile(rf"^([{CIRCLED}])\s*(.*)$")
+_BULLET_LINE = re.compile(r"^[■□◆◇●▲▶►]\s*(.+)$")
+TITLE_MAX = 40
+SECTION_MAX = 8
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One news item cut out of a document, before titling and dating."""
+
+    position: int
+    title: str | None
+    paragraphs: tuple[str, ...]
+    category: str | None = None
+    headline: str | None = None  # the ■ headline this item was matched to, in a digest
+
+    @property
+    def body(self) -> str:
+        """Paragraphs joined as Markdown."""
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    """The items of one document and the shape they were found in."""
+
+    shape: str  # digest | newsletter | article | compilation
+    items: tuple[RawItem, ...]
+    intro: tuple[str, ...] = ()
+
+
+def is_heading(line: str) -> bool:
+    """A short line that is not a sentence: a candidate title or section heading."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > TITLE_MAX:
+        return False
+    if stripped[-1] in "。！？；：:;.!?…，," or "。" in stripped:
+        return False
+    return True
+
+
+def _split_digest(lines: list[str]) -> SplitResult | None:
+    numbered = [i for i, line in enumerate(lines) if _CIRCLED_LINE.match(line)]
+    if len(numbered) < 2:
+        return None
+    headlines = [m.group(1).strip() for line in lines if (m := _BULLET_LINE.match(line))]
+    first_structure = min([numbered[0]] + [i for i, l in enumerate(lines) if _BULLET_LINE.match(l)])
+    intro = tuple(line for line in lines[:first_structure] if line)
+    items: list[RawItem] = []
+    for n, start in enumerate(numbered):
+        end = numbered[n + 1] if n + 1 < len(numbered) else len(lines)
+        match = _CIRCLED_LINE.match(lines[start])
+        assert match
+        title = match.group(2).strip() or None
+        body = [line for line in lines[start + 1 : end] if line and not _BULLET_LINE.match(line)]
+        headline = headlines[n] if n < len(headlines) else None
+        if title is None and headline:
+            title = headline
+        if title and not body:
+            continue
+        items.append(RawItem(len(items) + 1, title, tuple(body), headline=headline))
+    return SplitResult("digest", tuple(items), intro)
+
+
+def _flush_untitled(paragraphs: list[str], category: str | None, out: list[RawItem]) -> None:
+    if not paragraphs:
+        return
+    separate = len(paragraphs) >= 2 and all(has_date_expression(lead_sentence(p)) for p in paragraphs)
+    if separate:
+        for paragraph in paragraphs:
+            out.append(RawItem(len(out) + 1, None, (paragraph,), category))
+    else:
+        out.append(RawItem(len(out) + 1, None, tuple(paragraphs), category))
+    paragraphs.clear()
+
+
+def _split_blocks(lines: list[str]) -> SplitResult:
+    blocks = [line for line in lines if line.strip()]
+    newsletter = any(
+        is_heading(a) and len(a) <= SECTION_MAX and is_heading(b) for a, b in zip(blocks, blocks[1:])
+    )
+    items: list[RawItem] = []
+    category: str | None = None
+    title: str | None = None
+    body: list[str] = []
+    untitled: list[str] = []
+
+    def close_titled() -> None:
+        nonlocal title, body
+        if title is not None and body:
+            items.append(RawItem(len(items) + 1, title, tuple(body), category))
+        title, body = None, []
+
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if is_heading(block):
+            if newsletter and len(block) <= SECTION_MAX and following is not None:
+                close_titled()
+                _flush_untitled(untitled, category, items)
+                category = block
+                continue
+            if following is None or is_heading(following):
+                # a dangling short line: keep it as text rather than lose it
+                (body if title is not None else untitled).append(block)
+                continue
+            close_titled()
+            _flush_untitled(untitled, category, items)
+            title = block
+            continue
+        if title is not None:
+            body.append(block)
+        else:
+            untitled.append(block)
+    close_titled()
+    _flush_untitled(untitled, category, items)
+    if newsletter:
+        shape = "newsletter"
+    elif all(item.title is None for item in items) and len(items) > 1:
+        shape = "compilation"
+    else:
+        shape = "article"
+    return SplitResult(shape, tuple(items))
+
+
+def split_document(text: str) -> SplitResult:
+    """Cut cleaned ``text`` into items (see the module docstring for the shapes)."""
+    lines = [line.strip() for line in text.split("\n")]
+    return _split_digest(lines) or _split_blocks(lines)
