@@ -187,7 +187,7 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
         }
         if event != page_date:
             front["event_date"] = event
-        front["source"] = meta.get("source")
+        front["source"] = meta.get("source") or meta.get("document_title")
         if meta.get("source_url"):
             front["source_url"] = meta["source_url"]
         front["origin"] = origin
@@ -200,6 +200,9 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
             front["author"] = meta["author"]
         if meta.get("original_script"):
             front["original_script"] = meta["original_script"]
+        if split.shape == "digest":
+            # the digest's own order says how important its editors found each item
+            front["weight"] = len(split.items) - index
         front["slug"] = f"{page_date:%Y%m%d}-{short_hash(origin, 6)}"
         front["draft"] = False
         pages.append(PlannedPage(front, item.body))

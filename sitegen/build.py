@@ -1,0 +1,127 @@
+"""``sitegen build``: discover → load (clean front matter, Markdown, entities) → group
+(weeks, entity pages, related) → render → write (atomic swap) → index (Pagefind)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sitegen.config import load_config
+from sitegen.content import EntityCache, discover_pages, load_article
+from sitegen.entities import EntityCatalog, Extractor, load_entity_data
+from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
+from sitegen.group import build_entities, build_weeks, related_articles
+from sitegen.model import Article
+from sitegen.output import OutputSet, write_site
+from sitegen.render import Renderer, collect_static, render_site
+from sitegen.search import build_index
+
+CACHE_DIR = ".sitegen-cache"
+ENTITY_DATA = Path("_data") / "entities.yaml"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how."""
+
+    root: Path = Path(".")
+    out: Path = Path("public")
+    base_url: str | None = None
+    search: bool = True
+    drafts: bool = False
+    strict: bool = False
+
+
+@dataclass
+class BuildResult:
+    """Counts and timings of one build."""
+
+    out: Path
+    files: int = 0
+    articles: int = 0
+    weeks: int = 0
+    entities: int = 0
+    seconds: float = 0.0
+    search: str = "search index: skipped"
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the console."""
+        return (f"built {self.out}: {self.files} files, {self.articles} articles, {self.weeks} weekly digests, "
+                f"{self.entities} entity pages; {self.search}; {len(self.warnings)} warning(s) in {self.seconds:.1f}s")
+
+
+class _LazyExtractor:
+    """Creates the (slow to load) extractor only when the cache misses."""
+
+    def __init__(self, catalog: EntityCatalog) -> None:
+        self._catalog = catalog
+        self._extractor: Extractor | None = None
+
+    def extract(self, text: str) -> list[tuple[str, str]]:
+        if self._extractor is None:
+            self._extractor = Extractor(self._catalog.data)
+        return self._extractor.extract(text)
+
+
+def load_articles(root: Path, catalog: EntityCatalog, diagnostics: Diagnostics, drafts: bool,
+                  summary_chars: int) -> list[Article]:
+    """Every page under ``content/``; all content errors are gathered and raised together."""
+    content = root / "content"
+    cache = EntityCache(root / CACHE_DIR, catalog.data.fingerprint)
+    extractor = _LazyExtractor(catalog)
+    articles: list[Article] = []
+    errors: list[SitegenError] = []
+    slugs: dict[str, Path] = {}
+    for path in discover_pages(content):
+        try:
+            article = load_article(path, content, catalog, extractor, cache, diagnostics, summary_chars)  # type: ignore[arg-type]
+        except ContentError as exc:
+            errors.append(exc)
+            continue
+        if article.slug in slugs:
+            errors.append(ContentError(f"slug '{article.slug}' is already used by {slugs[article.slug]}", path))
+            continue
+        slugs[article.slug] = path
+        if article.draft and not drafts:
+            continue
+        articles.append(article)
+    cache.save()
+    if errors:
+        if len(errors) == 1:
+            raise errors[0]
+        raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
+    return articles
+
+
+def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
+    """Build the whole site into ``options.out``; the previous output survives any failure."""
+    started = time.perf_counter()
+    root = options.root
+    for needed in ("content", "templates"):
+        if not (root / needed).is_dir():
+            raise UsageError(f"no {needed}/ folder in {root.resolve()} (run sitegen from the site root or pass --root)")
+    config = load_config(root).with_base_url(options.base_url)
+    catalog = EntityCatalog(load_entity_data(root / "content" / ENTITY_DATA))
+    articles = load_articles(root, catalog, diagnostics, options.drafts, config.summary_chars)
+    if not articles:
+        diagnostics.warn("no articles found in content/", root / "content")
+    entities = build_entities(articles, catalog, config)
+    weeks = build_weeks(articles, entities, config)
+    related = related_articles(articles, entities, config.related_articles)
+    outputs = OutputSet()
+    assets = collect_static(root, outputs)
+    renderer = Renderer(root, config, assets)
+    render_site(renderer, outputs, articles, weeks, entities, related)
+    diagnostics.raise_if_strict(options.strict)
+    result = BuildResult(options.out, files=len(outputs), articles=len(articles), weeks=len(weeks), entities=len(entities))
+
+    def index(staging: Path) -> None:
+        searchable = [(p, d) for p, d in sorted(outputs.files.items()) if p.endswith(".html") and b"data-pagefind-body" in d]
+        result.search = build_index(searchable, staging / "pagefind")
+
+    write_site(outputs, options.out, root, post=index if options.search else None)
+    result.seconds = time.perf_counter() - started
+    result.warnings = list(diagnostics.warnings)
+    return result

@@ -1,0 +1,129 @@
+"""The content model the build works on: typed, frozen records, built once, never mutated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """A canonical entity an article names."""
+
+    kind: str  # person | org | place
+    name: str
+    mentions: int = 1
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.name)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news item page, read from ``content/`` and validated."""
+
+    source_path: Path
+    slug: str
+    title: str
+    date: date
+    date_uncertain: bool
+    event_date: date | None
+    source: str | None
+    source_url: str | None
+    origin: str | None
+    also: tuple[str, ...]
+    category: str | None
+    tags: tuple[str, ...]
+    weight: int
+    draft: bool
+    body_markdown: str
+    body_html: str
+    text: str  # plain text of the body (for summaries, entities, search)
+    summary: str
+    entities: tuple[EntityRef, ...]
+
+    @property
+    def url(self) -> str:
+        return f"/articles/{self.slug}/"
+
+    @property
+    def week(self) -> "WeekId":
+        return WeekId.of(self.date)
+
+    @property
+    def source_count(self) -> int:
+        """How many sources reported this item (itself plus merged duplicates)."""
+        return 1 + len(self.also)
+
+
+@dataclass(frozen=True, order=True)
+class WeekId:
+    """An ISO week (Monday–Sunday)."""
+
+    year: int
+    week: int
+
+    @classmethod
+    def of(cls, day: date) -> "WeekId":
+        iso = day.isocalendar()
+        return cls(iso.year, iso.week)
+
+    @property
+    def slug(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def url(self) -> str:
+        return f"/weeks/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Week:
+    """A weekly digest: the week's top items (numbered) and the rest."""
+
+    id: WeekId
+    top: tuple[Article, ...]
+    others: tuple[Article, ...]
+    previous: WeekId | None
+    next: WeekId | None
+    top_entities: tuple[tuple["Entity", int], ...]
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return self.top + self.others
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A canonical entity with every article naming it."""
+
+    kind: str
+    name: str
+    slug: str
+    aliases: tuple[str, ...]
+    description: str | None
+    articles: tuple[Article, ...]  # newest first
+    mentions: int
+    related: tuple[tuple["Entity", int], ...] = ()
+
+    @property
+    def url(self) -> str:
+        return f"/entities/{self.kind}/{self.slug}/"
+
+    @property
+    def first_seen(self) -> date:
+        return min(a.date for a in self.articles)
+
+    @property
+    def last_seen(self) -> date:
+        return max(a.date for a in self.articles)

@@ -1,0 +1,93 @@
+"""The only code that touches the output folder.
+
+Pages are gathered in an :class:`OutputSet` first (which refuses unsafe paths and refuses to
+write one path twice), then :func:`write_site` writes them into a fresh staging folder beside
+the output, runs the post-processing hook (the search index), and swaps the staging folder
+in. A failed or killed build leaves the previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from sitegen.errors import ContentError, UsageError
+
+
+def safe_relpath(relpath: str) -> str:
+    """Normalise an output path; refuse absolute paths, ``..``, backslashes and NULs."""
+    if not relpath or "\x00" in relpath or "\\" in relpath:
+        raise ContentError(f"unsafe output path {relpath!r}")
+    path = PurePosixPath(relpath)
+    if path.is_absolute() or any(part in {"..", "."} for part in path.parts) or not path.parts:
+        raise ContentError(f"unsafe output path {relpath!r}")
+    return str(path)
+
+
+class OutputSet:
+    """Output files by relative path, each written once."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.sources: dict[str, str] = {}
+
+    def add(self, relpath: str, data: bytes | str, source: str) -> None:
+        """Add a file; a second file for the same path is an error naming both sources."""
+        relpath = safe_relpath(relpath)
+        if relpath in self.files:
+            raise ContentError(f"two pages want the output path /{relpath}: {self.sources[relpath]} and {source}", source)
+        self.files[relpath] = data.encode("utf-8") if isinstance(data, str) else data
+        self.sources[relpath] = source
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def _check_out_dir(out: Path, root: Path) -> None:
+    resolved = out.resolve()
+    protected = {root.resolve(), (root / "content").resolve(), (root / "templates").resolve(),
+                 (root / "static").resolve(), Path.home().resolve(), Path("/")}
+    if resolved in protected:
+        raise UsageError(f"refusing to use {out} as the output folder (it would replace sources)")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output path {out} exists and is not a folder")
+
+
+def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None) -> None:
+    """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
+    _check_out_dir(out, root)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        for relpath in sorted(outputs.files):
+            target = staging / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(outputs.files[relpath])
+        if post is not None:
+            post(staging)
+        for dirpath, dirnames, filenames in os.walk(staging):
+            os.chmod(dirpath, 0o755)
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o644)
+        previous = None
+        if out.exists():
+            previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rmdir(previous)
+            os.replace(out, previous)
+        os.replace(staging, out)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _sweep_leftovers(out)
+
+
+def _sweep_leftovers(out: Path) -> None:
+    """Remove staging/old folders left by builds that were killed."""
+    for stale in out.parent.glob(f".{out.name}.*-*"):
+        if stale.is_dir() and (".staging-" in stale.name or ".old-" in stale.name):
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,80 @@
+// Search page: Pagefind's JS API with a small accessible UI (no framework).
+// Chinese queries are segmented by pagefind.js itself (Intl.Segmenter, because <html lang="zh-CN">).
+// Results must also match the query as a phrase, so 新能源汽车 does not return pages that only
+// contain 新 … 能源 … 汽车 far apart.
+const form = document.getElementById("search-form");
+const input = document.getElementById("search-input");
+const statusEl = document.getElementById("search-status");
+const list = document.getElementById("search-results");
+const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+let pagefind;
+
+async function load() {
+  if (!pagefind) {
+    pagefind = await import("/pagefind/pagefind.js");
+    await pagefind.options({ excerptLength: 40 });
+  }
+  return pagefind;
+}
+
+// Excerpts come from the segmented index: remove the spaces between Chinese words again
+// (a space stays only between two Latin letters or digits), and turn Pagefind's ". " block
+// separator after Chinese text into a full stop.
+const CJK = "\\u3000-\\u303f\\u3400-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef“”‘’—…·";
+const SPACE_NEXT_TO_CJK = new RegExp(`(?<=[${CJK}](?:</?mark>)?) +|(?: +)(?=(?:</?mark>)?[${CJK}])`, "g");
+const BLOCK_DOT = new RegExp(`(?<=[${CJK}](?:</?mark>)?)\\. `, "g");
+function tidy(html) {
+  return html.replace(BLOCK_DOT, "。").replace(SPACE_NEXT_TO_CJK, "");
+}
+
+function escapeText(text) {
+  const div = document.createElement("div");
+  div.textContent = text;
+  return div.innerHTML;
+}
+
+async function run(query, type) {
+  list.replaceChildren();
+  if (!query.trim()) { statusEl.textContent = ""; return; }
+  statusEl.textContent = "正在搜索…";
+  const pf = await load();
+  const filters = type ? { "类型": type } : {};
+  const search = await pf.search(query, { filters });
+  let results = search.results;
+  if (HAN.test(query) && !/\s/.test(query.trim()) && !query.includes('"')) {
+    const phrase = await pf.search(`"${query.trim()}"`, { filters });
+    const keep = new Set(phrase.results.map((r) => r.id));
+    results = results.filter((r) => keep.has(r.id));
+  }
+  const data = await Promise.all(results.slice(0, 20).map((r) => r.data()));
+  statusEl.textContent = data.length ? `找到 ${results.length} 条结果` : `没有找到与“${query}”相关的内容`;
+  for (const item of data) {
+    const li = document.createElement("li");
+    const title = (item.meta && item.meta.title) || item.url;
+    const date = item.meta && item.meta.date ? `<span class="list-meta"> · ${escapeText(item.meta.date)}</span>` : "";
+    li.innerHTML = `<a class="result-title" href="${encodeURI(item.url)}">${escapeText(title)}</a>${date}` +
+      `<p class="result-excerpt">${tidy(item.excerpt)}</p>`;
+    list.append(li);
+  }
+}
+
+function currentType() {
+  const checked = form.querySelector('input[name="type"]:checked');
+  return checked ? checked.value : "";
+}
+
+const params = new URLSearchParams(location.search);
+input.value = params.get("q") || "";
+const initialType = params.get("type") || "";
+const radio = form.querySelector(`input[name="type"][value="${CSS.escape(initialType)}"]`);
+if (radio) radio.checked = true;
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const url = new URL(location.href);
+  url.searchParams.set("q", input.value);
+  if (currentType()) url.searchParams.set("type", currentType()); else url.searchParams.delete("type");
+  history.replaceState(null, "", url);
+  run(input.value, currentType());
+});
+form.addEventListener("change", () => run(input.value, currentType()));
+if (input.value) run(input.value, currentType());
