@@ -57,3 +57,69 @@ def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if (REPO / name).exists():
             shutil.copy(REPO / name, root / name)
     return root
+
+
+class StaticServer:
+    """Serve a folder on 127.0.0.1 in a background thread (for browser tests)."""
+
+    def __init__(self, directory: Path) -> None:
+        import functools
+        import threading
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        class Quiet(SimpleHTTPRequestHandler):
+            extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm"}
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def build(root: Path, out: Path, *extra: str):
+    """Run ``sitegen build`` in-process; returns the click result."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli
+
+    return CliRunner().invoke(cli, ["build", "--root", str(root), "--out", str(out), *extra])
+
+
+@pytest.fixture(scope="session")
+def built_site(site_root: Path) -> Path:
+    """The sample site built once (with the search index)."""
+    out = site_root / "public"
+    result = build(site_root, out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is required for the browser tests: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", "--disable-quic"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site: Path):
+    server = StaticServer(built_site)
+    yield server
+    server.close()

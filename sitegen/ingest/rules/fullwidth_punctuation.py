@@ -25,8 +25,19 @@ def _paren(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def apply(doc: Cleaned) -> Cleaned:
-    text = _BEFORE.sub(lambda m: _MAP[m.group(1)], doc.text)
-    text = _AFTER.sub(lambda m: _MAP[m.group(1)], text)
+def _once(text: str) -> str:
     text = _PAREN.sub(_paren, text)
+    text = _BEFORE.sub(lambda m: _MAP[m.group(1)], text)
+    return _AFTER.sub(lambda m: _MAP[m.group(1)], text)
+
+
+def apply(doc: Cleaned) -> Cleaned:
+    # one conversion can put a full-width mark next to an ASCII one ("(:)" → "（:）"), so
+    # repeat until nothing changes: the rule must be idempotent
+    text = doc.text
+    for _ in range(4):
+        converted = _once(text)
+        if converted == text:
+            break
+        text = converted
     return doc.with_text(text)

@@ -1,0 +1,69 @@
+"""The built sample site in a real headless Chromium: navigation and Chinese search."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def test_home_to_digest_to_article(page, site_server):
+    page.goto(site_server.base + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_role("link", name="阅读本期要闻回顾").click()
+    page.wait_for_url("**/weeks/2025-W27/")  # the newest week with known dates (the 003 newsletter)
+    assert page.locator(".headline-list li").count() == page.locator(".digest-item").count() == 10
+    assert page.locator(".digest-others li").count() == 2  # 12 items that week: the rest listed briefly
+    page.get_by_role("link", name="要闻回顾", exact=True).first.click()
+    page.wait_for_url("**/weeks/")
+    page.get_by_role("link", name="2025年第8周").click()
+    page.wait_for_url("**/weeks/2025-W08/")
+    assert page.locator(".headline-list li").count() == 10
+    first_item = page.locator(".digest-item").first
+    title = first_item.locator("h3").inner_text()
+    first_item.get_by_role("link", name="链接").click()
+    page.wait_for_url("**/articles/**")
+    assert page.locator("h1").inner_text() in title
+    assert page.locator(".chip").count() > 0
+    page.get_by_role("link", name="要闻回顾 · 2025年第8周（2025年2月17日—2月23日）").click()
+    page.wait_for_url("**/weeks/2025-W08/")
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("query,expected_title", [
+    ("北斗", "中国—中亚北斗合作论坛在甘肃兰州举行"),
+    ("工信部", "工信部召开第十三次制造业企业座谈会"),
+    ("比亚迪", "河南省省长王凯与比亚迪董事长王传福举行会谈"),
+    ("王传福", "合肥市委书记虞爱华与比亚迪董事长王传福继续深化合作工作会谈"),
+    ("新能源汽车", "国务院常务会议审议通过《健全新能源汽车动力电池回收利用体系行动方案》"),
+])
+def test_chinese_search_finds_articles(page, site_server, query, expected_title):
+    page.goto(site_server.base + "/")
+    page.get_by_label("搜索全站").fill(query)
+    page.get_by_label("搜索全站").press("Enter")
+    page.wait_for_url("**/search/**")
+    results = page.locator("#search-results li")
+    results.first.wait_for(timeout=15000)
+    titles = results.locator(".result-title").all_inner_texts()
+    assert expected_title in titles, titles
+    excerpts = " ".join(results.locator(".result-excerpt").all_inner_texts())
+    assert query in excerpts.replace(" ", "")
+    assert page.errors == []
+
+
+def test_search_for_absent_word_finds_nothing(page, site_server):
+    page.goto(site_server.base + "/search/?q=特斯拉")
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('没有找到')", timeout=15000)
+    assert page.locator("#search-results li").count() == 0

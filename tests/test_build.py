@@ -1,0 +1,220 @@
+"""``sitegen build`` on the sample content: the pages, digests, entities, feeds and search
+bundle the issue asks for, deterministic output, and failures that keep the old site."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from sitegen.frontmatter import parse_page
+from sitegen.text import nfkc
+from tests.conftest import build
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+class TextAndLinks(HTMLParser):
+    """Visible text and hrefs of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._anchor: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"script", "style"}:
+            self._skip += 1
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+            self._anchor = []
+
+    def handle_endtag(self, tag):
+        if tag in {"script", "style"}:
+            self._skip -= 1
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._anchor).strip()))
+            self._href = None
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+            if self._href is not None:
+                self._anchor.append(data)
+
+
+def parse(path: Path) -> TextAndLinks:
+    parser = TextAndLinks()
+    parser.feed(path.read_text("utf-8"))
+    return parser
+
+
+def text_of(path: Path) -> str:
+    return "".join(parse(path).text)
+
+
+def test_article_page_per_content_page(built_site, site_root):
+    pages = list((site_root / "content").rglob("*.md"))
+    assert len(pages) >= 31
+    for page in pages:
+        front = parse_page(page.read_text("utf-8"), page).front
+        html = built_site / "articles" / front["slug"] / "index.html"
+        assert html.is_file()
+        text = text_of(html)
+        assert front["title"] in text
+        assert f"{front['date'].year}年{front['date'].month}月{front['date'].day}日" in text
+        if front.get("date_uncertain"):
+            assert "日期待核" in text
+
+
+def test_digest_in_yaowen_huigu_form(built_site):
+    digest = built_site / "weeks" / "2025-W08" / "index.html"
+    page = parse(digest)
+    text = "".join(page.text)
+    assert "2025年2月17日—2月23日" in text
+    assert text.count("■") == 10
+    for number in "①②③④⑤⑥⑦⑧⑨⑩":
+        assert number in text
+    item_links = [href for href, anchor in page.links if anchor == "链接»»"]
+    assert len(item_links) == 10
+    for href in item_links:
+        assert (built_site / href.strip("/") / "index.html").is_file()
+    # the digest's own order (weight from ingest) leads: ① is the State Council item
+    first = re.search(r"①([^①②]+?)国务院总理", text)
+    assert first and "国务院常务会议审议通过" in first.group(1)
+    assert (built_site / "weeks" / "index.html").is_file()
+
+
+def test_entity_pages_with_aliases_merged(built_site):
+    entity_pages = list((built_site / "entities").glob("*/*/index.html"))
+    assert len(entity_pages) >= 20
+    assert not (built_site / "entities" / "org" / "工信部").exists()
+    miit = parse(built_site / "entities" / "org" / "工业和信息化部" / "index.html")
+    titles = {anchor for _, anchor in miit.links}
+    assert "工信部召开第十三次制造业企业座谈会" in titles  # its text says only 工信部
+    assert "工信部" in "".join(miit.text)  # shown as an alias
+    for kind, name, count in [("person", "王凯", 2), ("person", "王传福", 2), ("org", "比亚迪", 2)]:
+        page = parse(built_site / "entities" / kind / name / "index.html")
+        articles = {href for href, _ in page.links if href.startswith("/articles/")}
+        assert len(articles) == count, (name, articles)
+    for generic in ["会议", "图片", "智能化", "城市", "我国", "双方"]:
+        assert not any((built_site / "entities" / k / generic).exists() for k in ("person", "org", "place"))
+
+
+def test_article_links_to_entities_and_week(built_site):
+    article = next(p for p in (built_site / "articles").glob("*/index.html")
+                   if re.search(r"<h1[^>]*>河南省省长王凯与比亚迪董事长王传福举行会谈</h1>", p.read_text("utf-8")))
+    page = parse(article)
+    hrefs = {href for href, _ in page.links}
+    assert "/entities/person/王凯/" in hrefs and "/entities/org/比亚迪/" in hrefs and "/entities/person/王传福/" in hrefs
+    assert any(h.startswith("/weeks/20") for h in hrefs)
+
+
+def test_feeds_sitemap_404_robots_and_search_bundle(built_site):
+    feed = ET.parse(built_site / "feed.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) >= 10 and all(e.find(f"{ATOM}title").text for e in entries)
+    weeks_feed = ET.parse(built_site / "weeks" / "feed.xml").getroot()
+    assert len(weeks_feed.findall(f"{ATOM}entry")) >= 1
+    sitemap = ET.parse(built_site / "sitemap.xml").getroot()
+    locs = {e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    for html in (built_site / "articles").glob("*/index.html"):
+        assert f"https://sitegen-demo.netlify.app/articles/{html.parent.name}/" in locs
+    assert "页面不存在" in text_of(built_site / "404.html")
+    assert "Sitemap:" in (built_site / "robots.txt").read_text()
+    assert (built_site / "pagefind" / "pagefind.js").is_file()
+    assert (built_site / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_every_page_is_chinese_and_escaped(built_site):
+    for html in built_site.rglob("*.html"):
+        if "pagefind" in html.parts:
+            continue
+        head = html.read_text("utf-8")[:200]
+        assert '<html lang="zh-CN">' in head, html
+
+
+def test_boilerplate_absent_from_article_pages(built_site, expected):
+    text = nfkc("".join(text_of(p) for p in (built_site / "articles").glob("*/index.html")))
+    for doc in expected["documents"].values():
+        for phrase in doc["must_drop"]:
+            assert nfkc(phrase) not in text, phrase
+
+
+def test_two_builds_are_byte_identical(site_root, tmp_path):
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert build(site_root, first).exit_code == 0
+    assert build(site_root, second).exit_code == 0
+    files_one = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    files_two = sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert files_one == files_two
+    different = [str(p) for p in files_one if (first / p).read_bytes() != (second / p).read_bytes()]
+    assert different == []
+
+
+@pytest.fixture()
+def scratch_site(site_root, tmp_path) -> Path:
+    root = tmp_path / "site"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(site_root / name, root / name)
+    shutil.copy(site_root / "sitegen.yaml", root / "sitegen.yaml")
+    if (site_root / ".sitegen-cache").is_dir():  # entity extraction already done once: reuse it
+        shutil.copytree(site_root / ".sitegen-cache", root / ".sitegen-cache")
+    return root
+
+
+def test_failed_build_keeps_previous_site_and_names_file_and_line(scratch_site):
+    out = scratch_site / "public"
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    page = next((scratch_site / "content" / "articles").rglob("*.md"))
+    page.write_text(page.read_text("utf-8").replace("date_uncertain:", "date_uncertain: [oops\nx:"), "utf-8")
+    result = build(scratch_site, out, "--no-search")
+    assert result.exit_code == 1
+    assert f"{page}:" in result.output and "malformed YAML" in result.output
+    assert "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list(scratch_site.glob(".public.*"))
+
+
+def test_template_error_names_template_and_line(scratch_site):
+    template = scratch_site / "templates" / "article.html"
+    lines = template.read_text("utf-8").split("\n")
+    at = lines.index("{% block main %}") + 1
+    lines.insert(at, "{{ article.no_such_field }}")
+    template.write_text("\n".join(lines), "utf-8")
+    result = build(scratch_site, scratch_site / "public", "--no-search")
+    assert result.exit_code == 1
+    assert f"article.html:{at + 1}" in result.output and "no_such_field" in result.output
+
+
+def test_slug_collision_is_refused(scratch_site):
+    pages = sorted((scratch_site / "content" / "articles").rglob("*.md"))
+    slug = parse_page(pages[0].read_text("utf-8"), pages[0]).front["slug"]
+    text = pages[1].read_text("utf-8")
+    old = parse_page(text, pages[1]).front["slug"]
+    pages[1].write_text(text.replace(f"slug: {old}", f"slug: {slug}"), "utf-8")
+    result = build(scratch_site, scratch_site / "public", "--no-search")
+    assert result.exit_code == 1 and "already used" in result.output
+
+
+def test_raw_html_in_content_is_escaped(scratch_site):
+    page = next((scratch_site / "content" / "articles").rglob("*.md"))
+    text = page.read_text("utf-8")
+    front = parse_page(text, page).front
+    text = text.replace(f"title: {front['title']}", "title: <script>alert(1)</script>标题", 1)
+    page.write_text(text + '\n<img src=x onerror="alert(2)"> [x](javascript:alert(3))\n', "utf-8")
+    out = scratch_site / "public"
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    html = (out / "articles" / front["slug"] / "index.html").read_text("utf-8")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;标题" in html
+    assert "<img src=x" not in html and "javascript:alert" not in html.split("</main>")[0].split('href="')[-1]
+    assert 'href="javascript:' not in html

@@ -1,0 +1,97 @@
+"""``sitegen serve`` in a real headless Chromium: edits show without a manual reload, a
+broken template shows an overlay while the server keeps answering, the fix removes it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sitegen.frontmatter import parse_page
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def served(site_root: Path, tmp_path: Path):
+    root = tmp_path / "site"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(site_root / name, root / name)
+    shutil.copy(site_root / "sitegen.yaml", root / "sitegen.yaml")
+    if (site_root / ".sitegen-cache").is_dir():
+        shutil.copytree(site_root / ".sitegen-cache", root / ".sitegen-cache")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "serve", "--root", str(root), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = None
+    deadline = time.time() + 60
+    lines = []
+    while time.time() < deadline and base is None:
+        line = process.stdout.readline()
+        lines.append(line)
+        if match := re.search(r"at (http://127\.0\.0\.1:\d+)/", line):
+            base = match.group(1)
+    if base is None:
+        process.kill()
+        pytest.fail("serve did not start:\n" + "".join(lines))
+    yield root, base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_edit_shows_without_manual_reload(served, browser):
+    root, base = served
+    page_file = sorted((root / "content" / "articles").rglob("*.md"))[0]
+    front = parse_page(page_file.read_text("utf-8"), page_file).front
+    page = browser.new_page()
+    page.goto(f"{base}/articles/{front['slug']}/")
+    page.wait_for_timeout(500)  # let the live-reload connection open
+    page_file.write_text(page_file.read_text("utf-8").rstrip("\n") + "\n\n编辑刚刚补充的一句话。\n", "utf-8")
+    page.wait_for_function("document.body.innerText.includes('编辑刚刚补充的一句话')", timeout=20000)
+    new_title = "编辑修改后的标题"
+    page_file.write_text(page_file.read_text("utf-8").replace(f"title: {front['title']}", f"title: {new_title}", 1), "utf-8")
+    page.wait_for_function(f"document.querySelector('h1').innerText === '{new_title}'", timeout=20000)
+    page.close()
+
+
+def test_broken_template_shows_overlay_and_fix_removes_it(served, browser):
+    root, base = served
+    page = browser.new_page()
+    page.goto(f"{base}/")
+    page.wait_for_timeout(500)
+    template = root / "templates" / "index.html"
+    good = template.read_text("utf-8")
+    template.write_text(good.replace("{% block main %}", "{% block main %}{{ broken(", 1), "utf-8")
+    overlay = page.locator("#sitegen-error-overlay")
+    overlay.wait_for(timeout=20000)
+    assert "index.html" in overlay.inner_text()
+    with urllib.request.urlopen(f"{base}/weeks/") as response:  # the last good site is still served
+        assert response.status == 200
+    template.write_text(good, "utf-8")
+    overlay.wait_for(state="detached", timeout=20000)
+    page.close()
+
+
+def test_no_path_traversal_and_wasm_mime(served):
+    _, base = served
+    for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd"):
+        request = urllib.request.Request(base + path)
+        try:
+            with urllib.request.urlopen(request) as response:
+                body = response.read()
+                assert b"root:" not in body
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 404
+    with urllib.request.urlopen(f"{base}/pagefind/pagefind-entry.json") as response:
+        assert response.headers["Content-Type"].startswith("application/json")
+    with urllib.request.urlopen(f"{base}/") as response:
+        assert response.headers["Cache-Control"] == "no-store"
