@@ -62,16 +62,16 @@ class Assets:
 
 
 def collect_static(root: Path, outputs: OutputSet) -> Assets:
-    """Copy ``static/`` into the output; CSS and JS get a content hash in their names."""
+    """Copy ``static/`` into the output with a content hash in every file name, so the
+    published files can be cached forever (``/static/style.<hash>.css``)."""
     urls: dict[str, str] = {}
     static = root / "static"
     if static.is_dir():
         for path in sorted(p for p in static.rglob("*") if p.is_file() and not p.name.startswith(".")):
             rel = path.relative_to(static).as_posix()
             data = path.read_bytes()
-            out_name = rel
-            if path.suffix in {".css", ".js"}:
-                out_name = f"{rel[: -len(path.suffix)]}.{short_hash(data.hex(), 10)}{path.suffix}"
+            stem = rel[: -len(path.suffix)] if path.suffix else rel
+            out_name = f"{stem}.{short_hash(data.hex(), 10)}{path.suffix}"
             outputs.add(f"static/{out_name}", data, str(path))
             urls[rel] = f"/static/{quote(out_name)}"
     return Assets(urls)

@@ -218,3 +218,19 @@ def test_raw_html_in_content_is_escaped(scratch_site):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;标题" in html
     assert "<img src=x" not in html and "javascript:alert" not in html.split("</main>")[0].split('href="')[-1]
     assert 'href="javascript:' not in html
+
+
+def test_sample_site_builds_with_strict(site_root, tmp_path):
+    result = build(site_root, tmp_path / "strict", "--strict", "--no-search")
+    assert result.exit_code == 0, result.output
+    assert "0 warning(s)" in result.output
+
+
+def test_strict_turns_a_warning_into_failure_and_warns_once(scratch_site):
+    for page in sorted((scratch_site / "content" / "articles").rglob("*.md"))[:2]:
+        page.write_text(page.read_text("utf-8").replace("draft: false", "draft: false\ncolour: red"), "utf-8")
+    relaxed = build(scratch_site, scratch_site / "public", "--no-search")
+    assert relaxed.exit_code == 0 and "2 warning(s)" in relaxed.output
+    strict = build(scratch_site, scratch_site / "public2", "--strict", "--no-search")
+    assert strict.exit_code == 1 and "--strict" in strict.output
+    assert not (scratch_site / "public2").exists()
