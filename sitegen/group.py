@@ -12,8 +12,9 @@ from itertools import combinations
 from sitegen.config import SiteConfig
 from sitegen.entities import EntityCatalog
 from sitegen.model import Article, Entity, Week, WeekId
+from sitegen.text import short_hash
 
-_UNSAFE = re.compile(r"[^\w\-·]+", re.UNICODE)
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def importance_key(article: Article) -> tuple:
@@ -27,9 +28,15 @@ def newest_first(article: Article) -> tuple:
 
 
 def entity_slug(name: str) -> str:
-    """A path-safe slug keeping the (Chinese) name readable: ``工业和信息化部``."""
-    slug = _UNSAFE.sub("-", unicodedata.normalize("NFKC", name)).strip("-").replace("·", "-")
-    return slug or "entity"
+    """An ASCII, path-safe slug from the name's pinyin: 王凯 → ``wang-kai``.
+
+    ASCII keeps URLs short when shared and readable by every tool (some link checkers and
+    servers mishandle raw non-ASCII paths)."""
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(unicodedata.normalize("NFKC", name), errors="default")
+    slug = _NOT_SLUG.sub("-", "-".join(syllables).lower()).strip("-")
+    return slug[:80].rstrip("-") or "entity"
 
 
 def build_entities(articles: list[Article], catalog: EntityCatalog, config: SiteConfig) -> dict[tuple[str, str], Entity]:
@@ -41,16 +48,14 @@ def build_entities(articles: list[Article], catalog: EntityCatalog, config: Site
             by_key[ref.key].append(article)
             mentions[ref.key] += ref.mentions
     entities: dict[tuple[str, str], Entity] = {}
-    used_slugs: dict[tuple[str, str], tuple[str, str]] = {}
-    for key in sorted(by_key):
+    kept = sorted(key for key, arts in by_key.items() if len(arts) >= config.entity_min_articles)
+    slug_users: Counter[tuple[str, str]] = Counter((kind, entity_slug(name)) for kind, name in kept)
+    for key in kept:
         arts = by_key[key]
-        if len(arts) < config.entity_min_articles:
-            continue
         kind, name = key
         slug = entity_slug(name)
-        if (kind, slug) in used_slugs:  # two names that sanitise alike: keep both pages apart
-            slug = f"{slug}-{len([k for k in used_slugs if k[0] == kind and k[1].startswith(slug)])}"
-        used_slugs[(kind, slug)] = key
+        if slug_users[(kind, slug)] > 1:  # 王凯 and 王恺 are both wang-kai: tell them apart by name
+            slug = f"{slug}-{short_hash(name, 6)}"
         entities[key] = Entity(
             kind=kind,
             name=name,
