@@ -10,7 +10,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sitegen.errors import ContentError, Diagnostics
 from sitegen.frontmatter import parse_page
 from sitegen.ingest.clean import Cleaned, default_ruler
+from sitegen.ingest.dedupe import Deduplicator
 from sitegen.ingest.dates import (
     DateMention,
     first_mention,
@@ -26,9 +27,9 @@ from sitegen.ingest.dates import (
     stated_years,
 )
 from sitegen.ingest.readers import RawDocument, discover, read_documents
-from sitegen.ingest.split import RawItem, SplitResult, split_document
+from sitegen.ingest.split import RawItem, SplitResult, split_document, split_roundup
 from sitegen.ingest.titles import clean_stated_title, generate_headline
-from sitegen.text import nfkc, sentences, short_hash
+from sitegen.text import sentences, short_hash
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,11 @@ def _fallback_year(index: int, resolved: list[_Dated]) -> int | None:
 def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, counter_start: int = 0) -> list[PlannedPage]:
     """Turn one cleaned document into planned pages."""
     meta = {**doc.meta, **{k: v for k, v in cleaned.meta.items() if k not in doc.meta}}
-    if doc.meta.get("title"):
+    roundup = split_roundup(cleaned.text) if doc.meta.get("title") else None
+    if roundup is not None:
+        # the record's own title (国内联播快讯) names the column its stories came from
+        split = SplitResult("roundup", tuple(replace(item, category=doc.meta["title"]) for item in roundup.items))
+    elif doc.meta.get("title"):
         split = SplitResult("article", (RawItem(1, doc.meta["title"], tuple(p for p in cleaned.text.split("\n") if p.strip())),))
     else:
         split = split_document(cleaned.text)
@@ -209,20 +214,13 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
     return pages
 
 
-_DEDUP_STRIP = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def dedup_key(body: str) -> str:
-    """A normalised fingerprint of a body: NFKC, punctuation and whitespace removed."""
-    return short_hash(_DEDUP_STRIP.sub("", nfkc(body)), 16)
-
-
 def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
          progress: Callable[[Path], None] | None = None) -> list[PlannedPage]:
     """Read every document under ``paths`` and plan its pages (duplicates merged)."""
     ruler = default_ruler()
     planned: list[PlannedPage] = []
-    by_key: dict[str, PlannedPage] = {}
+    by_origin: dict[str, PlannedPage] = {}
+    dedupe = Deduplicator()
     for path in discover(paths):
         if progress:
             progress(path)
@@ -238,17 +236,17 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
             if doc.format == "md":
                 pages = _plan_markdown(doc, diagnostics)
             else:
-                pages = plan_document(doc, ruler.run(doc.text), diagnostics, counter)
+                pages = plan_document(doc, ruler.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None), diagnostics, counter)
             counter += len(pages)
             for page in pages:
                 report.items += 1
-                key = dedup_key(page.body)
-                if key in by_key:
-                    first = by_key[key]
+                earlier = dedupe.check(page.origin, page.front["title"] + "\n" + page.body, page.front["date"])
+                if earlier is not None:
+                    first = by_origin[earlier]
                     first.front["also"].append(page.origin)
                     report.duplicates.append(f"{page.origin} = {first.origin}")
                     continue
-                by_key[key] = page
+                by_origin[page.origin] = page
                 planned.append(page)
     for page in planned:
         if page.front.get("date_uncertain"):

@@ -6,7 +6,9 @@ Recognised shapes (DESIGN §3):
 * **newsletter**: short section headings (行业要闻 / 企协动态 / 各地行) each followed by titled
   items or by untitled notes; the heading becomes the items' ``category``;
 * **titled article(s)**: a short title line followed by its paragraphs;
-* **compilation**: untitled paragraphs, each opening with its own date: one item each.
+* **compilation**: untitled paragraphs, each opening with its own date: one item each;
+* **roundup**: a record (e.g. CCTV's 国内联播快讯) whose stories each start with a whole-line
+  ``**bold**`` sub-headline.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from sitegen.text import lead_sentence
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _CIRCLED_LINE = re.compile(rf"^([{CIRCLED}])\s*(.*)$")
 _BULLET_LINE = re.compile(r"^[■□◆◇●▲▶►]\s*(.+)$")
+_BOLD_LINE = re.compile(r"^\*\*(?P<title>[^*]{2,60})\*\*$")
+_DATELINE = re.compile(r"^\*\*[^*]{2,20}\*\*\s*[（(][^）)]{1,20}[）)]\s*[：:]$|^\*\*[^*]{2,20}消息\*\*[：:]?$")
 TITLE_MAX = 40
 SECTION_MAX = 8
 
@@ -140,6 +144,24 @@ def _split_blocks(lines: list[str]) -> SplitResult:
     else:
         shape = "article"
     return SplitResult(shape, tuple(items))
+
+
+def split_roundup(text: str) -> SplitResult | None:
+    """Items of a roundup: each whole-line ``**bold**`` sub-headline starts a story."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    heads = [i for i, line in enumerate(lines) if _BOLD_LINE.match(line) and not _DATELINE.match(line)]
+    if len(heads) < 2:
+        return None
+    items: list[RawItem] = []
+    intro = tuple(line for line in lines[: heads[0]] if not _DATELINE.match(line))
+    for n, start in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        body = tuple(lines[start + 1 : end])
+        match = _BOLD_LINE.match(lines[start])
+        assert match
+        if body:
+            items.append(RawItem(len(items) + 1, match["title"].strip(), body))
+    return SplitResult("roundup", tuple(items), intro) if items else None
 
 
 def split_document(text: str) -> SplitResult:

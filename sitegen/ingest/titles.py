@@ -10,6 +10,7 @@ from sitegen.text import HAN, lead_sentence
 
 HEADLINE_MAX = 30
 
+_MEDIA_PREFIX = re.compile(r"^\s*[\[【〔(（](视频|图文|组图|图片|音频|直播|快讯|独家|原创|专题|热点|推荐|最新)[\]】〕)）]\s*")
 _SITE_PREFIX = re.compile(r"^[^\s\-–—|_]{1,8}\s+[-–—|_]\s+(?=\S)")
 _SITE_SUFFIX = re.compile(r"\s+[-–—|_]\s+[^\s\-–—|_]{1,12}$|_[^_\s]{1,12}(?:_[^_\s]{1,12})*$")
 _DATE_CLAUSE = re.compile(
@@ -42,7 +43,7 @@ _BILATERAL = re.compile(
 
 def clean_stated_title(title: str) -> str:
     """The title as stated, without site prefixes/suffixes (``官方 - …``, ``…_新闻_某网``)."""
-    cleaned = _SITE_PREFIX.sub("", title.strip())
+    cleaned = _SITE_PREFIX.sub("", _MEDIA_PREFIX.sub("", title.strip()))
     if len(cleaned) > 12:
         cleaned = _SITE_SUFFIX.sub("", cleaned)
     return cleaned.strip()

@@ -11,10 +11,12 @@ from sitegen.ingest.rules import (
     collapse_blank_lines,
     footer_credits,
     fullwidth_punctuation,
+    html_comments,
     image_placeholders,
     keywords_line,
     link_markers,
     metadata_line,
+    nav_menus,
     normalize_whitespace,
     pinyin_annotations,
     related_tail,
@@ -24,6 +26,7 @@ from sitegen.ingest.rules import (
 )
 
 _MODULES = [
+    html_comments,
     normalize_whitespace,
     pinyin_annotations,
     to_simplified,
@@ -33,6 +36,7 @@ _MODULES = [
     repeated_header,
     image_placeholders,
     widgets,
+    nav_menus,
     link_markers,
     keywords_line,
     footer_credits,
