@@ -1,0 +1,137 @@
+"""Ingest of every input kind on real data: CCTV raw pages (.html), the jsonl corpus
+(roundups, duplicates), Markdown pass-through, encodings, dates, dry runs and reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.cli import cli
+from sitegen.errors import Diagnostics
+from sitegen.frontmatter import parse_page
+from sitegen.ingest.clean import clean_text
+from sitegen.ingest.pipeline import IngestReport, plan
+from sitegen.ingest.readers import RawDocument
+from sitegen.ingest.pipeline import plan_document
+from tests.conftest import CORPORA, need_shared
+
+CCTV = CORPORA / "cctv_xwlb"
+
+
+def records(month: str) -> list[dict]:
+    need_shared()
+    return [json.loads(line) for line in (CCTV / "items_by_month" / f"{month}.jsonl").open(encoding="utf-8")]
+
+
+def pages_in(content: Path) -> list[dict]:
+    return [parse_page(p.read_text("utf-8"), p).front | {"_body": parse_page(p.read_text("utf-8"), p).body}
+            for p in sorted(content.rglob("*.md"))]
+
+
+def test_all_raw_html_pages_ingest_with_their_titles():
+    need_shared()
+    pages = sorted((CCTV / "html_sample").glob("*.shtml"))
+    assert len(pages) == 286
+    expected = {r["url"].rsplit("/", 1)[-1]: r for m in ("2022-01", "2023-01", "2024-01", "2025-01") for r in records(m)}
+    report = IngestReport()
+    planned = plan(pages, Diagnostics(echo=False), report)
+    assert report.failed_files == [] and report.documents == 286
+    titles = {p.origin.split("#")[0]: p.front["title"] for p in planned}
+    checked = 0
+    for name, record in expected.items():
+        if name in titles:
+            assert titles[name] == record["title"], name
+            checked += 1
+    assert checked >= 10
+    for page in planned:
+        assert "视频简介" not in page.body and "<!--" not in page.body and "[视频]" not in page.front["title"]
+
+
+def test_roundup_is_split_on_bold_subheadlines(tmp_path):
+    roundup = next(r for r in records("2024-01") if r["title"] == "国内联播快讯")
+    source = tmp_path / "roundup.jsonl"
+    source.write_text(json.dumps(roundup, ensure_ascii=False) + "\n", "utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(source), "--content", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    heads = [line[2:-2] for line in roundup["text"].split("\n") if line.startswith("**") and line.endswith("**")]
+    pages = pages_in(tmp_path / "c")
+    assert sorted(p["title"] for p in pages) == sorted(heads)
+    for page in pages:
+        assert page["category"] == "国内联播快讯"
+        assert page["date"] == date.fromisoformat(roundup["date"]) and page["date_uncertain"] is False
+        assert page["source"] == "央视网《新闻联播》" and page["source_url"] == roundup["url"]
+        assert "**" not in page["_body"]
+
+
+def test_same_story_twice_is_written_once_with_the_other_origin(tmp_path):
+    month = records("2024-10")
+    twice = [r for r in month if r["title"] == "习近平抵达喀山出席金砖国家领导人第十六次会晤"]
+    editions = [r for r in records("2024-05") if "论述摘编》" in r["title"] and "版出版发行" in r["title"]]
+    assert len(twice) == 2 and len(editions) == 2
+    source = tmp_path / "items.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in twice + editions), "utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(source), "--content", str(tmp_path / "c")])
+    assert result.exit_code == 0 and "duplicates skipped: 1" in result.output
+    pages = pages_in(tmp_path / "c")
+    assert len(pages) == 3  # the French and Russian editions are different news
+    merged = next(p for p in pages if p["title"] == twice[0]["title"])
+    assert merged["origin"] == "items.jsonl#1" and merged["also"] == ["items.jsonl#2"]
+
+
+def test_markdown_pages_pass_through(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "note.md").write_text("---\ntitle: 编辑手写的一页\ndate: 2025-03-01\n---\n正文**加粗**。\n", "utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(raw), "--content", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    [page] = pages_in(tmp_path / "c")
+    assert page["title"] == "编辑手写的一页" and page["_body"].strip() == "正文**加粗**。"
+    assert page["origin"] == "note.md#1"
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("gb18030", b"")])
+def test_encodings(tmp_path, encoding, bom):
+    text = "工信部召开座谈会\n2025年2月21日，工业和信息化部召开第十三次制造业企业座谈会，听取企业意见建议。"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "doc.txt").write_bytes(bom + text.encode(encoding))
+    result = CliRunner().invoke(cli, ["ingest", str(raw), "--content", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    [page] = pages_in(tmp_path / "c")
+    assert page["title"] == "工信部召开座谈会" and page["date"] == date(2025, 2, 21)
+
+
+def _dated(text: str, **meta) -> dict:
+    doc = RawDocument(Path("x.txt"), "x.txt", text, "txt", meta)
+    [page] = plan_document(doc, clean_text(text), Diagnostics(echo=False))
+    return page.front
+
+
+def test_dates_resolve_against_the_document():
+    # a month-day after the publication date belongs to the year before
+    front = _dated("标题在这里\n10月15日，论坛在兰州举行，来自多国的代表参加了会议并发言。", published=date(2022, 1, 30))
+    assert front["date"] == date(2022, 1, 30) and front["event_date"] == date(2021, 10, 15)
+    # Taiwan ROC year
+    front = _dated("台湾地区消息\n民国109年3月5日，当地举行了一场活动，吸引了众多民众前往参加。")
+    assert front["date"] == date(2020, 3, 5) and front["date_uncertain"] is False
+    # 近日 takes the document's own date
+    front = _dated("工信部印发通知\n工业和信息化部近日印发通知，组织开展算力强基揭榜行动。", published=date(2025, 2, 21))
+    assert front["date"] == date(2025, 2, 21) and "event_date" not in front
+    # no year anywhere: flagged, never certain
+    front = _dated("会议召开\n2月22日，工业和信息化部召开电视电话会议，部署相关工作任务。")
+    assert front["date_uncertain"] is True and (front["date"].month, front["date"].day) == (2, 22)
+
+
+def test_dry_run_writes_nothing_and_json_report(tmp_path, seeds_dir):
+    content = tmp_path / "c"
+    dry = CliRunner().invoke(cli, ["ingest", str(seeds_dir), "--content", str(content), "--dry-run"])
+    assert dry.exit_code == 0 and "would write: 31" in dry.output
+    assert not content.exists()
+    result = CliRunner().invoke(cli, ["ingest", str(seeds_dir), "--content", str(content), "--report", "json"])
+    report = json.loads(result.output)
+    assert report["documents"] == 5 and report["items"] == 31 and len(report["written"]) == 31
+    assert len(report["uncertain_dates"]) == 6 and report["failed_files"] == []
