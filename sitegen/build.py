@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sitegen.config import load_config
-from sitegen.content import EntityCache, discover_pages, load_article
+from sitegen.content import EntityCache, PageData, discover_pages, make_article, read_page
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import build_entities, build_weeks, related_articles
@@ -16,6 +16,7 @@ from sitegen.model import Article
 from sitegen.output import OutputSet, write_site
 from sitegen.render import Renderer, collect_static, render_site
 from sitegen.search import build_index
+from sitegen.text import content_hash
 
 CACHE_DIR = ".sitegen-cache"
 ENTITY_DATA = Path("_data") / "entities.yaml"
@@ -52,47 +53,65 @@ class BuildResult:
                 f"{self.entities} entity pages; {self.search}; {len(self.warnings)} warning(s) in {self.seconds:.1f}s")
 
 
-class _LazyExtractor:
-    """Creates the (slow to load) extractor only when the cache misses."""
-
-    def __init__(self, catalog: EntityCatalog) -> None:
-        self._catalog = catalog
-        self._extractor: Extractor | None = None
-
-    def extract(self, text: str) -> list[tuple[str, str]]:
-        if self._extractor is None:
-            self._extractor = Extractor(self._catalog.data)
-        return self._extractor.extract(text)
-
-
 def load_articles(root: Path, catalog: EntityCatalog, diagnostics: Diagnostics, drafts: bool,
                   summary_chars: int) -> list[Article]:
     """Every page under ``content/``; all content errors are gathered and raised together."""
     content = root / "content"
-    cache = EntityCache(root / CACHE_DIR, catalog.data.fingerprint)
-    extractor = _LazyExtractor(catalog)
-    articles: list[Article] = []
+    pages: list[PageData] = []
     errors: list[SitegenError] = []
     slugs: dict[str, Path] = {}
     for path in discover_pages(content):
         try:
-            article = load_article(path, content, catalog, extractor, cache, diagnostics, summary_chars)  # type: ignore[arg-type]
+            page = read_page(path, diagnostics, summary_chars)
         except ContentError as exc:
             errors.append(exc)
             continue
-        if article.slug in slugs:
-            errors.append(ContentError(f"slug '{article.slug}' is already used by {slugs[article.slug]}", path))
+        slug = page.fields["slug"]
+        if slug in slugs:
+            errors.append(ContentError(f"slug '{slug}' is already used by {slugs[slug]}", path))
             continue
-        slugs[article.slug] = path
-        if article.draft and not drafts:
+        slugs[slug] = path
+        if page.fields["draft"] and not drafts:
             continue
-        articles.append(article)
-    cache.save()
+        pages.append(page)
     if errors:
         if len(errors) == 1:
             raise errors[0]
         raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
-    return articles
+    cache = EntityCache(root / CACHE_DIR, entity_fingerprint(catalog))
+    texts = [p.entity_text for p in pages]
+    if any(content_hash(t) not in cache.entries for t in texts):
+        cache.fill(texts, Extractor(catalog.data))
+    cache.save()
+    return [make_article(page, catalog, cache) for page in pages]
+
+
+def entity_fingerprint(catalog: EntityCatalog) -> str:
+    """Changes when the entity data or the tagger changes: the cache key prefix."""
+    from importlib import resources
+
+    from sitegen.entities.extract import EXTRACTOR_VERSION
+
+    model = resources.files("sitegen").joinpath("data/ner-model.npz").read_bytes()
+    return content_hash(catalog.data.fingerprint + content_hash(model) + EXTRACTOR_VERSION)[:16]
+
+
+def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, object]]:
+    """Every entity named by the articles, most named first, for ``sitegen entities``."""
+    if not (root / "content").is_dir():
+        raise UsageError(f"no content/ folder in {root.resolve()}")
+    config = load_config(root)
+    catalog = EntityCatalog(load_entity_data(root / "content" / ENTITY_DATA))
+    articles = load_articles(root, catalog, diagnostics, False, config.summary_chars)
+    everything = build_entities(articles, catalog, replace(config, entity_min_articles=1))
+    rows = []
+    for entity in sorted(everything.values(), key=lambda e: (-len(e.articles), -e.mentions, e.kind, e.name)):
+        rows.append({"kind": entity.kind, "name": entity.name, "articles": len(entity.articles),
+                     "mentions": entity.mentions, "aliases": list(entity.aliases),
+                     "roles": [role for role, _, _ in entity.roles],
+                     "has_page": len(entity.articles) >= config.entity_min_articles,
+                     "url": entity.url})
+    return rows
 
 
 def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:

@@ -107,6 +107,32 @@ def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, dr
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--kind", type=click.Choice(["person", "org", "place"]), help="Only this kind.")
+@click.option("--limit", type=int, default=0, help="Show at most this many (0: all).")
+@click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Site root holding content/.")
+def entities(as_json: bool, kind: str | None, limit: int, root: Path) -> None:
+    """List the entities the site's articles name, most named first, so an editor can
+    review them (and steer them in content/_data/entities.yaml)."""
+    from sitegen.build import review_entities
+
+    rows = review_entities(root, Diagnostics())
+    if kind:
+        rows = [r for r in rows if r["kind"] == kind]
+    if limit:
+        rows = rows[:limit]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        extra = f"  又称 {'、'.join(row['aliases'])}" if row["aliases"] else ""
+        roles = f"  职务 {'、'.join(row['roles'][:3])}" if row["roles"] else ""
+        page = "" if row["has_page"] else "  (no page: below entity_min_articles)"
+        click.echo(f"{row['kind']:<6} {row['name']}\t{row['articles']} articles, {row['mentions']} mentions{extra}{roles}{page}")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")

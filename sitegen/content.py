@@ -83,11 +83,12 @@ def _as_str_list(value: Any, key: str, where: _Field) -> tuple[str, ...]:
 
 
 class EntityCache:
-    """Entity mentions per page text, cached on disk by content hash (``.sitegen-cache/``)."""
+    """Entity mentions and roles per page text, cached on disk by content hash
+    (``.sitegen-cache/``): a rebuild only runs the tagger on text it has not seen."""
 
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
         self.path = cache_dir / f"entities-{fingerprint}.json" if cache_dir else None
-        self.entries: dict[str, list[list[Any]]] = {}
+        self.entries: dict[str, dict[str, list]] = {}
         self.dirty = False
         if self.path and self.path.exists():
             try:
@@ -95,25 +96,51 @@ class EntityCache:
             except (OSError, json.JSONDecodeError):
                 self.entries = {}
 
-    def get(self, text: str, extractor: Extractor) -> list[tuple[str, str, int]]:
-        key = content_hash(text)
-        if key not in self.entries:
-            counts = Counter(extractor.extract(text))
-            self.entries[key] = [[k, s, n] for (k, s), n in sorted(counts.items())]
-            self.dirty = True
-        return [(k, s, int(n)) for k, s, n in self.entries[key]]
+    def fill(self, texts: list[str], extractor: Extractor, batch: int = 2000) -> None:
+        """Extract entities of every text not cached yet (in batches: much faster per text)."""
+        missing = sorted({content_hash(t): t for t in texts if content_hash(t) not in self.entries}.items())
+        for start in range(0, len(missing), batch):
+            part = missing[start : start + batch]
+            for (key, _), mentions in zip(part, extractor.mentions_many([t for _, t in part])):
+                counts = Counter((m.kind, m.surface) for m in mentions)
+                roles = sorted({(m.surface, m.role) for m in mentions if m.role})
+                self.entries[key] = {"m": [[k, s, n] for (k, s), n in sorted(counts.items())],
+                                     "r": [list(r) for r in roles]}
+                self.dirty = True
+
+    def get(self, text: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
+        """``([(kind, surface, count)], [(person surface, role)])`` of a filled text."""
+        entry = self.entries[content_hash(text)]
+        return [(k, s, int(n)) for k, s, n in entry["m"]], [(a, b) for a, b in entry["r"]]
 
     def save(self) -> None:
         if self.path and self.dirty:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            for stale in self.path.parent.glob("entities-*.json"):
+                if stale != self.path:
+                    stale.unlink(missing_ok=True)
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.entries, ensure_ascii=False, sort_keys=True), "utf-8")
             os.replace(tmp, self.path)
 
 
-def load_article(path: Path, content: Path, catalog: EntityCatalog, extractor: Extractor,
-                 cache: EntityCache, diagnostics: Diagnostics, summary_chars: int = 110) -> Article:
-    """Read and validate one page."""
+@dataclass(frozen=True)
+class PageData:
+    """A validated page before entities are attached."""
+
+    path: Path
+    fields: dict[str, Any]
+    body_markdown: str
+    body_html: str
+    text: str
+
+    @property
+    def entity_text(self) -> str:
+        return self.fields["title"] + "\n" + self.text
+
+
+def read_page(path: Path, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
+    """Read and validate one page (front matter and Markdown); entities come later."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -151,14 +178,7 @@ def load_article(path: Path, content: Path, catalog: EntityCatalog, extractor: E
         raise where.error("source_url", "must be an http(s) URL")
     body_html, plain = render_markdown(page.body)
     summary = front.get("summary") if isinstance(front.get("summary"), str) else summarise(plain, summary_chars)
-    mentions: Counter[tuple[str, str]] = Counter()
-    for kind, surface, count in cache.get(title + "\n" + plain, extractor):
-        name = catalog.canonical(kind, surface)
-        if name:
-            mentions[(KINDS[kind], name)] += count
-    entities = tuple(EntityRef(k, n, c) for (k, n), c in sorted(mentions.items(), key=lambda x: (-x[1], x[0])))
-    return Article(
-        source_path=path,
+    fields = dict(
         slug=slug,
         title=title,
         date=day,
@@ -172,9 +192,21 @@ def load_article(path: Path, content: Path, catalog: EntityCatalog, extractor: E
         tags=_as_str_list(front.get("tags"), "tags", where),
         weight=weight,
         draft=bool(front.get("draft", False)),
-        body_markdown=page.body,
-        body_html=body_html,
-        text=plain,
         summary=summary,
-        entities=entities,
     )
+    return PageData(path, fields, page.body, body_html, plain)
+
+
+def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> Article:
+    """The article of a page, with its canonical entities and the roles of its people."""
+    mentions: Counter[tuple[str, str]] = Counter()
+    surfaces, roles = cache.get(page.entity_text)
+    for kind, surface, count in surfaces:
+        name = catalog.canonical(kind, surface)
+        if name:
+            mentions[(KINDS[kind], name)] += count
+    entities = tuple(EntityRef(k, n, c) for (k, n), c in sorted(mentions.items(), key=lambda x: (-x[1], x[0])))
+    person_roles = tuple(sorted({(name, role) for surface, role in roles
+                                 if (name := catalog.canonical("PER", surface))}))
+    return Article(source_path=page.path, body_markdown=page.body_markdown, body_html=page.body_html,
+                   text=page.text, entities=entities, roles=person_roles, **page.fields)

@@ -65,6 +65,15 @@ def build_entities(articles: list[Article], catalog: EntityCatalog, config: Site
             articles=tuple(sorted(arts, key=newest_first)),
             mentions=mentions[key],
         )
+    role_dates: dict[str, dict[str, list]] = defaultdict(dict)
+    for article in articles:
+        for person, role in article.roles:
+            seen = role_dates[person].setdefault(role, [article.date, article.date])
+            seen[0], seen[1] = min(seen[0], article.date), max(seen[1], article.date)
+    for key, entity in list(entities.items()):
+        if entity.kind == "person" and entity.name in role_dates:
+            ranked_roles = sorted(role_dates[entity.name].items(), key=lambda kv: (-kv[1][1].toordinal(), kv[0]))
+            entities[key] = replace(entity, roles=tuple((role, first, last) for role, (first, last) in ranked_roles))
     together: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)
     for article in articles:
         keys = sorted({ref.key for ref in article.entities if ref.key in entities})

@@ -43,6 +43,7 @@ class Article:
     text: str  # plain text of the body (for summaries, entities, search)
     summary: str
     entities: tuple[EntityRef, ...]
+    roles: tuple[tuple[str, str], ...] = ()  # (person, role) as written, e.g. (王凯, 河南省省长)
 
     @property
     def url(self) -> str:
@@ -115,6 +116,7 @@ class Entity:
     articles: tuple[Article, ...]  # newest first
     mentions: int
     related: tuple[tuple["Entity", int], ...] = ()
+    roles: tuple[tuple[str, date, date], ...] = ()  # (role, first seen, last seen)
 
     @property
     def url(self) -> str:

@@ -1,163 +1,248 @@
-"""The extractor: jieba POS tags + user dictionary + rules (see the package docstring)."""
+"""The site's extractor: the CLUENER-trained tagger, the site's known names, roles, junk rules.
+
+* The tagger (:mod:`sitegen.entities.model`) finds people, organisations, places and
+  positions; the site's ``add`` names and aliases join its gazetteer and are also matched
+  literally, so a name an editor added is always found.
+* A position right before a person is that person's role, with the place or organisation
+  written before it: ``河南省省长王凯`` → 王凯, role 河南省省长.
+* A role word right before two or three characters that start with a surname names a
+  person even where the tagger missed (部长李乐成, 省长毛伟明说), and a list joined by 、 whose
+  members look like names and hold one name is a list of people (叶民、熊继军、单忠德).
+* Rules that generalise drop what is not a name: generic words (the ignore list), bare
+  organisation suffixes (委员会, 公司), organisations that do not end like one, spans with
+  sentence punctuation or digits only, people whose "name" holds function words; trailing
+  ``等八部门`` and ``主管部门`` are cut off.
+"""
 
 from __future__ import annotations
 
-import logging
 import re
+from dataclasses import dataclass
 
 from sitegen.entities.catalog import EntityData
-from sitegen.text import HAN
+from sitegen.entities.model import TaggerModel, chunk_text, default_model
 
-SURNAMES = set(
+_PUNCT = re.compile(r"[，。、；：？！“”‘’《》（）()【】\[\]{}<>,.;:?!\"'|/\\\s]")
+_EDGE_PUNCT = "《》“”‘’「」『』（）()【】[]<>\"' ·-—"
+_FUNCTION_CHARS = set("的了是在和与及等为对将把被从向到也都就又而但或并其该此本各某每这那们")
+ROLES = (
+    "总书记|国家主席|副主席|主席|副总理|总理|委员长|副部长|部长|副司长|司长|副局长|局长|副省长|省长|副市长|市长|"
+    "县长|区长|副书记|书记|副主任|主任|副秘书长|秘书长|副董事长|轮值董事长|董事长|副总裁|总裁|副总经理|总经理|"
+    "副会长|会长|理事长|副院长|院长|校长|总工程师|总经济师|总编辑|巡视员|大使|发言人|教授|研究员|院士|常委|厅长|行长"
+)
+_HAN = "\u4e00-\u9fff"
+_ROLE_THEN_NAME = re.compile(
+    rf"(?:{ROLES})(?P<name>[{_HAN}]{{2,3}}?)(?=[，、。；：\s（(“”]|和|与|及|等|出席|主持|表示|指出|说|在|介绍|强调|会见|会谈|致辞|参加|一行|同志|$)"
+)
+_ROLE_AT_END = re.compile(f"(?:{ROLES})$")
+_LIST_ITEM = re.compile(rf"[{_HAN}]{{2,3}}")
+_ORG_TAIL = re.compile(r"等[一二三四五六七八九十两\d]*[个家]?(?:部门|单位|机构|企业)?$|(?:主管部门|有关部门|相关部门|方面|原)$")
+_ORG_END = re.compile(
+    "(?:委员会|办公室|管理局|总局|研究院|研究所|研究中心|中心|协会|学会|联合会|商会|基金会|公司|集团|大学|学院|学校|医院|银行|"
+    "博物馆|部|局|厅|委|署|院|会|组织|联盟|政府|法院|检察院|报社|电视台|台|社|处|办|所|队|团|馆|行|室|站|厂|店|园|校|党|军|网|报)$"
+)
+_ORG_BAD_END = re.compile("(?:卫星|技术|建设|工程|产业|经济|发展|合作|网络|系统|国家|国际|地区|领域|项目|行业|市场|平台|服务|管理|信息|数据)$")
+_LOC_END = re.compile("(?:省|市|县|区|镇|乡|村|州|岛|湾|港|路|街|道|山|河|湖|江|海|洲|国|盟|旗|峡|关|城|原|岭|林|湾|坝|桥)$")
+_SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
-COMPOUND_SURNAMES = {"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "公孙", "慕容", "尉迟", "长孙", "宇文", "司徒", "夏侯"}
-ROLES = (
-    "总书记|国家主席|主席|副主席|总理|副总理|委员长|部长|副部长|司长|副司长|局长|副局长|省长|副省长|市长|副市长|"
-    "县长|区长|书记|副书记|主任|副主任|秘书长|副秘书长|董事长|副董事长|轮值董事长|总裁|副总裁|总经理|副总经理|"
-    "会长|副会长|理事长|院长|副院长|校长|总工程师|总经济师|总编辑|巡视员|大使|发言人|教授|研究员|院士|常委|"
-    "首席执行官|创始人|负责人|代表|委员|厅长|处长|行长|主持人|记者|经理|专家"
-)
-_ROLE_THEN_NAME = re.compile(
-    rf"(?:{ROLES})(?P<name>[{HAN}]{{2,3}}?)(?=[，、。；：\s（(“”]|和|与|及|等|出席|主持|表示|指出|说|在|介绍|强调|会见|会谈|致辞|参加|一行|同志|$)"
-)
-_NAME_THEN_ROLE = re.compile(
-    rf"(?:(?<=[，、。；：\s“”])|^)(?P<name>[{HAN}]{{2,3}}?)(?:{ROLES})(?=在|表示|指出|说|强调|介绍|致辞|主持)"
-)
-_FOREIGN_NAME = re.compile(rf"[{HAN}]{{2,8}}·[{HAN}]{{2,8}}")
-_ROLE_IN = re.compile(f"(?:{ROLES})")
-ORG_SUFFIXES = (
-    "委员会", "办公室", "管理局", "总局", "研究院", "研究所", "研究中心", "中心", "协会", "学会", "联合会", "商会",
-    "基金会", "有限公司", "股份有限公司", "集团", "公司", "大学", "学院", "学校", "医院", "银行", "博物馆",
-    "部", "局", "厅", "委", "署", "院", "组织", "联盟", "政府", "法院", "检察院", "报社", "电视台", "日报",
-)
-_ORG_END = re.compile("(" + "|".join(sorted((x for x in ORG_SUFFIXES if len(x) > 1), key=len, reverse=True)) + ")$")
-_SINGLE_SUFFIXES = {x for x in ORG_SUFFIXES if len(x) == 1}
-_PLACE_END = re.compile("[省市县区镇乡村州盟旗岛洲湾港]$|自治区$|特别行政区$")
-_COMMON_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴孔汤常温康牛樊葛邢齐乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿焦俞左柳甘祝包宁尚舒阮柯纪梅童凌毕单季裴霍涂成谷盛曲翁冉骆辛靳管柴鲍喻祁蒲房滕屈饶解牟艾尤阳穆卓栾虞")
+
+EXTRACTOR_VERSION = "5"
+_NAME_BOUNDARY = set("与和及的在由同对向把被为从经据让使跟给将是有于以至到即并或、")
+"""Bump when the rules change: it is part of the entity cache key."""
+
+GENERIC_ORG = {
+    "委员会", "办公室", "管理局", "总局", "研究院", "研究所", "中心", "协会", "学会", "联合会", "公司", "集团",
+    "政府", "人民政府", "国务院各部门", "有关部门", "相关部门", "各部门", "部门", "单位", "企业", "机构", "组织",
+    "部委", "部属单位", "党组", "党委", "省委", "市委", "县委", "区委", "司局", "两会", "国家队", "联盟",
+}
 
 
-def _is_org_piece(word: str, flag: str) -> bool:
-    """Does this token end an organisation name?"""
-    if flag == "nt":
+@dataclass(frozen=True)
+class Mention:
+    """One entity occurrence: kind (PER/ORG/LOC), surface, and for people the role before it."""
+
+    kind: str
+    surface: str
+    start: int
+    role: str | None = None
+
+
+def _clean_surface(surface: str) -> str:
+    return surface.strip(_EDGE_PUNCT)
+
+
+def is_plausible(kind: str, surface: str, data: EntityData) -> bool:
+    """Rules that keep words that are not names off entity pages."""
+    if len(surface) < 2 or surface in data.ignore or surface.isdigit():
+        return False
+    if _PUNCT.search(surface.replace("·", "")):
+        return False
+    if kind == "PER":
+        if any(ch in _FUNCTION_CHARS for ch in surface) and "·" not in surface:
+            return False
+        if len(surface) > 12:
+            return False
+    if kind in {"ORG", "LOC"} and (surface in GENERIC_ORG or len(surface) > 30):
+        return False
+    if surface in data.aliases or data.kind_of_known(surface):
         return True
-    if flag in {"v", "vn", "vd", "a", "ad", "d", "p", "c", "u", "uj", "x", "m", "q", "r", "f", "t"} and word not in _SINGLE_SUFFIXES:
+    if kind == "ORG" and not surface.isascii():
+        if _ORG_BAD_END.search(surface) or (len(surface) > 4 and not _ORG_END.search(surface)):
+            return False
+    if kind == "LOC" and not surface.isascii() and len(surface) > 4 and not _LOC_END.search(surface):
         return False
-    return bool(_ORG_END.search(word)) or word in _SINGLE_SUFFIXES
-_PROPER_FLAGS = {"ns", "nt", "nz", "nrt", "j"}
-_ORG_INNER_FLAGS = {"ns", "nt", "nz", "n", "nrt", "j", "vn", "b", "nr", "ng", "an", "l", "nrfg"}
-_BAD_PERSON_CHARS = set("的了是在和与及等为对将把被从向到也都就又而但或并其该此本各某每")
+    return True
 
 
-def _looks_like_name(name: str) -> bool:
-    if not 2 <= len(name) <= 4 or any(ch in _BAD_PERSON_CHARS for ch in name):
-        return False
-    return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
+def _looks_like_name(text: str) -> bool:
+    return 2 <= len(text) <= 3 and text[0] in _SURNAMES and not any(ch in _FUNCTION_CHARS for ch in text)
 
 
 class Extractor:
-    """Finds ``(kind, surface)`` entity mentions; build one per site (it owns a tokenizer)."""
+    """Finds entity mentions in a site's texts (build one per site: it owns the gazetteer)."""
 
-    def __init__(self, data: EntityData) -> None:
-        import jieba
-        import jieba.posseg
-
-        jieba.setLogLevel(logging.WARNING)
+    def __init__(self, data: EntityData, model: TaggerModel | None = None) -> None:
         self.data = data
-        self._tokenizer = jieba.Tokenizer()
-        self._tokenizer.initialize()
-        self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
-        tags = {"PER": "nr", "ORG": "nt", "LOC": "ns"}
-        for kind, names in data.add.items():
-            for name in names:
-                self._pos.tokenizer.add_word(name, 2000, tags[kind])
+        known: list[tuple[str, str]] = [(kind, name) for kind, names in data.add.items() for name in names]
         for alias, target in data.aliases.items():
-            kind = data.kind_of_known(target) or "ORG"
-            self._pos.tokenizer.add_word(alias, 2000, tags[kind])
-            self._pos.tokenizer.add_word(target, 2000, tags[kind])
-        self._pos.load_word_tag(self._pos.tokenizer.get_dict_file())
-        self._known_kind = {name: kind for kind, names in data.add.items() for name in names}
-        for alias, target in data.aliases.items():
-            self._known_kind.setdefault(alias, data.kind_of_known(target) or "ORG")
+            kind = data.kind_of_known(target) or data.kind_of_known(alias) or "ORG"
+            known += [(kind, alias), (kind, target)]
+        self.known = {name: kind for kind, name in known if len(name) >= 2}
+        self.model = (model or default_model()).with_names(known)
+        self._known_pattern = (
+            re.compile("|".join(re.escape(n) for n in sorted(self.known, key=len, reverse=True)))
+            if self.known else None
+        )
 
-    def _tag(self, text: str) -> list[tuple[str, str]]:
-        pairs = []
-        for pair in self._pos.cut(text):
-            word, flag = pair.word, pair.flag
-            if word in self._known_kind:
-                flag = {"PER": "nr", "ORG": "nt", "LOC": "ns"}[self._known_kind[word]]
-            pairs.append((word, flag))
-        return pairs
+    def mentions_many(self, texts: list[str]) -> list[list[Mention]]:
+        """Mentions of each text, in order of appearance."""
+        chunks: list[tuple[int, int, str]] = []
+        for index, text in enumerate(texts):
+            chunks.extend((index, offset, chunk) for offset, chunk in chunk_text(text))
+        tagged = self.model.tag([c for _, _, c in chunks])
+        spans: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        for (index, offset, _), found in zip(chunks, tagged):
+            spans[index].extend((offset + s, offset + e, k) for s, e, k in found)
+        return [self._mentions(text, found) for text, found in zip(texts, spans)]
 
     def extract(self, text: str) -> list[tuple[str, str]]:
-        """``(kind, surface)`` for each entity mention in ``text``, in order, repeats kept."""
-        found: list[tuple[int, str, str]] = []
+        """``(kind, surface)`` pairs of one text."""
+        return [(m.kind, m.surface) for m in self.mentions_many([text])[0]]
+
+    def _mentions(self, text: str, spans: list[tuple[int, int, str]]) -> list[Mention]:
+        taken = [False] * len(text)
+        found: list[Mention] = []
+
+        def take(kind: str, surface: str, start: int, role: str | None = None) -> bool:
+            end = start + len(surface)
+            if start < 0 or any(taken[start:end]):
+                return False
+            found.append(Mention(kind, surface, start, role))
+            taken[start:end] = [True] * len(surface)
+            return True
+
+        spans = sorted(spans)
+        # candidates from three sources; overlaps are settled longest first, so 兰州市人民政府
+        # (tagger) beats 兰州市 (known) and 毛伟明 (role rule) beats 毛伟 (tagger)
+        candidates: list[tuple[int, str, str, str | None]] = []
         for match in _ROLE_THEN_NAME.finditer(text):
-            if _looks_like_name(match["name"]):
-                found.append((match.start("name"), "PER", match["name"]))
-        for match in _NAME_THEN_ROLE.finditer(text):
-            if _looks_like_name(match["name"]):
-                found.append((match.start("name"), "PER", match["name"]))
-        for match in _FOREIGN_NAME.finditer(text):
-            left, right = match.group(0).split("·", 1)
-            roles = list(_ROLE_IN.finditer(left))
-            offset = roles[-1].end() if roles else max(0, len(left) - 4)
-            if len(left) - offset >= 2:
-                found.append((match.start() + offset, "PER", left[offset:] + "·" + right))
-        confirmed = {surface for _, kind, surface in found if kind == "PER"}
-        tokens = self._tag(text)
-        offsets = []
-        position = 0
-        for word, _ in tokens:
-            offsets.append(position)
-            position += len(word)
-        index = 0
-        while index < len(tokens):
-            word, flag = tokens[index]
-            start = offsets[index]
-            if word in self._known_kind and self._known_kind[word] != "ORG":
-                found.append((start, self._known_kind[word], word))
-                index += 1
+            if _looks_like_name(match["name"]) and match["name"] not in self.data.ignore:
+                candidates.append((match.start("name"), match["name"], "PER", None))
+        if self._known_pattern is not None:
+            candidates += [(m.start(), m.group(0), self.known[m.group(0)], None)
+                           for m in self._known_pattern.finditer(text)]
+        roles: dict[int, str] = {}
+        for index, (start, end, kind) in enumerate(spans):
+            if kind == "POS":
                 continue
-            if _is_org_piece(word, flag):
-                # extend forward over further organisation parts (工业和信息化部 + 无线电 + 管理局)
-                end = index
-                probe = index + 1
-                while probe < len(tokens) and tokens[probe][1] in _ORG_INNER_FLAGS:
-                    if _is_org_piece(*tokens[probe]):
-                        end = probe
-                    probe += 1
-                    if probe - index > 6:
+            surface = _clean_surface(text[start:end])
+            if kind == "ORG":
+                surface = _ORG_TAIL.sub("", surface)
+            if kind in {"ORG", "LOC"} and (role_word := _ROLE_AT_END.search(surface)) and role_word.start() >= 2:
+                # 河南省省长 tagged as one organisation: the place is the entity, 省长 the role
+                surface = surface[: role_word.start()]
+                kind = self.known.get(surface) or ("LOC" if _LOC_END.search(surface) else "ORG")
+            if not surface:
+                continue
+            start = text.find(surface, start, end)
+            if kind == "ORG" and surface not in self.known:  # a name cut at its start (频谱管理中心 of 国家无线电频谱管理中心)
+                lead = start
+                while lead > 0 and start - lead < 12 and "\u4e00" <= text[lead - 1] <= "\u9fff" \
+                        and text[lead - 1] not in _NAME_BOUNDARY:
+                    lead -= 1
+                if lead < start and (lead == 0 or not "\u4e00" <= text[lead - 1] <= "\u9fff" or text[lead - 1] in _NAME_BOUNDARY):
+                    surface, start = text[lead : start + len(surface)], lead
+            kind = self.known.get(surface) or kind
+            if not is_plausible(kind, surface, self.data):
+                continue
+            role = self._role_before(text, spans, index) if kind == "PER" and index > 0 else None
+            if role:
+                roles[start] = role
+            candidates.append((start, surface, kind, role))
+        for start, surface, kind, role in sorted(candidates, key=lambda c: (-len(c[1]), c[0])):
+            take(kind, surface, start, role or (roles.get(start) if kind == "PER" else None))
+        # a list of names joined by 、 that holds a person: its name-like members are people too
+        people = [m for m in found if m.kind == "PER"]
+        for person in people:
+            for direction in (-1, 1):
+                position = person.start if direction < 0 else person.start + len(person.surface)
+                while True:
+                    if direction < 0:
+                        if position < 1 or text[position - 1] != "、":
+                            break
+                        item = _LIST_ITEM.search(text, max(0, position - 4), position - 1)
+                        candidates = [text[i : position - 1] for i in (position - 4, position - 3)
+                                      if i >= 0 and _looks_like_name(text[i : position - 1])
+                                      and (i == 0 or not "\u4e00" <= text[i - 1] <= "\u9fff" or text[i - 1] in "、，")]
+                        if not item or not candidates:
+                            break
+                        name = candidates[0]
+                        start = position - 1 - len(name)
+                    else:
+                        if position >= len(text) or text[position] != "、":
+                            break
+                        rest = text[position + 1 : position + 5]
+                        name = next((rest[:n] for n in (3, 2) if _looks_like_name(rest[:n]) and
+                                     (len(rest) <= n or rest[n] in "、，。等出和与")), None)
+                        if name is None:
+                            break
+                        start = position + 1
+                    if name in self.data.ignore or not take("PER", name, start):
                         break
-                # extend back over a proper-noun lead (中国 + 卫星导航系统管理办公室)
-                begin = index
-                back = index - 1
-                while back >= 0 and tokens[back][1] in _ORG_INNER_FLAGS and index - back <= 5:
-                    if tokens[back][1] in _PROPER_FLAGS:
-                        begin = back
-                    back -= 1
-                surface = "".join(w for w, _ in tokens[begin : end + 1])
-                lead_flag = tokens[begin][1]
-                ends_well = _is_org_piece(*tokens[end]) and (tokens[end][1] != "nt" or end > begin or word in self._known_kind or _ORG_END.search(word))
-                if (lead_flag in _PROPER_FLAGS or tokens[begin][0] in self._known_kind) and len(surface) >= 3 and ends_well:
-                    found.append((offsets[begin], "ORG", surface))
-                    index = end + 1
-                    continue
-            if flag == "nr" and _looks_like_name(word) and (
-                word in confirmed or (len(word) == 3 and word[0] in _COMMON_SURNAMES)
-            ):
-                found.append((start, "PER", word))
-            elif flag in {"ns", "nrt"} and len(word) >= 2 and _PLACE_END.search(word):
-                found.append((start, "LOC", word))
-            index += 1
-        found.sort(key=lambda f: (f[0], -len(f[2])))
-        out: list[tuple[str, str]] = []
-        covered_until = -1
-        for start, kind, surface in found:
-            if start < covered_until:
-                continue
-            if surface in self.data.ignore or len(surface) < 2:
-                continue
-            out.append((kind, surface))
-            covered_until = start + len(surface)
-        return out
+                    position = start if direction < 0 else start + len(name)
+        # the same name written again where the tagger missed it still counts
+        seen = {(m.kind, m.surface) for m in found if len(m.surface) >= 2}
+        for kind, surface in sorted(seen):
+            position = text.find(surface)
+            while position != -1:
+                end = position + len(surface)
+                if not any(taken[position:end]):
+                    found.append(Mention(kind, surface, position))
+                    for i in range(position, end):
+                        taken[i] = True
+                position = text.find(surface, end)
+        found.sort(key=lambda m: m.start)
+        return found
+
+    @staticmethod
+    def _role_before(text: str, spans: list[tuple[int, int, str]], index: int) -> str | None:
+        """The role written right before a person: positions and the organisation or place
+        they belong to (比亚迪股份有限公司董事长兼总裁王传福, 河南省省长王凯)."""
+        start = spans[index][0]
+        role_start = start
+        has_position = False
+        j = index - 1
+        while j >= 0:
+            s, e, kind = spans[j]
+            gap = text[e:role_start]
+            if kind not in {"POS", "ORG", "LOC"} or gap not in {"", "兼"}:
+                break
+            if kind == "POS" or _ROLE_AT_END.search(text[s:e]):
+                has_position = True
+            role_start = s
+            j -= 1
+        role = text[role_start:start]
+        if not has_position or not 2 <= len(role) <= 30 or _PUNCT.search(role):
+            return None
+        return role

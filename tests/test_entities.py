@@ -1,0 +1,94 @@
+"""Entities on real data: the seeds' people, organisations and places on the right pages
+under canonical names, roles, aliases, no pages for generic words, and the CLI listing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from sitegen.build import load_articles
+from sitegen.cli import cli
+from sitegen.entities import EntityCatalog, Extractor, extract, extract_many, load_entity_data
+from sitegen.errors import Diagnostics
+
+# words a reader would never want an entity page for (seen in news text)
+GENERIC_WORDS = """会议 图片 智能化 高端化 绿色化 数字化 网络化 信息化 现代化 工业化 新型工业化 北斗 卫星 城市 我国 双方
+中方 俄方 日方 两国 各国 本届 全国 地方 国家 政府 企业 公司 集团 协会 中心 委员会 办公室 部门 单位 机构 组织 行业
+产业 市场 平台 中央 省委 市委 党组 司局 记者 专家 群众 人民 社会 经济 发展 合作 论坛 开幕式 座谈会 人工智能
+新能源汽车 数字经济 一带一路 新质生产力 疫情 复工复产 基础设施 国际 世界 全球 领导 负责同志""".split()
+
+
+@pytest.fixture(scope="module")
+def seed_articles(site_root):
+    catalog = EntityCatalog(load_entity_data(site_root / "content" / "_data" / "entities.yaml"))
+    return {a.origin: a for a in load_articles(site_root, catalog, Diagnostics(echo=False), False, 110)}
+
+
+def test_generic_word_list_is_long_enough():
+    assert len(set(GENERIC_WORDS)) >= 50
+
+
+def test_seed_entities_on_the_right_pages(seed_articles, expected):
+    total = found = 0
+    missing = []
+    for name, doc in expected["documents"].items():
+        for position, item in enumerate(doc["item_list"], start=1):
+            names = {(e.kind, e.name) for e in seed_articles[f"{name}#{position}"].entities}
+            for key, kind in (("people", "person"), ("orgs", "org"), ("places", "place")):
+                for wanted in item.get(key, []):
+                    total += 1
+                    if (kind, wanted) in names:
+                        found += 1
+                    else:
+                        missing.append((name[:3], position, wanted))
+    assert found / total >= 0.90, missing
+
+
+def test_no_entity_for_a_generic_word(seed_articles):
+    named = {e.name for a in seed_articles.values() for e in a.entities}
+    assert not named & set(GENERIC_WORDS)
+
+
+def test_aliases_and_roles(seed_articles):
+    by_title = {a.title: a for a in seed_articles.values()}
+    meeting = by_title["工信部召开第十三次制造业企业座谈会"]
+    assert ("org", "工业和信息化部") in {(e.kind, e.name) for e in meeting.entities}
+    byd = by_title["河南省省长王凯与比亚迪董事长王传福举行会谈"]
+    assert {("org", "比亚迪"), ("person", "王凯"), ("person", "王传福"), ("place", "河南省")} <= {(e.kind, e.name) for e in byd.entities}
+    assert ("王凯", "河南省省长") in byd.roles
+    huawei = by_title["河南省省长王凯与华为副董事长、轮值董事长徐直军举行工作会谈"]
+    assert ("org", "华为") in {(e.kind, e.name) for e in huawei.entities}
+
+
+def test_built_pages_show_roles_and_counts(built_site):
+    page = (built_site / "entities" / "person" / "wang-kai" / "index.html").read_text("utf-8")
+    assert "河南省省长" in page and "2篇" in page
+
+
+def test_extract_api_returns_surfaces_as_written():
+    text = "8月3日，河南省省长王凯在深圳与比亚迪股份有限公司董事长兼总裁王传福举行会谈。"
+    pairs = extract(text)
+    assert ("PER", "王凯") in pairs and ("PER", "王传福") in pairs and ("LOC", "深圳") in pairs
+    assert all(surface in text for _, surface in pairs)
+    assert all(kind in {"PER", "ORG", "LOC"} for kind, _ in pairs)
+    assert extract_many([text, "工信部召开座谈会。"])[0] == pairs
+
+
+def test_site_names_are_always_found(tmp_path):
+    data_file = tmp_path / "entities.yaml"
+    data_file.write_text("add:\n  org: [星火科技]\n", "utf-8")
+    extractor = Extractor(load_entity_data(data_file))
+    assert ("ORG", "星火科技") in extractor.extract("今天星火科技发布了新产品。")
+
+
+def test_entities_command_lists_with_counts(site_root):
+    result = CliRunner().invoke(cli, ["entities", "--root", str(site_root), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    top = rows[0]
+    assert top["name"] == "工业和信息化部" and top["articles"] >= 15 and "工信部" in top["aliases"]
+    assert any(r["name"] == "王凯" and "河南省省长" in r["roles"] for r in rows)
+    text = CliRunner().invoke(cli, ["entities", "--root", str(site_root), "--limit", "3"])
+    assert text.exit_code == 0 and len(text.output.strip().splitlines()) == 3
