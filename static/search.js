@@ -7,14 +7,45 @@ const input = document.getElementById("search-input");
 const statusEl = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+const selects = document.getElementById("search-selects");
 let pagefind;
 
 async function load() {
   if (!pagefind) {
     pagefind = await import("/pagefind/pagefind.js");
     await pagefind.options({ excerptLength: 40 });
+    await fillFilterControls(pagefind);
   }
   return pagefind;
+}
+
+// Week, people, organisations, places and source are Pagefind filters: offer their values.
+async function fillFilterControls(pf) {
+  const available = await pf.filters();
+  const params = new URLSearchParams(location.search);
+  for (const select of selects.querySelectorAll("select[data-filter]")) {
+    const name = select.dataset.filter;
+    const counts = available[name] || {};
+    const values = Object.keys(counts).sort((a, b) =>
+      name === "周" ? b.localeCompare(a) : counts[b] - counts[a] || a.localeCompare(b, "zh-CN"));
+    for (const value of values.slice(0, 300)) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = `${value}（${counts[value]}）`;
+      select.append(option);
+    }
+    select.value = params.get(name) || "";
+  }
+  document.getElementById("search-sort").value = params.get("sort") || "";
+  selects.hidden = false;
+}
+
+function chosenFilters(type) {
+  const filters = type ? { "类型": type } : {};
+  for (const select of selects.querySelectorAll("select[data-filter]")) {
+    if (select.value) filters[select.dataset.filter] = select.value;
+  }
+  return filters;
 }
 
 // Excerpts come from the segmented index: remove the spaces between Chinese words again
@@ -38,11 +69,12 @@ async function run(query, type) {
   if (!query.trim()) { statusEl.textContent = ""; return; }
   statusEl.textContent = "正在搜索…";
   const pf = await load();
-  const filters = type ? { "类型": type } : {};
-  const search = await pf.search(query, { filters });
+  const filters = chosenFilters(type);
+  const sort = document.getElementById("search-sort").value ? { date: "desc" } : undefined;
+  const search = await pf.search(query, { filters, sort });
   let results = search.results;
   if (HAN.test(query) && !/\s/.test(query.trim()) && !query.includes('"')) {
-    const phrase = await pf.search(`"${query.trim()}"`, { filters });
+    const phrase = await pf.search(`"${query.trim()}"`, { filters, sort });
     const keep = new Set(phrase.results.map((r) => r.id));
     results = results.filter((r) => keep.has(r.id));
   }
@@ -51,7 +83,8 @@ async function run(query, type) {
   for (const item of data) {
     const li = document.createElement("li");
     const title = (item.meta && item.meta.title) || item.url;
-    const date = item.meta && item.meta.date ? `<span class="list-meta"> · ${escapeText(item.meta.date)}</span>` : "";
+    const facts = [item.meta && item.meta.date, item.meta && item.meta.source].filter(Boolean).map(escapeText).join(" · ");
+    const date = facts ? `<span class="list-meta"> · ${facts}</span>` : "";
     li.innerHTML = `<a class="result-title" href="${encodeURI(item.url)}">${escapeText(title)}</a>${date}` +
       `<p class="result-excerpt">${tidy(item.excerpt)}</p>`;
     list.append(li);
@@ -73,6 +106,9 @@ form.addEventListener("submit", (event) => {
   const url = new URL(location.href);
   url.searchParams.set("q", input.value);
   if (currentType()) url.searchParams.set("type", currentType()); else url.searchParams.delete("type");
+  for (const select of selects.querySelectorAll("select")) {
+    if (select.value) url.searchParams.set(select.name, select.value); else url.searchParams.delete(select.name);
+  }
   history.replaceState(null, "", url);
   run(input.value, currentType());
 });

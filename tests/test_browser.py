@@ -67,3 +67,16 @@ def test_search_for_absent_word_finds_nothing(page, site_server):
     page.goto(site_server.base + "/search/?q=特斯拉")
     page.wait_for_function("document.getElementById('search-status').textContent.includes('没有找到')", timeout=15000)
     assert page.locator("#search-results li").count() == 0
+
+
+def test_search_filters_by_week_and_kind(page, site_server):
+    page.goto(site_server.base + "/search/?q=工信部&type=文章&周=2025-W08")
+    page.locator("#search-results li").first.wait_for(timeout=15000)
+    assert page.locator("select[data-filter='周']").input_value() == "2025-W08"
+    hrefs = page.locator("#search-results .result-title").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert hrefs and all(h.startswith("/articles/2025022") or h.startswith("/articles/2025021") for h in hrefs), hrefs
+    meta = page.locator("#search-results .list-meta").first.inner_text()
+    assert "2025年2月" in meta
+    # the label of every control is real (axe: label-title-only)
+    for control in page.locator("#search-form select, #search-form input").all():
+        assert control.evaluate("e => e.labels && e.labels.length > 0"), control.evaluate("e => e.outerHTML")

@@ -47,7 +47,15 @@ _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
 
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "7"
+# a dateline opening a story names the publisher, not the news: "**央视网消息**（新闻联播）：",
+# "新华社北京3月5日电"
+_DATELINE = re.compile(r"^\**[^\n：:*]{2,16}消息\**[（(][^）)\n]{1,16}[）)][：:]|^\**[^\n：:*]{2,16}消息\**[：:]|^新华社[^\n电]{2,16}电", re.M)
+_NOT_NAMES = {
+    "强调", "指出", "表示", "主持", "出席", "会见", "会谈", "介绍", "要求", "致辞", "参加", "讲话", "宣布", "发表",
+    "说明", "认为", "希望", "同志", "一行", "先生", "女士", "同时", "提出", "主张", "回答", "通报", "视察", "考察",
+    "调研", "看望", "慰问", "签署", "听取", "部署", "发布", "举行", "召开", "号召", "祝贺", "称赞", "感谢", "欢迎",
+}
 _NAME_BOUNDARY = set("与和及的在由同对向把被为从经据让使跟给将是有于以至到即并或、")
 """Bump when the rules change: it is part of the entity cache key."""
 
@@ -96,7 +104,8 @@ def is_plausible(kind: str, surface: str, data: EntityData) -> bool:
 
 
 def _looks_like_name(text: str) -> bool:
-    return 2 <= len(text) <= 3 and text[0] in _SURNAMES and not any(ch in _FUNCTION_CHARS for ch in text)
+    return (2 <= len(text) <= 3 and text[0] in _SURNAMES and not any(ch in _FUNCTION_CHARS for ch in text)
+            and text not in _NOT_NAMES and text[:2] not in _NOT_NAMES)
 
 
 class Extractor:
@@ -117,6 +126,8 @@ class Extractor:
 
     def mentions_many(self, texts: list[str]) -> list[list[Mention]]:
         """Mentions of each text, in order of appearance."""
+        # blank out datelines (same length, so offsets hold): the publisher is not news
+        texts = [_DATELINE.sub(lambda m: " " * len(m.group(0)), t) for t in texts]
         chunks: list[tuple[int, int, str]] = []
         for index, text in enumerate(texts):
             chunks.extend((index, offset, chunk) for offset, chunk in chunk_text(text))

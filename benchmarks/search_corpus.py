@@ -1,0 +1,95 @@
+"""Search quality and cost on a site built from real CCTV items.
+
+Ingests the first N items of ../shared/corpora/cctv_xwlb/items_by_month/ (in month order),
+builds the site with the search index (timing it), picks Q queries from article titles
+(a distinctive 2–6 character word of each sampled title, chosen with jieba and kept only
+when it occurs in at most 5 articles, so the expected set is known) and runs the shared
+evaluator pfeval.py against the real search page with --truth-substring --phrase-filter
+(and --bytes for the cold transfer per query).
+
+    python benchmarks/search_corpus.py [--items 5000] [--queries 40] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--keep", type=Path, help="build the site here (and keep it)")
+    args = parser.parse_args()
+    from sitegen.frontmatter import parse_page
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="sitegen-search-bench-"))
+    raw = work / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    for month in sorted((SHARED / "corpora" / "cctv_xwlb" / "items_by_month").glob("*.jsonl")):
+        lines += month.read_text("utf-8").splitlines()
+        if len(lines) >= args.items:
+            break
+    (raw / "items.jsonl").write_text("\n".join(lines[: args.items]) + "\n", "utf-8")
+    for name in ("templates", "static"):
+        subprocess.run(["cp", "-r", str(REPO / name), str(work / name)], check=True)
+    (work / "sitegen.yaml").write_text("title: 新闻联播要闻\nentity_min_articles: 2\n", "utf-8")
+    sitegen = [sys.executable, "-m", "sitegen"]
+    subprocess.run([*sitegen, "ingest", str(raw), "--content", str(work / "content")], check=True, capture_output=True)
+    started = time.perf_counter()
+    build = subprocess.run([*sitegen, "build", "--root", str(work), "--out", str(work / "public")],
+                           check=True, capture_output=True, text=True)
+    build_seconds = time.perf_counter() - started
+    print(build.stdout.strip())
+    bundle = work / "public" / "pagefind"
+    index_bytes = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+    pages = []
+    for path in sorted((work / "content").rglob("*.md")):
+        page = parse_page(path.read_text("utf-8"), path)
+        pages.append((page.front["slug"], page.front["title"], page.front["title"] + page.body))
+    import jieba
+
+    rng = random.Random(7)
+    queries = []
+    for slug, title, _ in rng.sample(pages, len(pages)):
+        words = [w for w in jieba.cut(title) if 2 <= len(w) <= 6 and re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+        for word in sorted(words, key=len, reverse=True):
+            hits = [s for s, _, text in pages if word in text]
+            if 1 <= len(hits) <= 5 and word not in {q for q, _ in queries}:
+                queries.append((word, hits))
+                break
+        if len(queries) >= args.queries:
+            break
+    query_file = work / "queries.tsv"
+    query_file.write_text("".join(f"{q}\t{' '.join(f'/articles/{s}/' for s in hits)}\n" for q, hits in queries), "utf-8")
+    evaluation = subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "search-eval" / "pfeval.py"), str(work / "public"), str(query_file),
+         "--host-page", "/search/", "--truth-substring", "--phrase-filter", "--bytes", "--chromium", "/usr/bin/chromium"],
+        capture_output=True, text=True,
+    )
+    tail = evaluation.stdout.strip().splitlines()[-8:]
+    print("\n".join(tail))
+    summary = re.search(r"mean recall@5=([\d.]+)\s+MRR@\d+=([\d.]+)", evaluation.stdout)
+    truth = re.search(r"mean set recall=([\d.]+).*mean set precision=([\d.]+)", evaluation.stdout)
+    print(f"bench: items={args.items} pages={len(pages)} queries={len(queries)} build_s={build_seconds:.1f} "
+          f"index_mb={index_bytes / 1e6:.1f} recall5={summary.group(1) if summary else '?'} "
+          f"mrr={summary.group(2) if summary else '?'} set_precision={truth.group(2) if truth else '?'}")
+    print(f"site kept in {work}" if args.keep else "")
+    return evaluation.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
