@@ -55,7 +55,7 @@ const CJK = "\\u3000-\\u303f\\u3400-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef“”�
 const SPACE_NEXT_TO_CJK = new RegExp(`(?<=[${CJK}](?:</?mark>)?) +|(?: +)(?=(?:</?mark>)?[${CJK}])`, "g");
 const BLOCK_DOT = new RegExp(`(?<=[${CJK}](?:</?mark>)?)\\. `, "g");
 function tidy(html) {
-  return html.replace(BLOCK_DOT, "。").replace(SPACE_NEXT_TO_CJK, "");
+  return html.replace(BLOCK_DOT, "。").replace(SPACE_NEXT_TO_CJK, "").replaceAll("</mark><mark>", "");
 }
 
 function escapeText(text) {

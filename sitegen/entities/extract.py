@@ -41,13 +41,19 @@ _ORG_END = re.compile(
     "(?:委员会|办公室|管理局|总局|研究院|研究所|研究中心|中心|协会|学会|联合会|商会|基金会|公司|集团|大学|学院|学校|医院|银行|"
     "博物馆|部|局|厅|委|署|院|会|组织|联盟|政府|法院|检察院|报社|电视台|台|社|处|办|所|队|团|馆|行|室|站|厂|店|园|校|党|军|网|报)$"
 )
-_ORG_BAD_END = re.compile("(?:卫星|技术|建设|工程|产业|经济|发展|合作|网络|系统|国家|国际|地区|领域|项目|行业|市场|平台|服务|管理|信息|数据)$")
+_ORG_BAD_END = re.compile("(?:卫星|技术|建设|工程|产业|经济|发展|合作|网络|系统|国家|国际|地区|领域|项目|行业|市场|平台|服务|管理|信息|数据|广播|布局|格局|部署|全局|大局|部门)$")
+_ORG_BAD_START = re.compile(
+    "^(?:加强|坚决|组建|贯彻|推进|推动|建设|深化|支持|围绕|落实|打造|实施|开展|构建|完善|提升|促进|加快|强化|"
+    "各地|各级|各省|地方|基层|有关|相关|数字|智慧|全国各|我国|本市|该)"
+)
+_ORG_LEAD = re.compile("^(?:原|前|新|第[一二三四五六七八九十百\\d]+届)")
+_MEASURE = set("名个位家项批次届种所座")
 _LOC_END = re.compile("(?:省|市|县|区|镇|乡|村|州|岛|湾|港|路|街|道|山|河|湖|江|海|洲|国|盟|旗|峡|关|城|原|岭|林|湾|坝|桥)$")
 _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
 
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "9"
 # a dateline opening a story names the publisher, not the news: "**央视网消息**（新闻联播）：",
 # "新华社北京3月5日电"
 _DATELINE = re.compile(r"^\**[^\n：:*]{2,16}消息\**[（(][^）)\n]{1,16}[）)][：:]|^\**[^\n：:*]{2,16}消息\**[：:]|^新华社[^\n电]{2,16}电", re.M)
@@ -56,7 +62,7 @@ _NOT_NAMES = {
     "说明", "认为", "希望", "同志", "一行", "先生", "女士", "同时", "提出", "主张", "回答", "通报", "视察", "考察",
     "调研", "看望", "慰问", "签署", "听取", "部署", "发布", "举行", "召开", "号召", "祝贺", "称赞", "感谢", "欢迎",
 }
-_NAME_BOUNDARY = set("与和及的在由同对向把被为从经据让使跟给将是有于以至到即并或、")
+_NAME_BOUNDARY = set("与和及暨的在由同对向把被为从经据让使跟给将是有于以至到即并或、")
 """Bump when the rules change: it is part of the entity cache key."""
 
 GENERIC_ORG = {
@@ -96,7 +102,9 @@ def is_plausible(kind: str, surface: str, data: EntityData) -> bool:
     if surface in data.aliases or data.kind_of_known(surface):
         return True
     if kind == "ORG" and not surface.isascii():
-        if _ORG_BAD_END.search(surface) or (len(surface) > 4 and not _ORG_END.search(surface)):
+        if _ORG_BAD_END.search(surface) or _ORG_BAD_START.search(surface):
+            return False
+        if len(surface) > 4 and not _ORG_END.search(surface):
             return False
     if kind == "LOC" and not surface.isascii() and len(surface) > 4 and not _LOC_END.search(surface):
         return False
@@ -164,12 +172,16 @@ class Extractor:
             candidates += [(m.start(), m.group(0), self.known[m.group(0)], None)
                            for m in self._known_pattern.finditer(text)]
         roles: dict[int, str] = {}
+        known_matches = list(self._known_pattern.finditer(text)) if self._known_pattern is not None else []
         for index, (start, end, kind) in enumerate(spans):
             if kind == "POS":
                 continue
             surface = _clean_surface(text[start:end])
             if kind == "ORG":
                 surface = _ORG_TAIL.sub("", surface)
+                lead = _ORG_LEAD.match(surface)  # 原邮电部 → 邮电部, 第十三届全国政协… → 全国政协…
+                if lead and len(surface) - lead.end() >= 2:
+                    surface = surface[lead.end() :]
             if kind in {"ORG", "LOC"} and (role_word := _ROLE_AT_END.search(surface)) and role_word.start() >= 2:
                 # 河南省省长 tagged as one organisation: the place is the entity, 省长 the role
                 surface = surface[: role_word.start()]
@@ -177,11 +189,23 @@ class Extractor:
             if not surface:
                 continue
             start = text.find(surface, start, end)
+            if kind in {"ORG", "LOC"} and surface not in self.known:
+                # a known name run into the next word (比亚迪深 of 比亚迪深化合作): keep the name
+                for cut in range(len(surface) - 1, 1, -1):
+                    head, rest = surface[:cut], surface[cut:]
+                    if head in self.known and not (_ORG_END.search(rest) or _LOC_END.search(rest)):
+                        surface, kind = head, self.known[head]
+                        break
             if kind == "ORG" and surface not in self.known:  # a name cut at its start (频谱管理中心 of 国家无线电频谱管理中心)
                 lead = start
                 while lead > 0 and start - lead < 12 and "\u4e00" <= text[lead - 1] <= "\u9fff" \
-                        and text[lead - 1] not in _NAME_BOUNDARY:
+                        and text[lead - 1] not in _NAME_BOUNDARY \
+                        and not (text[lead - 1] in _MEASURE and lead >= 2 and (text[lead - 2].isdigit() or text[lead - 2] in "一二三四五六七八九十百千万两几多")):
                     lead -= 1
+                # a known name the span starts inside (工业和信息化部 | 信息通信科技委): take all of it
+                for match in known_matches:
+                    if match.start() < lead < match.end() or match.start() < start < match.end():
+                        lead = min(lead, match.start())
                 if lead < start and (lead == 0 or not "\u4e00" <= text[lead - 1] <= "\u9fff" or text[lead - 1] in _NAME_BOUNDARY):
                     surface, start = text[lead : start + len(surface)], lead
             kind = self.known.get(surface) or kind
