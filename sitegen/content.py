@@ -20,6 +20,7 @@ from sitegen.model import Article, EntityRef
 from sitegen.text import content_hash, summarise
 
 SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
+MAX_PAGE_BYTES = 5 * 1024 * 1024
 KNOWN_KEYS = {
     "title", "date", "date_uncertain", "event_date", "source", "source_url", "origin", "also", "category",
     "tags", "weight", "draft", "slug", "author", "editor", "original_script", "summary",
@@ -141,10 +142,17 @@ class PageData:
 
 def read_page(path: Path, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
     """Read and validate one page (front matter and Markdown); entities come later."""
+    size = path.stat().st_size
+    if size > MAX_PAGE_BYTES:
+        raise ContentError(f"page is {size / 1024 / 1024:.0f} MB (at most {MAX_PAGE_BYTES // 1024 // 1024} MB): "
+                           "split it or run raw documents through `sitegen ingest`", path)
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ContentError(f"not valid UTF-8 (byte {exc.start})", path) from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ContentError(f"not valid UTF-8 (byte {exc.start}); pages must be UTF-8 — `sitegen ingest` "
+                           "converts GBK/Big5 documents", path, line) from None
     if "\x00" in text:
         raise ContentError("NUL byte in page", path, text[: text.index("\x00")].count("\n") + 1)
     page = parse_page(text, path)

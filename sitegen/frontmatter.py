@@ -50,11 +50,24 @@ def parse_page(text: str, path: Path | str) -> PageFile:
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ContentError(f"malformed YAML front matter: {problem}", path, line) from None
+    except (ValueError, OverflowError, TypeError) as exc:
+        # a well-formed value YAML cannot turn into Python (date: 2025-13-45): find its line
+        raise ContentError(f"invalid value in front matter: {exc}", path, _failing_line(lines[1:end])) from None
     if front is None:
         front = {}
     if not isinstance(front, dict):
         raise ContentError("front matter must be a mapping of keys to values", path, 2)
     return PageFile(front, "".join(lines[end + 1 :]), end + 2)
+
+
+def _failing_line(lines: list[str]) -> int:
+    """1-based file line of the first front matter line that does not load on its own."""
+    for number, line in enumerate(lines, start=2):
+        try:
+            yaml.load(line, Loader=_Loader)  # noqa: S506 - safe loader
+        except Exception:  # noqa: BLE001 - any failure marks the culprit
+            return number
+    return 1
 
 
 def dump_page(front: dict[str, Any], body: str) -> str:

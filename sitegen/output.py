@@ -3,13 +3,17 @@
 Pages are gathered in an :class:`OutputSet` first (which refuses unsafe paths and refuses to
 write one path twice), then :func:`write_site` writes them into a fresh staging folder beside
 the output, runs the post-processing hook (the search index), and swaps the staging folder
-in. A failed or killed build leaves the previous output exactly as it was.
+in with one atomic ``renameat2(RENAME_EXCHANGE)``. A failed or killed build leaves the
+previous output exactly as it was; leftovers of a killed build are swept by the next one.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -46,6 +50,24 @@ class OutputSet:
         return len(self.files)
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False when
+    the system cannot, in which case the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
 def _check_out_dir(out: Path, root: Path) -> None:
     resolved = out.resolve()
     protected = {root.resolve(), (root / "content").resolve(), (root / "templates").resolve(),
@@ -72,14 +94,18 @@ def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path],
             os.chmod(dirpath, 0o755)
             for name in filenames:
                 os.chmod(os.path.join(dirpath, name), 0o644)
-        previous = None
-        if out.exists():
-            previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rmdir(previous)
-            os.replace(out, previous)
-        os.replace(staging, out)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+        if out.exists() and _exchange(staging, out):
+            # one atomic step: ``out`` is the new site, ``staging`` holds the previous one
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            previous = None
+            if out.exists():
+                previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                os.rmdir(previous)
+                os.replace(out, previous)
+            os.replace(staging, out)
+            if previous is not None:
+                shutil.rmtree(previous, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -43,13 +43,14 @@ def served(site_root: Path, tmp_path: Path):
     if base is None:
         process.kill()
         pytest.fail("serve did not start:\n" + "".join(lines))
-    yield root, base
+    process.base = base  # type: ignore[attr-defined]
+    yield root, base, process
     process.terminate()
     process.wait(timeout=10)
 
 
 def test_edit_shows_without_manual_reload(served, browser):
-    root, base = served
+    root, base, _ = served
     page_file = sorted((root / "content" / "articles").rglob("*.md"))[0]
     front = parse_page(page_file.read_text("utf-8"), page_file).front
     page = browser.new_page()
@@ -64,7 +65,7 @@ def test_edit_shows_without_manual_reload(served, browser):
 
 
 def test_broken_template_shows_overlay_and_fix_removes_it(served, browser):
-    root, base = served
+    root, base, _ = served
     page = browser.new_page()
     page.goto(f"{base}/")
     page.wait_for_timeout(500)
@@ -82,7 +83,7 @@ def test_broken_template_shows_overlay_and_fix_removes_it(served, browser):
 
 
 def test_no_path_traversal_and_wasm_mime(served):
-    _, base = served
+    _, base, _ = served
     for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd"):
         request = urllib.request.Request(base + path)
         try:
@@ -95,3 +96,40 @@ def test_no_path_traversal_and_wasm_mime(served):
         assert response.headers["Content-Type"].startswith("application/json")
     with urllib.request.urlopen(f"{base}/") as response:
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_a_storm_of_saves_gives_a_handful_of_rebuilds(served):
+    root, base, process = served
+    page_file = sorted((root / "content" / "articles").rglob("*.md"))[0]
+    original = page_file.read_text("utf-8")
+    time.sleep(1.0)
+    rss_before = _rss_kb(process.pid)
+    started = time.perf_counter()
+    for n in range(1000):
+        page_file.write_text(original + f"\n第{n}次保存。\n", "utf-8")
+    storm_seconds = time.perf_counter() - started
+    with urllib.request.urlopen(f"{base}/", timeout=10) as response:  # answers during the storm's rebuilds
+        assert response.status == 200
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait for the last rebuild to show the last save
+        with urllib.request.urlopen(f"{base}/articles/{parse_page(original, page_file).front['slug']}/", timeout=10) as r:
+            if "第999次保存" in r.read().decode("utf-8"):
+                break
+        time.sleep(0.3)
+    else:
+        pytest.fail("the last save never showed")
+    rss_after = _rss_kb(process.pid)
+    process.terminate()
+    output = process.communicate(timeout=20)[0]
+    rebuilds = output.count("rebuilt in")
+    print(f"storm: 1000 saves in {storm_seconds:.2f}s -> {rebuilds} rebuilds; RSS {rss_before // 1024} -> {rss_after // 1024} MB")
+    assert 1 <= rebuilds <= 1 + int(storm_seconds / 0.1) + 10, (rebuilds, storm_seconds)
+    assert rebuilds <= 60, rebuilds
+    assert rss_after - rss_before < 80_000, (rss_before, rss_after)
