@@ -235,3 +235,25 @@ def test_strict_turns_a_warning_into_failure_and_warns_once(scratch_site):
     strict = build(scratch_site, scratch_site / "public2", "--strict", "--no-search")
     assert strict.exit_code == 1 and "--strict" in strict.output
     assert not (scratch_site / "public2").exists()
+
+
+def test_template_syntax_error_names_template_and_line_without_traceback(scratch_site):
+    template = scratch_site / "templates" / "week.html"
+    lines = template.read_text("utf-8").split("\n")
+    lines[2] = lines[2] + " {% if %}"
+    template.write_text("\n".join(lines), "utf-8")
+    result = build(scratch_site, scratch_site / "public", "--no-search")
+    assert result.exit_code == 1
+    assert "week.html:3" in result.output and "Traceback" not in result.output
+
+
+def test_each_warning_is_shown_once(capsys):
+    from sitegen.errors import Diagnostics
+
+    diagnostics = Diagnostics()
+    for _ in range(3):
+        diagnostics.warn("unknown front matter key 'colour'", "content/a.md", 4)
+    diagnostics.warn("unknown front matter key 'colour'", "content/b.md", 4)
+    assert capsys.readouterr().err.count("warning:") == 2
+    assert diagnostics.warnings == ["content/a.md:4: unknown front matter key 'colour'",
+                                    "content/b.md:4: unknown front matter key 'colour'"]
