@@ -23,7 +23,7 @@ SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 KNOWN_KEYS = {
     "title", "date", "date_uncertain", "event_date", "source", "source_url", "origin", "also", "category",
-    "tags", "weight", "draft", "slug", "author", "editor", "original_script", "summary",
+    "tags", "weight", "draft", "slug", "author", "editor", "supervisor", "original_script", "summary",
 }
 
 

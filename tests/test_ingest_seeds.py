@@ -106,6 +106,12 @@ def test_no_traditional_characters_left(ingested_seeds):
         assert len(changed) <= 2, (path.name, changed[:10])
 
 
+def test_footer_credits_go_to_front_matter(pages):
+    digest_item = pages["002_a4f1003013b09d60.txt#3"]["front"]
+    assert digest_item["editor"] == "何宁" and digest_item["supervisor"] == "李永强"
+    assert pages["001_51a7d7692a39092e.txt#1"]["front"]["author"] == "秘书处"
+
+
 def test_traditional_source_is_noted(pages):
     assert pages["000_5229b3f023182234.txt#1"]["front"]["original_script"] == "traditional"
     assert "original_script" not in pages["002_a4f1003013b09d60.txt#1"]["front"]

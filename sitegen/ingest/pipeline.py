@@ -201,8 +201,9 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
             front["category"] = item.category
         if meta.get("tags"):
             front["tags"] = list(meta["tags"])
-        if meta.get("author"):
-            front["author"] = meta["author"]
+        for key in ("author", "editor", "supervisor"):
+            if meta.get(key):
+                front[key] = meta[key]
         if meta.get("original_script"):
             front["original_script"] = meta["original_script"]
         if split.shape == "digest":
