@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +35,9 @@ class BuildOptions:
     search: bool = True
     drafts: bool = False
     strict: bool = False
+    background_search: bool = False
+    """Keep the previous search bundle in the new output and leave indexing to the caller
+    (``serve`` re-indexes in a background thread so the reload does not wait)."""
 
 
 @dataclass
@@ -46,6 +52,9 @@ class BuildResult:
     seconds: float = 0.0
     search: str = "search index: skipped"
     warnings: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # output path -> content digest
+    searchable: list[tuple[str, bytes]] = field(default_factory=list)  # for a background index
+    assets: dict[str, str] = field(default_factory=dict)  # static name -> hashed URL
 
     def summary(self) -> str:
         """One line for the console."""
@@ -96,6 +105,20 @@ def entity_fingerprint(catalog: EntityCatalog) -> str:
     return content_hash(catalog.data.fingerprint + content_hash(model) + EXTRACTOR_VERSION)[:16]
 
 
+_HASHED_ASSET = re.compile(rb"(/static/[^\"'\s]+?)\.[0-9a-f]{10}(\.\w+)")
+
+
+def output_digests(outputs: OutputSet, assets: dict[str, str]) -> dict[str, str]:
+    """A digest per output file; HTML is digested with asset hashes removed, so a CSS edit
+    marks only the stylesheet as changed, not every page that links it."""
+    digests = {}
+    for relpath, data in outputs.files.items():
+        if relpath.endswith(".html"):
+            data = _HASHED_ASSET.sub(rb"\1\2", data)
+        digests[relpath] = content_hash(data)
+    return digests
+
+
 def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, object]]:
     """Every entity named by the articles, most named first, for ``sitegen entities``."""
     if not (root / "content").is_dir():
@@ -136,11 +159,25 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     diagnostics.raise_if_strict(options.strict)
     result = BuildResult(options.out, files=len(outputs), articles=len(articles), weeks=len(weeks), entities=len(entities))
 
+    searchable = [(p, d) for p, d in sorted(outputs.files.items()) if p.endswith(".html") and b"data-pagefind-body" in d]
+
     def index(staging: Path) -> None:
-        searchable = [(p, d) for p, d in sorted(outputs.files.items()) if p.endswith(".html") and b"data-pagefind-body" in d]
         result.search = build_index(searchable, staging / "pagefind")
 
-    write_site(outputs, options.out, root, post=index if options.search else None)
+    def keep_previous_index(staging: Path) -> None:
+        previous = options.out / "pagefind"
+        if previous.is_dir():
+            shutil.copytree(previous, staging / "pagefind", copy_function=os.link)
+        result.search = "search index: updating in the background"
+
+    if options.background_search:
+        result.searchable = searchable
+        post = keep_previous_index
+    else:
+        post = index if options.search else None
+    result.digests = output_digests(outputs, assets.urls)
+    result.assets = dict(assets.urls)
+    write_site(outputs, options.out, root, post=post)
     result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)
     return result

@@ -54,7 +54,7 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _exchange(a: Path, b: Path) -> bool:
+def exchange_paths(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False when
     the system cannot, in which case the caller falls back to two renames."""
     if not sys.platform.startswith("linux"):
@@ -94,7 +94,7 @@ def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path],
             os.chmod(dirpath, 0o755)
             for name in filenames:
                 os.chmod(os.path.join(dirpath, name), 0o644)
-        if out.exists() and _exchange(staging, out):
+        if out.exists() and exchange_paths(staging, out):
             # one atomic step: ``out`` is the new site, ``staging`` holds the previous one
             shutil.rmtree(staging, ignore_errors=True)
         else:

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 from sitegen.build import BuildOptions, build_site
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
+from sitegen.output import exchange_paths
 
 DEBOUNCE_SECONDS = 0.1
 EVENTS_PATH = "/__sitegen/events"
@@ -49,13 +50,25 @@ CLIENT_JS = r"""
     box.textContent = "sitegen: 重建失败 (build failed)\n" + (err.location ? err.location + "\n" : "") + err.message;
   };
   const hide = () => { const box = document.getElementById("sitegen-error-overlay"); if (box) box.remove(); };
+  const here = () => decodeURI(location.pathname).replace(/index\.html$/, "");
+  const swapStyles = (css) => {
+    for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+      const name = Object.keys(css).find((n) => new URL(link.href).pathname.startsWith("/static/" + n.replace(/\.css$/, ".")));
+      if (name) link.href = css[name];
+    }
+  };
   let version = null;
   const source = new EventSource("/__sitegen/events");
   source.addEventListener("state", (event) => {
     const state = JSON.parse(event.data);
     if (state.error) { show(state.error); version = state.version; return; }
+    const wasBroken = !!document.getElementById("sitegen-error-overlay");
     hide();
-    if (version !== null && state.version !== version) { location.reload(); }
+    if (version !== null && state.version !== version) {
+      // reload only a page that changed; a stylesheet edit swaps the stylesheet in place
+      if (state.changed.includes(here()) || (wasBroken && state.changed.length)) { location.reload(); }
+      else if (Object.keys(state.css).length) { swapStyles(state.css); }
+    }
     version = state.version;
   });
 })();
@@ -64,13 +77,26 @@ CLIENT_JS = r"""
 
 @dataclass(frozen=True)
 class BuildState:
-    """The outcome of the latest build, as the browser sees it."""
+    """The outcome of the latest build, as the browser sees it: which page URLs changed and
+    the new URLs of changed stylesheets."""
 
     version: int
     error: dict[str, str] | None = None
+    changed: tuple[str, ...] = ()
+    css: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps({"version": self.version, "error": self.error}, ensure_ascii=False)
+        return json.dumps({"version": self.version, "error": self.error, "changed": list(self.changed),
+                           "css": dict(self.css)}, ensure_ascii=False)
+
+
+def url_of(relpath: str) -> str:
+    """The URL path a browser shows for an output file."""
+    if relpath == "index.html":
+        return "/"
+    if relpath.endswith("/index.html"):
+        return "/" + relpath[: -len("index.html")]
+    return "/" + relpath
 
 
 class SiteBuilder:
@@ -83,15 +109,60 @@ class SiteBuilder:
         self.state = BuildState(0)
         self.changed = threading.Condition()
         self._lock = threading.Lock()
+        self._digests: dict[str, str] = {}
+        self._index_generation = 0
+
+    def _changes(self, digests: dict[str, str], assets: dict[str, str]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        old = self._digests
+        paths = sorted({p for p in digests if old.get(p) != digests[p]} | (set(old) - set(digests)))
+        self._digests = digests
+        css = tuple(sorted((name, url) for name, url in assets.items()
+                           if name.endswith(".css") and any(p.startswith("static/" + name[:-4] + ".") for p in paths)))
+        return tuple(url_of(p) for p in paths if p.endswith(".html") or not p.startswith("static/")), css
+
+    def _index_in_background(self, pages: list[tuple[str, bytes]]) -> None:
+        """Re-index search after a rebuild without holding up the reload; a newer build
+        supersedes an index still being made."""
+        self._index_generation += 1
+        generation = self._index_generation
+
+        def work() -> None:
+            from sitegen.search import build_index
+
+            fresh = Path(tempfile.mkdtemp(prefix="sitegen-index-", dir=self.out.parent)) / "pagefind"
+            try:
+                build_index(pages, fresh)
+                with self._lock:
+                    if generation != self._index_generation or not self.out.is_dir():
+                        return
+                    target = self.out / "pagefind"
+                    if not (target.exists() and exchange_paths(fresh, target)):
+                        if target.exists():
+                            os.replace(target, fresh.parent / "old")
+                        os.replace(fresh, target)
+            except Exception as exc:  # noqa: BLE001 - a failed index must not stop the preview
+                print(f"[sitegen] search index failed: {exc}", file=sys.stderr, flush=True)
+            finally:
+                shutil.rmtree(fresh.parent, ignore_errors=True)
+
+        threading.Thread(target=work, name="sitegen-index", daemon=True).start()
 
     def build(self) -> BuildState:
         """Build now; on failure keep the previous output and record the error."""
         with self._lock:
             started = time.perf_counter()
             error: dict[str, str] | None = None
+            changed: tuple[str, ...] = ()
+            css: tuple[tuple[str, str], ...] = ()
             try:
-                result = build_site(BuildOptions(root=self.root, out=self.out, search=self.search), Diagnostics())
+                first = not self._digests
+                options = BuildOptions(root=self.root, out=self.out, search=self.search,
+                                       background_search=self.search and not first)
+                result = build_site(options, Diagnostics())
+                changed, css = self._changes(result.digests, result.assets)
                 print(f"[sitegen] {result.summary()}", flush=True)
+                if options.background_search:
+                    self._index_in_background(result.searchable)
             except SitegenError as exc:
                 error = {"message": exc.message, "location": exc.location()}
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
@@ -99,7 +170,7 @@ class SiteBuilder:
                 error = {"message": "".join(traceback.format_exception_only(exc)).strip(), "location": ""}
                 print(f"[sitegen] build crashed: {error['message']}", file=sys.stderr, flush=True)
             with self.changed:
-                self.state = BuildState(self.state.version + 1, error)
+                self.state = BuildState(self.state.version + 1, error, changed, css)
                 self.changed.notify_all()
             if error is None:
                 print(f"[sitegen] rebuilt in {time.perf_counter() - started:.2f}s", flush=True)

@@ -133,3 +133,51 @@ def test_a_storm_of_saves_gives_a_handful_of_rebuilds(served):
     assert 1 <= rebuilds <= 1 + int(storm_seconds / 0.1) + 10, (rebuilds, storm_seconds)
     assert rebuilds <= 60, rebuilds
     assert rss_after - rss_before < 80_000, (rss_before, rss_after)
+
+
+def test_css_edit_swaps_the_stylesheet_without_reload(served, browser):
+    root, base, _ = served
+    page = browser.new_page()
+    page.goto(f"{base}/weeks/2025-W08/")
+    page.wait_for_timeout(500)
+    page.evaluate("window.__notReloaded = true")
+    old_href = page.locator('link[rel="stylesheet"]').get_attribute("href")
+    css = root / "static" / "style.css"
+    css.write_text(css.read_text("utf-8") + "\nh1 { letter-spacing: 0.05em; }\n", "utf-8")
+    page.wait_for_function(f"document.querySelector('link[rel=stylesheet]').getAttribute('href') !== '{old_href}'",
+                           timeout=20000)
+    assert page.evaluate("window.__notReloaded === true")
+    page.wait_for_function("getComputedStyle(document.querySelector('h1')).letterSpacing !== 'normal'", timeout=10000)
+    page.close()
+
+
+def test_only_changed_pages_reload_and_search_catches_up(served, browser):
+    root, base, _ = served
+    pages = sorted((root / "content" / "articles").rglob("*.md"))
+    edited, other = pages[0], pages[-1]
+    edited_slug = parse_page(edited.read_text("utf-8"), edited).front["slug"]
+    other_slug = parse_page(other.read_text("utf-8"), other).front["slug"]
+    watcher = browser.new_page()
+    watcher.goto(f"{base}/articles/{other_slug}/")
+    watcher.wait_for_timeout(500)
+    watcher.evaluate("window.__notReloaded = true")
+    editor = browser.new_page()
+    editor.goto(f"{base}/articles/{edited_slug}/")
+    editor.wait_for_timeout(500)
+    edited.write_text(edited.read_text("utf-8").rstrip("\n") + "\n\n琉璃瓦测试词出现在这里。\n", "utf-8")
+    editor.wait_for_function("document.body.innerText.includes('琉璃瓦测试词')", timeout=20000)
+    watcher.wait_for_timeout(500)
+    assert watcher.evaluate("window.__notReloaded === true")  # its page did not change
+    deadline = time.time() + 60
+    found = []
+    while time.time() < deadline and not found:
+        found = editor.evaluate("""async () => {
+            const pf = await import('/pagefind/pagefind.js?' + Date.now());
+            const r = await pf.search('琉璃瓦');
+            return Promise.all(r.results.map(x => x.data().then(d => d.url)));
+        }""")
+        if not found:
+            time.sleep(1)
+    assert f"/articles/{edited_slug}/" in found
+    watcher.close()
+    editor.close()
