@@ -1,0 +1,96 @@
+"""Edit-to-screen latency of ``sitegen serve`` on a site of N real CCTV items.
+
+Ingests the first N records of ../shared/corpora/cctv_xwlb/items_by_month/, starts
+``sitegen serve`` on it, opens one article in headless Chromium, then E times appends a
+sentence to that article's Markdown file and measures the time from the write until the new
+sentence is in the open page's DOM (live reload). Also times a template edit (the article
+template gains a marker) until the marker shows. Prints the median and p95.
+
+    python benchmarks/serve_edit.py [--items 10000] [--edits 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=10000)
+    parser.add_argument("--edits", type=int, default=20)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from sitegen.frontmatter import parse_page
+
+    work = Path(tempfile.mkdtemp(prefix="sitegen-serve-bench-"))
+    lines: list[str] = []
+    for month in sorted((SHARED / "corpora" / "cctv_xwlb" / "items_by_month").glob("*.jsonl")):
+        lines += month.read_text("utf-8").splitlines()
+        if len(lines) >= args.items:
+            break
+    (work / "raw").mkdir()
+    (work / "raw" / "items.jsonl").write_text("\n".join(lines[: args.items]) + "\n", "utf-8")
+    for name in ("templates", "static"):
+        shutil.copytree(REPO / name, work / name)
+    (work / "sitegen.yaml").write_text("entity_min_articles: 2\n", "utf-8")
+    sitegen = [sys.executable, "-m", "sitegen"]
+    subprocess.run([*sitegen, "ingest", str(work / "raw"), "--content", str(work / "content")], check=True, capture_output=True)
+    started = time.perf_counter()
+    server = subprocess.Popen([*sitegen, "serve", "--root", str(work), "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = None
+    while base is None:
+        line = server.stdout.readline()
+        if not line:
+            raise SystemExit("serve did not start")
+        if match := re.search(r"at (http://127\.0\.0\.1:\d+)/", line):
+            base = match.group(1)
+    print(f"first build and serve: {time.perf_counter() - started:.1f}s")
+    page_file = sorted((work / "content" / "articles").rglob("*.md"))[len(lines[: args.items]) // 2]
+    slug = parse_page(page_file.read_text("utf-8"), page_file).front["slug"]
+    content_times: list[float] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(f"{base}/articles/{slug}/")
+        page.wait_for_timeout(1000)
+        for n in range(args.edits):
+            marker = f"第{n}次编辑验证句"
+            text = page_file.read_text("utf-8").rstrip("\n") + f"\n\n{marker}。\n"
+            started = time.perf_counter()
+            page_file.write_text(text, "utf-8")
+            page.wait_for_function(f"document.body && document.body.innerText.includes('{marker}')", timeout=600000)
+            content_times.append(time.perf_counter() - started)
+            page.wait_for_timeout(300)
+        template = work / "templates" / "article.html"
+        started = time.perf_counter()
+        template.write_text(template.read_text("utf-8").replace("<article class=\"article\"", "<article data-bench=\"1\" class=\"article\"", 1), "utf-8")
+        page.wait_for_function("document.querySelector('[data-bench]') !== null", timeout=600000)
+        template_seconds = time.perf_counter() - started
+        browser.close()
+    server.terminate()
+    server.wait(timeout=30)
+    ms = sorted(t * 1000 for t in content_times)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    print(f"bench: items={args.items} edits={len(ms)} median_ms={statistics.median(ms):.0f} p95_ms={p95:.0f} "
+          f"template_ms={template_seconds * 1000:.0f}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
