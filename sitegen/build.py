@@ -53,7 +53,6 @@ class BuildResult:
     search: str = "search index: skipped"
     warnings: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # output path -> content digest
-    searchable: list[tuple[str, bytes]] = field(default_factory=list)  # for a background index
     assets: dict[str, str] = field(default_factory=dict)  # static name -> hashed URL
 
     def summary(self) -> str:
@@ -171,7 +170,6 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
         result.search = "search index: updating in the background"
 
     if options.background_search:
-        result.searchable = searchable
         post = keep_previous_index
     else:
         post = index if options.search else None

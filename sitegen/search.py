@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -161,3 +162,35 @@ def normalise_bundle(bundle: Path) -> None:
         (bundle / f"pagefind.{new_meta_hash}.pf_meta").write_bytes(blob)
         info["hash"] = new_meta_hash
     entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
+    """``(relpath, html)`` of the pages of a built site that Pagefind should index."""
+    pages = []
+    for path in sorted(site.rglob("*.html")):
+        relpath = path.relative_to(site).as_posix()
+        if relpath.startswith("pagefind/"):
+            continue
+        data = path.read_bytes()
+        if b"data-pagefind-body" in data:
+            pages.append((relpath, data))
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sitegen.search SITE BUNDLE``: index a built site into BUNDLE (used by
+    ``serve`` to index in a separate, low-priority process)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m sitegen.search SITE_DIR BUNDLE_DIR", file=sys.stderr)
+        return 2
+    if hasattr(os, "nice"):
+        os.nice(10)
+    print(build_index(searchable_pages(Path(args[0])), Path(args[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

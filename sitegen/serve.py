@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -120,18 +121,26 @@ class SiteBuilder:
                            if name.endswith(".css") and any(p.startswith("static/" + name[:-4] + ".") for p in paths)))
         return tuple(url_of(p) for p in paths if p.endswith(".html") or not p.startswith("static/")), css
 
-    def _index_in_background(self, pages: list[tuple[str, bytes]]) -> None:
-        """Re-index search after a rebuild without holding up the reload; a newer build
-        supersedes an index still being made."""
+    def _index_in_background(self) -> None:
+        """Re-index search after a rebuild without holding up the reload: a separate
+        low-priority process reads the built site (so it never competes for this process's
+        GIL); a newer build supersedes an index still being made."""
         self._index_generation += 1
         generation = self._index_generation
+        snapshot = Path(tempfile.mkdtemp(prefix="sitegen-snapshot-", dir=self.out.parent)) / "site"
+        shutil.copytree(self.out, snapshot, copy_function=os.link, ignore=shutil.ignore_patterns("pagefind"))
 
         def work() -> None:
-            from sitegen.search import build_index
-
             fresh = Path(tempfile.mkdtemp(prefix="sitegen-index-", dir=self.out.parent)) / "pagefind"
             try:
-                build_index(pages, fresh)
+                with self._lock:
+                    superseded = generation != self._index_generation
+                if superseded:
+                    return
+                finished = subprocess.run([sys.executable, "-m", "sitegen.search", str(snapshot), str(fresh)],
+                                          capture_output=True, text=True, check=False)
+                if finished.returncode != 0:
+                    raise RuntimeError((finished.stderr or finished.stdout).strip()[-300:])
                 with self._lock:
                     if generation != self._index_generation or not self.out.is_dir():
                         return
@@ -144,6 +153,7 @@ class SiteBuilder:
                 print(f"[sitegen] search index failed: {exc}", file=sys.stderr, flush=True)
             finally:
                 shutil.rmtree(fresh.parent, ignore_errors=True)
+                shutil.rmtree(snapshot.parent, ignore_errors=True)
 
         threading.Thread(target=work, name="sitegen-index", daemon=True).start()
 
@@ -162,7 +172,7 @@ class SiteBuilder:
                 changed, css = self._changes(result.digests, result.assets)
                 print(f"[sitegen] {result.summary()}", flush=True)
                 if options.background_search:
-                    self._index_in_background(result.searchable)
+                    self._index_in_background()
             except SitegenError as exc:
                 error = {"message": exc.message, "location": exc.location()}
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
