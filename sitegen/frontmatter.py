@@ -76,11 +76,14 @@ def dump_page(front: dict[str, Any], body: str) -> str:
     for key, value in front.items():
         if value is None and key not in {"source"}:
             continue
-        if isinstance(value, (list, tuple)):
-            dumped = yaml.dump(list(value), Dumper=_Dumper, allow_unicode=True, default_flow_style=True, width=10**6).strip()
-            parts.append(f"{key}: {dumped}")
-        else:
-            dumped = yaml.dump({key: value}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6).strip()
-            parts.append(dumped)
+        expected = {key: list(value) if isinstance(value, tuple) else value}
+        for style in (None, '"'):  # plain style when it reads back the same, else double quotes
+            dumped = yaml.dump(list(value) if isinstance(value, tuple) else value, Dumper=_Dumper,
+                               allow_unicode=True, default_flow_style=True, width=10**6, default_style=style)
+            dumped = dumped.rstrip("\n").removesuffix("\n...").rstrip("\n")
+            line = f"{key}: {dumped}"
+            if "\n" not in line and yaml.load(line, Loader=_Loader) == expected:  # noqa: S506 - safe loader
+                break
+        parts.append(line)
     parts.append(FENCE)
     return "\n".join(parts) + "\n" + body.rstrip("\n") + "\n"
