@@ -13,7 +13,6 @@ evaluator pfeval.py against the real search page with --truth-substring --phrase
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import subprocess

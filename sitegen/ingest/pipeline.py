@@ -7,7 +7,6 @@ overwrite a page an editor changed.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
