@@ -34,18 +34,10 @@ def main() -> int:
     args = parser.parse_args()
     from sitegen.frontmatter import parse_page
 
+    from benchmarks.corpus_site import make_site
+
     work = args.keep or Path(tempfile.mkdtemp(prefix="sitegen-search-bench-"))
-    raw = work / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    lines: list[str] = []
-    for month in sorted((SHARED / "corpora" / "cctv_xwlb" / "items_by_month").glob("*.jsonl")):
-        lines += month.read_text("utf-8").splitlines()
-        if len(lines) >= args.items:
-            break
-    (raw / "items.jsonl").write_text("\n".join(lines[: args.items]) + "\n", "utf-8")
-    for name in ("templates", "static"):
-        subprocess.run(["cp", "-r", str(REPO / name), str(work / name)], check=True)
-    (work / "sitegen.yaml").write_text("title: 新闻联播要闻\nentity_min_articles: 2\n", "utf-8")
+    raw = make_site(work, args.items, "title: 新闻联播要闻\nentity_min_articles: 2\n")
     sitegen = [sys.executable, "-m", "sitegen"]
     subprocess.run([*sitegen, "ingest", str(raw), "--content", str(work / "content")], check=True, capture_output=True)
     started = time.perf_counter()

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
 
@@ -36,17 +35,10 @@ def main() -> int:
 
     from sitegen.frontmatter import parse_page
 
+    from benchmarks.corpus_site import make_site
+
     work = Path(tempfile.mkdtemp(prefix="sitegen-serve-bench-"))
-    lines: list[str] = []
-    for month in sorted((SHARED / "corpora" / "cctv_xwlb" / "items_by_month").glob("*.jsonl")):
-        lines += month.read_text("utf-8").splitlines()
-        if len(lines) >= args.items:
-            break
-    (work / "raw").mkdir()
-    (work / "raw" / "items.jsonl").write_text("\n".join(lines[: args.items]) + "\n", "utf-8")
-    for name in ("templates", "static"):
-        shutil.copytree(REPO / name, work / name)
-    (work / "sitegen.yaml").write_text("entity_min_articles: 2\n", "utf-8")
+    make_site(work, args.items, "entity_min_articles: 2\n")
     sitegen = [sys.executable, "-m", "sitegen"]
     subprocess.run([*sitegen, "ingest", str(work / "raw"), "--content", str(work / "content")], check=True, capture_output=True)
     started = time.perf_counter()
@@ -60,7 +52,8 @@ def main() -> int:
         if match := re.search(r"at (http://127\.0\.0\.1:\d+)/", line):
             base = match.group(1)
     print(f"first build and serve: {time.perf_counter() - started:.1f}s")
-    page_file = sorted((work / "content" / "articles").rglob("*.md"))[len(lines[: args.items]) // 2]
+    articles = sorted((work / "content" / "articles").rglob("*.md"))
+    page_file = articles[len(articles) // 2]
     slug = parse_page(page_file.read_text("utf-8"), page_file).front["slug"]
     content_times: list[float] = []
     with sync_playwright() as playwright:

@@ -87,9 +87,7 @@ def load_articles(root: Path, catalog: EntityCatalog, diagnostics: Diagnostics, 
             raise errors[0]
         raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
     cache = EntityCache(root / CACHE_DIR, entity_fingerprint(catalog))
-    texts = [p.entity_text for p in pages]
-    if any(content_hash(t) not in cache.entries for t in texts):
-        cache.fill(texts, Extractor(catalog.data))
+    cache.fill([p.entity_text for p in pages], lambda: Extractor(catalog.data))
     cache.save()
     return [make_article(page, catalog, cache) for page in pages]
 

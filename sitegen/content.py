@@ -7,6 +7,7 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -97,9 +98,13 @@ class EntityCache:
             except (OSError, json.JSONDecodeError):
                 self.entries = {}
 
-    def fill(self, texts: list[str], extractor: Extractor, batch: int = 2000) -> None:
-        """Extract entities of every text not cached yet (in batches: much faster per text)."""
-        missing = sorted({content_hash(t): t for t in texts if content_hash(t) not in self.entries}.items())
+    def fill(self, texts: list[str], make_extractor: Callable[[], Extractor], batch: int = 2000) -> None:
+        """Extract entities of every text not cached yet (in batches: much faster per text);
+        the extractor is only created when something is missing."""
+        missing = sorted({key: t for t in texts if (key := content_hash(t)) not in self.entries}.items())
+        if not missing:
+            return
+        extractor = make_extractor()
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             for (key, _), mentions in zip(part, extractor.mentions_many([t for _, t in part])):

@@ -1,0 +1,31 @@
+"""Shared by the benchmarks: a site folder made of the first N records of the CCTV corpus."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpora" / "cctv_xwlb" / "items_by_month"
+
+
+def first_records(count: int) -> list[str]:
+    """The first ``count`` jsonl lines of the corpus, in month order."""
+    lines: list[str] = []
+    for month in sorted(CORPUS.glob("*.jsonl")):
+        lines += month.read_text("utf-8").splitlines()
+        if len(lines) >= count:
+            break
+    return lines[:count]
+
+
+def make_site(work: Path, count: int, config: str) -> Path:
+    """``work`` with raw/items.jsonl (``count`` records), the repo's templates and static
+    files, and ``sitegen.yaml`` holding ``config``; returns the raw folder."""
+    raw = work / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / "items.jsonl").write_text("\n".join(first_records(count)) + "\n", "utf-8")
+    for name in ("templates", "static"):
+        shutil.copytree(REPO / name, work / name, dirs_exist_ok=True)
+    (work / "sitegen.yaml").write_text(config, "utf-8")
+    return raw
