@@ -38,6 +38,8 @@ class BuildOptions:
     background_search: bool = False
     """Keep the previous search bundle in the new output and leave indexing to the caller
     (``serve`` re-indexes in a background thread so the reload does not wait)."""
+    record_digests: bool = False
+    """Digest every output file (``serve`` compares them to reload only changed pages)."""
 
 
 @dataclass
@@ -105,7 +107,7 @@ def entity_fingerprint(catalog: EntityCatalog) -> str:
 _HASHED_ASSET = re.compile(rb"(/static/[^\"'\s]+?)\.[0-9a-f]{10}(\.\w+)")
 
 
-def output_digests(outputs: OutputSet, assets: dict[str, str]) -> dict[str, str]:
+def output_digests(outputs: OutputSet) -> dict[str, str]:
     """A digest per output file; HTML is digested with asset hashes removed, so a CSS edit
     marks only the stylesheet as changed, not every page that links it."""
     digests = {}
@@ -171,8 +173,9 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
         post = keep_previous_index
     else:
         post = index if options.search else None
-    result.digests = output_digests(outputs, assets.urls)
-    result.assets = dict(assets.urls)
+    if options.record_digests:
+        result.digests = output_digests(outputs)
+        result.assets = dict(assets.urls)
     write_site(outputs, options.out, root, post=post)
     result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)

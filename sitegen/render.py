@@ -130,11 +130,10 @@ def render_site(renderer: Renderer, outputs: OutputSet, articles: list[Article],
                 entities: dict[tuple[str, str], Entity], related: dict[str, tuple[Article, ...]]) -> None:
     """Every page of the site into ``outputs``."""
     config = renderer.config
-    chips: dict[tuple[str, str], Entity] = entities
     week_by_id = {w.id: w for w in weeks}
     newest = sorted(articles, key=lambda a: (-a.date.toordinal(), a.title, a.slug))
     for article in articles:
-        page_entities = [chips[ref.key] for ref in article.entities if ref.key in chips]
+        page_entities = [entities[ref.key] for ref in article.entities if ref.key in entities]
         outputs.add(
             f"articles/{article.slug}/index.html",
             renderer.render("article.html", article=article, entities=page_entities,

@@ -167,7 +167,7 @@ class SiteBuilder:
             try:
                 first = not self._digests
                 options = BuildOptions(root=self.root, out=self.out, search=self.search,
-                                       background_search=self.search and not first)
+                                       background_search=self.search and not first, record_digests=True)
                 result = build_site(options, Diagnostics())
                 changed, css = self._changes(result.digests, result.assets)
                 print(f"[sitegen] {result.summary()}", flush=True)
