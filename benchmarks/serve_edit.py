@@ -30,6 +30,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=10000)
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--reuse", type=Path, help="copy this already ingested site (content/, .sitegen-cache/) "
+                        "instead of ingesting --items records again")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -40,8 +42,15 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="sitegen-serve-bench-"))
     make_site(work, args.items, "entity_min_articles: 2\n")
     sitegen = [sys.executable, "-m", "sitegen"]
-    subprocess.run([*sitegen, "ingest", str(work / "raw"), "--content", str(work / "content")], check=True, capture_output=True)
+    if args.reuse:
+        shutil.copytree(args.reuse / "content", work / "content")
+        if (args.reuse / ".sitegen-cache").is_dir():
+            shutil.copytree(args.reuse / ".sitegen-cache", work / ".sitegen-cache")
+    else:
+        subprocess.run([*sitegen, "ingest", str(work / "raw"), "--content", str(work / "content")], check=True,
+                       capture_output=True)
     started = time.perf_counter()
+    log = open(work / "serve.log", "w")
     server = subprocess.Popen([*sitegen, "serve", "--root", str(work), "--port", "0"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = None
@@ -51,7 +60,16 @@ def main() -> int:
             raise SystemExit("serve did not start")
         if match := re.search(r"at (http://127\.0\.0\.1:\d+)/", line):
             base = match.group(1)
-    print(f"first build and serve: {time.perf_counter() - started:.1f}s")
+    print(f"first build and serve: {time.perf_counter() - started:.1f}s", flush=True)
+
+    def drain() -> None:  # keep the server's output flowing (a full pipe would block it)
+        for line in server.stdout:
+            log.write(line)
+            log.flush()
+
+    import threading
+
+    threading.Thread(target=drain, daemon=True).start()
     articles = sorted((work / "content" / "articles").rglob("*.md"))
     page_file = articles[len(articles) // 2]
     slug = parse_page(page_file.read_text("utf-8"), page_file).front["slug"]
@@ -68,6 +86,7 @@ def main() -> int:
             page_file.write_text(text, "utf-8")
             page.wait_for_function(f"document.body && document.body.innerText.includes('{marker}')", timeout=600000)
             content_times.append(time.perf_counter() - started)
+            print(f"edit {n}: {content_times[-1] * 1000:.0f} ms", flush=True)
             page.wait_for_timeout(300)
         template = work / "templates" / "article.html"
         started = time.perf_counter()
@@ -81,8 +100,14 @@ def main() -> int:
     p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
     print(f"bench: items={args.items} edits={len(ms)} median_ms={statistics.median(ms):.0f} p95_ms={p95:.0f} "
           f"template_ms={template_seconds * 1000:.0f}")
+    print("server log (last lines):", *log_tail(work / "serve.log"), sep="\n  ")
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def log_tail(path: Path, lines: int = 8) -> list[str]:
+    """The last lines of the server's log."""
+    return path.read_text("utf-8", errors="replace").splitlines()[-lines:]
 
 
 if __name__ == "__main__":

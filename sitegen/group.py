@@ -1,20 +1,36 @@
-"""Group articles: weekly digests, entity pages, related articles. Pure functions over the
-model; every ordering has an explicit sort key so output is deterministic."""
+"""Group articles: weekly digests, entity pages, related articles.
+
+:class:`Grouping` holds the indexes the groups are computed from and updates them when
+articles change: a live-preview edit of one article recomputes only the entities it names
+(before and after), its weeks and the related lists it can enter or leave, instead of the
+whole site. A full build is the same code with every article changed. Every ordering has
+an explicit sort key, so the result is the same whichever way it was reached (a test
+checks incremental updates against fresh groupings).
+"""
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import replace
-from itertools import combinations
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import lru_cache
 
 from sitegen.config import SiteConfig
 from sitegen.entities import EntityCatalog
-from sitegen.model import Article, Entity, Week, WeekId
+from sitegen.model import Article, Entity, EntityLink, Week, WeekId
 from sitegen.text import short_hash
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+RELATED_ENTITY_LIMIT = 12
+TOP_ENTITIES_PER_WEEK = 12
+RELATED_MAX_MEMBERS = 200
+"""An entity named by more articles than this says nothing about relatedness."""
+_SCORE_BASE = 1 << 24  # packs (score, rank) into one int for fast top-k selection
+
+EntityKey = tuple[str, str]
 
 
 def importance_key(article: Article) -> tuple:
@@ -27,6 +43,7 @@ def newest_first(article: Article) -> tuple:
     return (-article.date.toordinal(), article.title, article.slug)
 
 
+@lru_cache(maxsize=65536)
 def entity_slug(name: str) -> str:
     """An ASCII, path-safe slug from the name's pinyin: 王凯 → ``wang-kai``.
 
@@ -39,101 +56,264 @@ def entity_slug(name: str) -> str:
     return slug[:80].rstrip("-") or "entity"
 
 
-def build_entities(articles: list[Article], catalog: EntityCatalog, config: SiteConfig) -> dict[tuple[str, str], Entity]:
-    """Entities that name at least ``entity_min_articles`` articles, with co-occurrences."""
-    by_key: dict[tuple[str, str], list[Article]] = defaultdict(list)
-    mentions: Counter[tuple[str, str]] = Counter()
-    for article in articles:
+class Grouping:
+    """The site's groups (entities with pages, weekly digests, related articles) over a set
+    of articles keyed by source path, kept up to date by :meth:`update`."""
+
+    def __init__(self, config: SiteConfig, catalog: EntityCatalog) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.articles: dict[str, Article] = {}
+        self.members: dict[EntityKey, dict[str, Article]] = defaultdict(dict)  # every named entity
+        self.mentions: Counter[EntityKey] = Counter()
+        self.role_members: dict[str, set[str]] = defaultdict(set)  # person -> paths giving a role
+        self.by_week: dict[WeekId, set[str]] = defaultdict(set)
+        self.slugs: dict[EntityKey, str] = {}  # entities with a page
+        self.entities: dict[EntityKey, Entity] = {}
+        self.weeks: dict[WeekId, Week] = {}
+        self.related: dict[str, tuple[Article, ...]] = {}  # by slug
+        self._related_paths: dict[str, tuple[str, ...]] = {}  # path -> related paths
+        self._related_of: dict[str, set[str]] = defaultdict(set)  # path -> paths listing it as related
+
+    # -- the index -------------------------------------------------------------------------
+    def _index(self, path: str, article: Article, sign: int) -> None:
+        week = self.by_week[article.week]
+        if sign > 0:
+            self.articles[path] = article
+            week.add(path)
+        else:
+            del self.articles[path]
+            week.discard(path)
+            if not week:
+                del self.by_week[article.week]
         for ref in article.entities:
-            by_key[ref.key].append(article)
-            mentions[ref.key] += ref.mentions
-    entities: dict[tuple[str, str], Entity] = {}
-    kept = sorted(key for key, arts in by_key.items() if len(arts) >= config.entity_min_articles)
-    slug_users: Counter[tuple[str, str]] = Counter((kind, entity_slug(name)) for kind, name in kept)
-    for key in kept:
-        arts = by_key[key]
-        kind, name = key
-        slug = entity_slug(name)
-        if slug_users[(kind, slug)] > 1:  # 王凯 and 王恺 are both wang-kai: tell them apart by name
-            slug = f"{slug}-{short_hash(name, 6)}"
-        entities[key] = Entity(
-            kind=kind,
-            name=name,
-            slug=slug,
-            aliases=tuple(catalog.aliases_of(name)),
-            description=catalog.data.descriptions.get(name),
-            articles=tuple(sorted(arts, key=newest_first)),
-            mentions=mentions[key],
-        )
-    role_dates: dict[str, dict[str, list]] = defaultdict(dict)
-    for article in articles:
-        for person, role in article.roles:
-            seen = role_dates[person].setdefault(role, [article.date, article.date])
-            seen[0], seen[1] = min(seen[0], article.date), max(seen[1], article.date)
-    for key, entity in list(entities.items()):
-        if entity.kind == "person" and entity.name in role_dates:
-            ranked_roles = sorted(role_dates[entity.name].items(), key=lambda kv: (-kv[1][1].toordinal(), kv[0]))
-            entities[key] = replace(entity, roles=tuple((role, first, last) for role, (first, last) in ranked_roles))
-    together: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)
-    for article in articles:
-        keys = sorted({ref.key for ref in article.entities if ref.key in entities})
-        for a, b in combinations(keys, 2):
-            together[a][b] += 1
-            together[b][a] += 1
-    for key, entity in list(entities.items()):
-        ranked = sorted(together[key].items(), key=lambda kv: (-kv[1], kv[0]))[:12]
-        entities[key] = replace(entity, related=tuple((entities[k], n) for k, n in ranked))
-    # related entities point at the versions without their own related lists: fine for links
-    return entities
+            if sign > 0:
+                self.members[ref.key][path] = article
+            else:
+                members = self.members[ref.key]
+                members.pop(path, None)
+                if not members:
+                    del self.members[ref.key]
+            self.mentions[ref.key] += sign * ref.mentions
+            if self.mentions[ref.key] <= 0:
+                del self.mentions[ref.key]
+        for person, _ in article.roles:
+            if sign > 0:
+                self.role_members[person].add(path)
+            else:
+                self.role_members[person].discard(path)
+                if not self.role_members[person]:
+                    del self.role_members[person]
 
+    def _kept(self, key: EntityKey) -> bool:
+        members = self.members.get(key)
+        return bool(members) and len(members) >= self.config.entity_min_articles
 
-def build_weeks(articles: list[Article], entities: dict[tuple[str, str], Entity], config: SiteConfig) -> list[Week]:
-    """One digest per ISO week that has articles, oldest first."""
-    by_week: dict[WeekId, list[Article]] = defaultdict(list)
-    for article in articles:
-        by_week[article.week].append(article)
-    ids = sorted(by_week)
-    weeks = []
-    for index, week_id in enumerate(ids):
-        ranked = sorted(by_week[week_id], key=importance_key)
-        counts: Counter[tuple[str, str]] = Counter()
-        for article in ranked:
-            for ref in article.entities:
-                if ref.key in entities:
-                    counts[ref.key] += 1
-        top_entities = tuple((entities[k], n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:12])
-        weeks.append(
-            Week(
+    def _qualifies(self, key: EntityKey) -> bool:
+        """Counts towards relatedness: has a page and is not named everywhere."""
+        return key in self.slugs and len(self.members[key]) <= RELATED_MAX_MEMBERS
+
+    # -- update ----------------------------------------------------------------------------
+    def update(self, changes: Mapping[str, Article | None]) -> None:
+        """Apply changed articles (``None``: removed) and recompute what they affect."""
+        full = not self.articles or len(changes) * 4 > len(self.articles)
+        old = {p: self.articles[p] for p in changes if p in self.articles}
+        old_quals = {r.key: self._qualifies(r.key) for a in (*old.values(), *(a for a in changes.values() if a))
+                     for r in a.entities}
+        for path, article in old.items():
+            self._index(path, article, -1)
+        for path, article in changes.items():
+            if article is not None:
+                self._index(path, article, +1)
+        new = {p: a for p, a in changes.items() if a is not None}
+
+        touched_keys = {r.key for a in (*old.values(), *new.values()) for r in a.entities}
+        link_changed = self._update_slugs(None if full else touched_keys)
+        # entities whose page changes: named by a changed article, or linked to an entity
+        # that gained or lost its page or slug (their related lists hold links)
+        if full:
+            entity_keys: set[EntityKey] = set(self.slugs)
+        else:
+            entity_keys = {k for k in touched_keys | link_changed if k in self.slugs}
+            for key in link_changed:
+                for article in self.members.get(key, {}).values():
+                    entity_keys.update(r.key for r in article.entities if r.key in self.slugs)
+        for key in [k for k in self.entities if k not in self.slugs]:
+            del self.entities[key]
+        self._rebuild_entities(entity_keys)
+
+        week_ids = set(self.by_week) if full else {a.week for a in (*old.values(), *new.values())}
+        for key in link_changed:
+            week_ids.update(a.week for a in self.members.get(key, {}).values())
+        self._rebuild_weeks(week_ids)
+
+        if full:
+            self._related_of.clear()
+            self._related_paths.clear()
+            self.related.clear()
+            self._rebuild_related(sorted(self.articles))
+        else:
+            self._update_related(old, new, old_quals, link_changed)
+
+    def _update_slugs(self, keys: set[EntityKey] | None) -> set[EntityKey]:
+        """Recompute which entities have pages and their slugs; returns the keys whose link
+        changed (gained, lost, or moved)."""
+        if keys is None:
+            keys = set(self.members) | set(self.slugs)
+        kept = {k for k in keys if self._kept(k)}
+        dropped = {k for k in keys if k in self.slugs and k not in kept}
+        added = {k for k in kept if k not in self.slugs}
+        if not dropped and not added and self.slugs:
+            return set()
+        bases = {(k[0], entity_slug(k[1])) for k in dropped | added}
+        for key in dropped:
+            del self.slugs[key]
+        for key in added:
+            self.slugs[key] = ""
+        # slugs shared by two names (王凯 / 王恺 are both wang-kai) get a hash of the name
+        users: dict[tuple[str, str], list[EntityKey]] = defaultdict(list)
+        for key in self.slugs:
+            base = (key[0], entity_slug(key[1]))
+            if base in bases:
+                users[base].append(key)
+        changed = set(dropped)
+        for (_, base), group in users.items():
+            for key in group:
+                slug = f"{base}-{short_hash(key[1], 6)}" if len(group) > 1 else base
+                if self.slugs[key] != slug:
+                    self.slugs[key] = slug
+                    changed.add(key)
+        return changed
+
+    def _rebuild_entities(self, keys: Iterable[EntityKey]) -> None:
+        limit = RELATED_ENTITY_LIMIT
+        for key in sorted(keys):
+            members = self.members[key]
+            kind, name = key
+            together: Counter[EntityKey] = Counter()
+            for article in members.values():
+                together.update(r.key for r in article.entities)
+            del together[key]
+            ranked = heapq.nsmallest(limit, ((-n, k) for k, n in together.items() if k in self.slugs))
+            roles: dict[str, list[date]] = {}
+            if kind == "person":
+                for path in sorted(self.role_members.get(name, ())):
+                    article = self.articles[path]
+                    for person, role in article.roles:
+                        if person == name:
+                            seen = roles.setdefault(role, [article.date, article.date])
+                            seen[0], seen[1] = min(seen[0], article.date), max(seen[1], article.date)
+            self.entities[key] = Entity(
+                kind=kind,
+                name=name,
+                slug=self.slugs[key],
+                aliases=tuple(self.catalog.aliases_of(name)),
+                description=self.catalog.data.descriptions.get(name),
+                articles=tuple(sorted(members.values(), key=newest_first)),
+                mentions=self.mentions[key],
+                related=tuple((EntityLink(k[0], k[1], self.slugs[k]), -n) for n, k in ranked),
+                roles=tuple((role, first, last) for role, (first, last)
+                            in sorted(roles.items(), key=lambda kv: (-kv[1][1].toordinal(), kv[0]))),
+            )
+
+    def _rebuild_weeks(self, week_ids: set[WeekId]) -> None:
+        ids = sorted(self.by_week)
+        if list(self.weeks) != ids:  # a week appeared or vanished: neighbours change
+            week_ids = set(ids)
+            self.weeks = {}
+        size = self.config.digest_size
+        for index, week_id in enumerate(ids):
+            if week_id not in week_ids:
+                continue
+            ranked = sorted((self.articles[p] for p in self.by_week[week_id]), key=importance_key)
+            counts: Counter[EntityKey] = Counter()
+            for article in ranked:
+                counts.update(r.key for r in article.entities if r.key in self.slugs)
+            top = heapq.nsmallest(TOP_ENTITIES_PER_WEEK, ((-n, k) for k, n in counts.items()))
+            self.weeks[week_id] = Week(
                 id=week_id,
-                top=tuple(ranked[: config.digest_size]),
-                others=tuple(ranked[config.digest_size :]),
+                top=tuple(ranked[:size]),
+                others=tuple(ranked[size:]),
                 previous=ids[index - 1] if index > 0 else None,
                 next=ids[index + 1] if index + 1 < len(ids) else None,
-                top_entities=top_entities,
+                top_entities=tuple((EntityLink(k[0], k[1], self.slugs[k]), -n) for n, k in top),
             )
-        )
-    return weeks
+        self.weeks = {week_id: self.weeks[week_id] for week_id in ids}
+
+    # -- related articles --------------------------------------------------------------------
+    def _qualifying_keys(self, article: Article) -> list[EntityKey]:
+        return [r.key for r in article.entities if self._qualifies(r.key)]
+
+    def _rebuild_related(self, paths: Iterable[str]) -> None:
+        """Others sharing the most qualifying entities (ties: newest first)."""
+        limit = self.config.related_articles
+        order = sorted(self.articles, key=lambda p: newest_first(self.articles[p]))
+        rank = {p: i for i, p in enumerate(order)}
+        for path in paths:
+            scores: Counter[str] = Counter()
+            for key in self._qualifying_keys(self.articles[path]):
+                scores.update(self.members[key].keys())
+            scores.pop(path, None)
+            packed = heapq.nsmallest(limit, [(RELATED_MAX_MEMBERS * 64 - s) * _SCORE_BASE + rank[p]
+                                             for p, s in scores.items()])
+            chosen = tuple(order[v % _SCORE_BASE] for v in packed)
+            self._set_related(path, chosen)
+
+    def _set_related(self, path: str, chosen: tuple[str, ...]) -> None:
+        for other in self._related_paths.get(path, ()):
+            self._related_of[other].discard(path)
+        self._related_paths[path] = chosen
+        for other in chosen:
+            self._related_of[other].add(path)
+        self.related[self.articles[path].slug] = tuple(self.articles[p] for p in chosen)
+
+    def _update_related(self, old: dict[str, Article], new: dict[str, Article], old_quals: dict[EntityKey, bool],
+                        link_changed: set[EntityKey]) -> None:
+        limit = self.config.related_articles
+        redo: set[str] = set(new)
+        for path, article in old.items():
+            if path not in new:
+                self.related.pop(article.slug, None)
+                for other in self._related_paths.pop(path, ()):
+                    self._related_of[other].discard(path)
+            elif article.slug != new[path].slug:
+                self.related.pop(article.slug, None)
+        for path in old:
+            redo.update(self._related_of.pop(path, set()))  # lists that showed the old version
+        # an entity that started or stopped counting changes scores of all its articles
+        for key in {*old_quals, *(r.key for a in new.values() for r in a.entities)} | link_changed:
+            if old_quals.get(key, False) != self._qualifies(key):
+                redo.update(self.members.get(key, {}))
+        # a changed article may enter the list of an article sharing an entity with it
+        for path, article in new.items():
+            mine = set(self._qualifying_keys(article))
+            candidates: set[str] = set()
+            for key in mine:
+                candidates.update(self.members[key])
+            for other in candidates - redo:
+                shown = self._related_paths.get(other, ())
+                if len(shown) < limit:
+                    redo.add(other)
+                    continue
+                theirs = set(self._qualifying_keys(self.articles[other]))
+                last = self.articles[shown[-1]]
+                last_score = len(theirs & set(self._qualifying_keys(last)))
+                if (-len(theirs & mine), newest_first(article)) < (-last_score, newest_first(last)):
+                    redo.add(other)
+        self._rebuild_related(sorted(p for p in redo if p in self.articles))
+
+    # -- views -----------------------------------------------------------------------------
+    def article_list(self) -> list[Article]:
+        """The articles, by source path."""
+        return [self.articles[p] for p in sorted(self.articles)]
+
+    def week_list(self) -> list[Week]:
+        """Digests, oldest first."""
+        return list(self.weeks.values())
 
 
-def related_articles(articles: list[Article], entities: dict[tuple[str, str], Entity], limit: int) -> dict[str, tuple[Article, ...]]:
-    """For each article, others sharing the most entities (ties: newest first)."""
-    by_entity: dict[tuple[str, str], list[Article]] = defaultdict(list)
-    for article in articles:
-        for ref in article.entities:
-            if ref.key in entities:
-                by_entity[ref.key].append(article)
-    related: dict[str, tuple[Article, ...]] = {}
-    for article in articles:
-        scores: Counter[str] = Counter()
-        lookup: dict[str, Article] = {}
-        for ref in article.entities:
-            others = by_entity.get(ref.key, [])
-            if len(others) > 200:  # a name in everything says nothing about relatedness
-                continue
-            for other in others:
-                if other.slug != article.slug:
-                    scores[other.slug] += 1
-                    lookup[other.slug] = other
-        ranked = sorted(scores, key=lambda s: (-scores[s], newest_first(lookup[s])))
-        related[article.slug] = tuple(lookup[s] for s in ranked[:limit])
-    return related
+def build_entities(articles: list[Article], catalog: EntityCatalog, config: SiteConfig) -> dict[tuple[str, str], Entity]:
+    """Entities that name at least ``entity_min_articles`` articles (a fresh grouping)."""
+    grouping = Grouping(config, catalog)
+    grouping.update({str(a.source_path): a for a in articles})
+    return dict(sorted(grouping.entities.items()))

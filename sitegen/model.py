@@ -97,11 +97,24 @@ class Week:
     others: tuple[Article, ...]
     previous: WeekId | None
     next: WeekId | None
-    top_entities: tuple[tuple["Entity", int], ...]
+    top_entities: tuple[tuple["EntityLink", int], ...]
 
     @property
     def articles(self) -> tuple[Article, ...]:
         return self.top + self.others
+
+
+@dataclass(frozen=True, order=True)
+class EntityLink:
+    """What a link to an entity page needs (chips on articles, digests, related entities)."""
+
+    kind: str
+    name: str
+    slug: str
+
+    @property
+    def url(self) -> str:
+        return f"/entities/{self.kind}/{self.slug}/"
 
 
 @dataclass(frozen=True)
@@ -115,12 +128,16 @@ class Entity:
     description: str | None
     articles: tuple[Article, ...]  # newest first
     mentions: int
-    related: tuple[tuple["Entity", int], ...] = ()
+    related: tuple[tuple[EntityLink, int], ...] = ()
     roles: tuple[tuple[str, date, date], ...] = ()  # (role, first seen, last seen)
 
     @property
     def url(self) -> str:
         return f"/entities/{self.kind}/{self.slug}/"
+
+    @property
+    def link(self) -> EntityLink:
+        return EntityLink(self.kind, self.name, self.slug)
 
     @property
     def first_seen(self) -> date:

@@ -61,9 +61,10 @@ class Assets:
         return self.urls[name]
 
 
-def collect_static(root: Path, outputs: OutputSet) -> Assets:
+def collect_static(root: Path, outputs: OutputSet, hashed: bool = True) -> Assets:
     """Copy ``static/`` into the output with a content hash in every file name, so the
-    published files can be cached forever (``/static/style.<hash>.css``)."""
+    published files can be cached forever (``/static/style.<hash>.css``). Unhashed names
+    (``hashed=False``) are for the live preview: a stylesheet edit then changes no page."""
     urls: dict[str, str] = {}
     static = root / "static"
     if static.is_dir():
@@ -71,7 +72,7 @@ def collect_static(root: Path, outputs: OutputSet) -> Assets:
             rel = path.relative_to(static).as_posix()
             data = path.read_bytes()
             stem = rel[: -len(path.suffix)] if path.suffix else rel
-            out_name = f"{stem}.{short_hash(data.hex(), 10)}{path.suffix}"
+            out_name = f"{stem}.{short_hash(data.hex(), 10)}{path.suffix}" if hashed else rel
             outputs.add(f"static/{out_name}", data, str(path))
             urls[rel] = f"/static/{quote(out_name)}"
     return Assets(urls)
@@ -97,6 +98,10 @@ class Renderer:
         self.env.globals.update(site=config, nav=NAV, asset=assets, kind_labels=KIND_LABELS,
                                 generator=f"sitegen {__version__}")
         self.config = config
+
+    def set_assets(self, assets: Assets) -> None:
+        """Use new static file URLs (after a static file changed)."""
+        self.env.globals["asset"] = assets
 
     def absolute(self, path: str) -> str:
         """An absolute URL for a site path (for feeds, sitemap, canonical links)."""
@@ -124,65 +129,3 @@ class Renderer:
                 continue
             found = (path.relative_to(self.templates_dir).as_posix(), frame.lineno)
         return found
-
-
-def render_site(renderer: Renderer, outputs: OutputSet, articles: list[Article], weeks: list[Week],
-                entities: dict[tuple[str, str], Entity], related: dict[str, tuple[Article, ...]]) -> None:
-    """Every page of the site into ``outputs``."""
-    config = renderer.config
-    week_by_id = {w.id: w for w in weeks}
-    newest = sorted(articles, key=lambda a: (-a.date.toordinal(), a.title, a.slug))
-    for article in articles:
-        page_entities = [entities[ref.key] for ref in article.entities if ref.key in entities]
-        outputs.add(
-            f"articles/{article.slug}/index.html",
-            renderer.render("article.html", article=article, entities=page_entities,
-                            week=week_by_id[article.week], related=related.get(article.slug, ()),
-                            page_url=article.url),
-            str(article.source_path),
-        )
-    for week in weeks:
-        outputs.add(f"weeks/{week.id.slug}/index.html",
-                    renderer.render("week.html", week=week, page_url=week.id.url), f"digest {week.id.slug}")
-    outputs.add("weeks/index.html", renderer.render("weeks.html", weeks=list(reversed(weeks)), page_url="/weeks/"), "digest archive")
-    by_kind: dict[str, list[Entity]] = {kind: [] for kind in KIND_LABELS}
-    for entity in entities.values():
-        by_kind[entity.kind].append(entity)
-    for kind in by_kind:
-        by_kind[kind].sort(key=lambda e: (-len(e.articles), -e.mentions, e.name))
-    for entity in entities.values():
-        weeks_of = sorted({a.week for a in entity.articles}, reverse=True)
-        grouped = [(w, [a for a in entity.articles if a.week == w]) for w in weeks_of]
-        outputs.add(f"entities/{entity.kind}/{entity.slug}/index.html",
-                    renderer.render("entity.html", entity=entity, grouped=grouped, page_url=entity.url),
-                    f"entity {entity.kind}:{entity.name}")
-        outputs.add(f"entities/{entity.kind}/{entity.slug}/feed.xml",
-                    renderer.render("feed.xml", feed_title=f"{entity.name} · {config.title}",
-                                    feed_url=f"{entity.url}feed.xml", page_url=entity.url,
-                                    entries=list(entity.articles[: config.feed_size])),
-                    f"entity feed {entity.kind}:{entity.name}")
-    for kind, items in by_kind.items():
-        outputs.add(f"entities/{kind}/index.html",
-                    renderer.render("entities.html", kind=kind, by_kind=by_kind, page_url=f"/entities/{kind}/"),
-                    f"entity index {kind}")
-    outputs.add("entities/index.html",
-                renderer.render("entities.html", kind=None, by_kind=by_kind, page_url="/entities/"), "entity index")
-    # the newest digest whose dates are known: a week holding only items whose year had to be
-    # guessed (date_uncertain) should not lead the home page
-    dated_weeks = [w for w in weeks if any(not a.date_uncertain for a in w.articles)]
-    latest = dated_weeks[-1] if dated_weeks else (weeks[-1] if weeks else None)
-    outputs.add("index.html", renderer.render("index.html", latest=latest, recent=newest[: config.home_recent],
-                                              page_url="/"), "home page")
-    outputs.add("search/index.html", renderer.render("search.html", page_url="/search/"), "search page")
-    outputs.add("404.html", renderer.render("404.html", page_url="/404.html"), "404 page")
-    outputs.add("feed.xml", renderer.render("feed.xml", feed_title=config.title, feed_url="/feed.xml", page_url="/",
-                                            entries=newest[: config.feed_size]), "feed")
-    outputs.add("weeks/feed.xml", renderer.render("weeks_feed.xml", weeks=list(reversed(weeks))[: config.feed_size]),
-                "digest feed")
-    sitemap_urls = ["/", "/weeks/", "/entities/", "/search/"]
-    sitemap_urls += [f"/entities/{k}/" for k in KIND_LABELS]
-    sitemap_urls += [a.url for a in newest] + [w.id.url for w in reversed(weeks)]
-    sitemap_urls += [e.url for e in sorted(entities.values(), key=lambda e: (e.kind, e.slug))]
-    lastmod = {a.url: a.date for a in articles} | {w.id.url: max(a.date for a in w.articles) for w in weeks}
-    outputs.add("sitemap.xml", renderer.render("sitemap.xml", urls=sitemap_urls, lastmod=lastmod), "sitemap")
-    outputs.add("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {renderer.absolute('/sitemap.xml')}\n", "robots.txt")

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from sitegen.build import BuildOptions, build_site
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
-from sitegen.output import exchange_paths
+from sitegen.output import exchange_paths, write_site
+from sitegen.project import SiteProject, SiteUpdate, write_in_place
+from sitegen.text import content_hash
 
 DEBOUNCE_SECONDS = 0.1
 EVENTS_PATH = "/__sitegen/events"
@@ -59,7 +60,7 @@ CLIENT_JS = r"""
     }
   };
   let version = null;
-  const source = new EventSource("/__sitegen/events");
+  const source = new EventSource("/__sitegen/events?page=" + encodeURIComponent(here()));
   source.addEventListener("state", (event) => {
     const state = JSON.parse(event.data);
     if (state.error) { show(state.error); version = state.version; return; }
@@ -101,46 +102,65 @@ def url_of(relpath: str) -> str:
 
 
 class SiteBuilder:
-    """Runs builds one at a time and publishes their outcome to waiting clients."""
+    """Runs builds one at a time and publishes their outcome to waiting clients.
+
+    The first build writes the whole site; later builds are incremental
+    (:class:`~sitegen.project.SiteProject`): only changed pages are rendered and replaced in
+    the served folder, the pages open in a browser first. Requests for a page still being
+    re-rendered wait for it, so a stale page is never served."""
+
+    DEFER_OVER = 50  # more dirty pages than this: render the open ones first, reload, then the rest
 
     def __init__(self, root: Path, out: Path, search: bool) -> None:
         self.root = root
         self.out = out
         self.search = search
+        self.project = SiteProject(root, hashed_assets=False, track_digests=True)
         self.state = BuildState(0)
         self.changed = threading.Condition()
         self._lock = threading.Lock()
-        self._digests: dict[str, str] = {}
+        self._built_once = False
         self._index_generation = 0
+        self._index_process: subprocess.Popen[str] | None = None
+        self.open_pages: dict[str, int] = {}  # URL path -> open event streams
+        self.pending: set[str] = set()  # output paths being re-rendered
+        self.builds = 0
 
-    def _changes(self, digests: dict[str, str], assets: dict[str, str]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        old = self._digests
-        paths = sorted({p for p in digests if old.get(p) != digests[p]} | (set(old) - set(digests)))
-        self._digests = digests
-        css = tuple(sorted((name, url) for name, url in assets.items()
-                           if name.endswith(".css") and any(p.startswith("static/" + name[:-4] + ".") for p in paths)))
-        return tuple(url_of(p) for p in paths if p.endswith(".html") or not p.startswith("static/")), css
+    def _publish(self, error: dict[str, str] | None, changed: list[str], css: list[tuple[str, str]]) -> None:
+        with self.changed:
+            self.state = BuildState(self.state.version + 1, error, tuple(sorted(set(changed))), tuple(sorted(css)))
+            self.changed.notify_all()
+
+    def _changes(self, update: SiteUpdate) -> tuple[list[str], list[tuple[str, str]]]:
+        paths = list(update.outputs.files) + update.removed
+        css = [(p[len("static/"):], f"/{p}?v={content_hash(update.outputs.files[p])[:10]}")
+               for p in update.outputs.files if p.startswith("static/") and p.endswith(".css")]
+        return [url_of(p) for p in paths if not p.startswith("static/")], css
 
     def _index_in_background(self) -> None:
-        """Re-index search after a rebuild without holding up the reload: a separate
-        low-priority process reads the built site (so it never competes for this process's
-        GIL); a newer build supersedes an index still being made."""
+        """Re-index search without holding up the reload: a separate low-priority process
+        reads the served site (each file there is replaced atomically, never half-written)
+        into a fresh bundle that is swapped in when done; a newer build restarts it."""
         self._index_generation += 1
         generation = self._index_generation
-        snapshot = Path(tempfile.mkdtemp(prefix="sitegen-snapshot-", dir=self.out.parent)) / "site"
-        shutil.copytree(self.out, snapshot, copy_function=os.link, ignore=shutil.ignore_patterns("pagefind"))
+        if self._index_process is not None and self._index_process.poll() is None:
+            self._index_process.kill()
 
         def work() -> None:
             fresh = Path(tempfile.mkdtemp(prefix="sitegen-index-", dir=self.out.parent)) / "pagefind"
             try:
+                process = subprocess.Popen([sys.executable, "-m", "sitegen.search", str(self.out), str(fresh)],
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                           preexec_fn=lambda: os.nice(19) if hasattr(os, "nice") else None)
                 with self._lock:
-                    superseded = generation != self._index_generation
-                if superseded:
+                    if generation != self._index_generation:
+                        process.kill()
+                    self._index_process = process
+                output, _ = process.communicate()
+                if process.returncode != 0:
+                    if generation == self._index_generation and process.returncode > 0:
+                        raise RuntimeError(output.strip()[-300:])
                     return
-                finished = subprocess.run([sys.executable, "-m", "sitegen.search", str(snapshot), str(fresh)],
-                                          capture_output=True, text=True, check=False)
-                if finished.returncode != 0:
-                    raise RuntimeError((finished.stderr or finished.stdout).strip()[-300:])
                 with self._lock:
                     if generation != self._index_generation or not self.out.is_dir():
                         return
@@ -149,48 +169,88 @@ class SiteBuilder:
                         if target.exists():
                             os.replace(target, fresh.parent / "old")
                         os.replace(fresh, target)
+                print(f"[sitegen] search index updated: {output.strip().splitlines()[-1] if output.strip() else ''}",
+                      flush=True)
             except Exception as exc:  # noqa: BLE001 - a failed index must not stop the preview
                 print(f"[sitegen] search index failed: {exc}", file=sys.stderr, flush=True)
             finally:
                 shutil.rmtree(fresh.parent, ignore_errors=True)
-                shutil.rmtree(snapshot.parent, ignore_errors=True)
 
         threading.Thread(target=work, name="sitegen-index", daemon=True).start()
+
+    def _open_relpaths(self) -> set[str]:
+        relpaths = set()
+        for url in list(self.open_pages):
+            rel = url.lstrip("/")
+            relpaths.add(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
+        return relpaths
 
     def build(self) -> BuildState:
         """Build now; on failure keep the previous output and record the error."""
         with self._lock:
             started = time.perf_counter()
-            error: dict[str, str] | None = None
-            changed: tuple[str, ...] = ()
-            css: tuple[tuple[str, str], ...] = ()
+            self.builds += 1
+            diagnostics = Diagnostics(echo=False)
             try:
-                first = not self._digests
-                options = BuildOptions(root=self.root, out=self.out, search=self.search,
-                                       background_search=self.search and not first, record_digests=True)
-                result = build_site(options, Diagnostics())
-                changed, css = self._changes(result.digests, result.assets)
-                print(f"[sitegen] {result.summary()}", flush=True)
-                if options.background_search:
+                update = self.project.update(diagnostics, first=self._open_relpaths(), defer_over=self.DEFER_OVER)
+                if update.full or not self._built_once:
+                    write_site(update.outputs, self.out, self.root, post=self._keep_index)
+                else:
+                    self.pending = {p.relpath for p in update.deferred}
+                    write_in_place(update, self.out)
+                changed, css = self._changes(update)
+                if update.deferred:
+                    self._publish(None, changed, css)  # the open pages reload now
+                    rest = self.project.render_deferred(update)
+                    write_in_place(rest, self.out)
+                    more, more_css = self._changes(rest)
+                    changed, css = more, more_css
+                    update = rest
+                self.project.commit(update)
+                self._built_once = True
+                self.pending = set()
+                for warning in diagnostics.warnings:
+                    print(f"[sitegen] warning: {warning}", file=sys.stderr, flush=True)
+                print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {update.rendered} page(s) rendered, "
+                      f"{len(update.outputs)} file(s) written, {len(update.removed)} removed; {update.articles} articles "
+                      f"in {time.perf_counter() - started:.2f}s", flush=True)
+                self._publish(None, changed, css)
+                if self.search and (update.searchable_changed or update.full):
                     self._index_in_background()
             except SitegenError as exc:
-                error = {"message": exc.message, "location": exc.location()}
+                self.pending = set()
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
+                self._publish({"message": exc.message, "location": exc.location()}, [], [])
             except Exception as exc:  # noqa: BLE001 - the preview must survive any failure
-                error = {"message": "".join(traceback.format_exception_only(exc)).strip(), "location": ""}
-                print(f"[sitegen] build crashed: {error['message']}", file=sys.stderr, flush=True)
+                self.pending = set()
+                message = "".join(traceback.format_exception_only(exc)).strip()
+                print(f"[sitegen] build crashed: {message}", file=sys.stderr, flush=True)
+                self._publish({"message": message, "location": ""}, [], [])
             with self.changed:
-                self.state = BuildState(self.state.version + 1, error, changed, css)
                 self.changed.notify_all()
-            if error is None:
-                print(f"[sitegen] rebuilt in {time.perf_counter() - started:.2f}s", flush=True)
             return self.state
+
+    def _keep_index(self, staging: Path) -> None:
+        previous = self.out / "pagefind"
+        if previous.is_dir():
+            shutil.copytree(previous, staging / "pagefind", copy_function=os.link)
 
     def wait_for_change(self, version: int, timeout: float) -> BuildState:
         """Block until the state's version differs from ``version`` (or ``timeout``)."""
         with self.changed:
             self.changed.wait_for(lambda: self.state.version != version, timeout=timeout)
             return self.state
+
+    def wait_until_rendered(self, relpath: str, timeout: float = 120) -> None:
+        """Block while ``relpath`` is being re-rendered (so its stale version is not served)."""
+        with self.changed:
+            self.changed.wait_for(lambda: relpath not in self.pending, timeout=timeout)
+
+    def close(self) -> None:
+        """Stop indexing and save caches."""
+        if self._index_process is not None and self._index_process.poll() is None:
+            self._index_process.kill()
+        self.project.close()
 
 
 class _Debouncer:
@@ -279,6 +339,9 @@ def make_handler(builder: SiteBuilder):
                 return self._events()
             if path == CLIENT_PATH:
                 return self._send(HTTPStatus.OK, CLIENT_JS.encode(), "text/javascript; charset=utf-8")
+            if builder.pending:
+                relpath = unquote(path).lstrip("/")
+                builder.wait_until_rendered(relpath + "index.html" if relpath == "" or relpath.endswith("/") else relpath)
             target = self._resolve(path)
             if target is None:
                 return self._not_found()
@@ -337,12 +400,15 @@ def make_handler(builder: SiteBuilder):
                 self.wfile.write(body)
 
         def _events(self) -> None:
+            page = parse_qs(urlsplit(self.path).query).get("page", [""])[0]
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream; charset=utf-8")
             self.send_header("Cache-Control", "no-store")
             self.send_header("Connection", "keep-alive")
             self.end_headers()
             state = builder.state
+            if page:
+                builder.open_pages[page] = builder.open_pages.get(page, 0) + 1
             try:
                 self.wfile.write(f"event: state\ndata: {state.to_json()}\n\n".encode())
                 self.wfile.flush()
@@ -356,6 +422,11 @@ def make_handler(builder: SiteBuilder):
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
                 return
+            finally:
+                if page:
+                    builder.open_pages[page] -= 1
+                    if builder.open_pages[page] <= 0:
+                        del builder.open_pages[page]
 
     return Handler
 
@@ -386,6 +457,7 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
         print("\n[sitegen] stopped", flush=True)
     finally:
         debouncer.cancel()
+        builder.close()
         observer.stop()  # type: ignore[attr-defined]
         server.server_close()
         shutil.rmtree(work, ignore_errors=True)

@@ -8,10 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sitegen.build import load_articles
 from sitegen.cli import cli
 from sitegen.entities import EntityCatalog, Extractor, extract, extract_many, load_entity_data
 from sitegen.errors import Diagnostics
+from sitegen.project import SiteProject
 
 # words a reader would never want an entity page for (seen in news text)
 GENERIC_WORDS = """会议 图片 智能化 高端化 绿色化 数字化 网络化 信息化 现代化 工业化 新型工业化 北斗 卫星 城市 我国 双方
@@ -22,8 +22,7 @@ GENERIC_WORDS = """会议 图片 智能化 高端化 绿色化 数字化 网络�
 
 @pytest.fixture(scope="module")
 def seed_articles(site_root):
-    catalog = EntityCatalog(load_entity_data(site_root / "content" / "_data" / "entities.yaml"))
-    return {a.origin: a for a in load_articles(site_root, catalog, Diagnostics(echo=False), False, 110)}
+    return {a.origin: a for a in SiteProject(site_root).load_articles(Diagnostics(echo=False))}
 
 
 def test_generic_word_list_is_long_enough():

@@ -92,8 +92,15 @@ def test_no_path_traversal_and_wasm_mime(served):
                 assert b"root:" not in body
         except urllib.error.HTTPError as exc:
             assert exc.code == 404
-    with urllib.request.urlopen(f"{base}/pagefind/pagefind-entry.json") as response:
-        assert response.headers["Content-Type"].startswith("application/json")
+    deadline = time.time() + 60  # the search index is made in the background
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/pagefind/pagefind-entry.json") as response:
+                assert response.headers["Content-Type"].startswith("application/json")
+                break
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 404 and time.time() < deadline, "search index never appeared"
+            time.sleep(0.2)
     with urllib.request.urlopen(f"{base}/") as response:
         assert response.headers["Cache-Control"] == "no-store"
 
@@ -184,9 +191,11 @@ def test_only_changed_pages_reload_and_search_catches_up(served, browser):
     found = []
     while time.time() < deadline and not found:
         found = editor.evaluate("""async () => {
-            const pf = await import('/pagefind/pagefind.js?' + Date.now());
-            const r = await pf.search('琉璃瓦');
-            return Promise.all(r.results.map(x => x.data().then(d => d.url)));
+            try {  // the bundle may not exist yet: it is made in the background
+              const pf = await import('/pagefind/pagefind.js?' + Date.now());
+              const r = await pf.search('琉璃瓦');
+              return Promise.all(r.results.map(x => x.data().then(d => d.url)));
+            } catch (e) { return []; }
         }""")
         if not found:
             time.sleep(1)

@@ -1,0 +1,381 @@
+"""A site being built, possibly again and again (``sitegen serve``).
+
+:class:`SiteProject` remembers what its last build read and made: each content file's
+parsed page (reused while the file's size, mtime and inode are unchanged), the grouping,
+the page plan with every page's dependency set, and the template closure of every page.
+The next :meth:`SiteProject.update` re-reads only changed files, updates the grouping for
+the changed articles, and renders only the pages whose dependencies changed (Lektor's
+dependency recording). A first update, or a change to the configuration, the entity data
+or (in hashed-asset mode) a static file, renders everything.
+
+An update only *gathers*: it returns the files to write and the paths to remove. Nothing
+is remembered as built until the caller says the files were written (:meth:`commit`), so
+a failed render or write is redone by the next update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2.meta
+
+from sitegen import __version__
+from sitegen.config import CONFIG_FILE, load_config
+from sitegen.content import EntityCache, PageData, discover_pages, make_article, read_page
+from sitegen.entities import EntityCatalog, Extractor, load_entity_data
+from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
+from sitegen.group import Grouping
+from sitegen.model import Article
+from sitegen.output import OutputSet, safe_relpath
+from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner, content_key, newest_order
+from sitegen.render import Assets, Renderer, collect_static
+from sitegen.text import content_hash
+
+CACHE_DIR = ".sitegen-cache"
+ENTITY_DATA = Path("_data") / "entities.yaml"
+
+
+def entity_fingerprint(catalog: EntityCatalog) -> str:
+    """Changes when the entity data or the tagger changes: the entity cache's key prefix."""
+    from importlib import resources
+
+    from sitegen.entities.extract import EXTRACTOR_VERSION
+
+    model = resources.files("sitegen").joinpath("data/ner-model.npz").read_bytes()
+    return content_hash(catalog.data.fingerprint + content_hash(model) + EXTRACTOR_VERSION)[:16]
+
+
+@dataclass(frozen=True)
+class _StoredPage:
+    signature: tuple[int, int, int]  # size, mtime_ns, inode
+    page: PageData
+    warnings: tuple[tuple[str, int | None], ...]
+    article: Article | None = None
+
+
+class _RecordingDiagnostics(Diagnostics):
+    """Collects one page's warnings so they can be shown again while the page is reused."""
+
+    def __init__(self) -> None:
+        super().__init__(echo=False)
+        self.recorded: list[tuple[str, int | None]] = []
+
+    def warn(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
+        self.recorded.append((message, line))
+
+
+@dataclass
+class SiteUpdate:
+    """What one update gathered: files to (re)write, output paths to remove, and counts."""
+
+    outputs: OutputSet
+    removed: list[str]
+    full: bool
+    plans: list[PagePlan]
+    articles: int = 0
+    weeks: int = 0
+    entities: int = 0
+    rendered: int = 0
+    searchable_changed: bool = False
+    deferred: list[PagePlan] = field(default_factory=list)
+    assets: dict[str, str] = field(default_factory=dict)
+    _commit: dict[str, object] = field(default_factory=dict, repr=False)
+
+
+def template_closure(renderer: Renderer) -> dict[str, frozenset[str]]:
+    """For every template, itself and every template it extends, imports or includes."""
+    direct: dict[str, set[str]] = {}
+    for name in renderer.env.list_templates():
+        try:
+            source, _, _ = renderer.env.loader.get_source(renderer.env, name)  # type: ignore[union-attr]
+            refs = jinja2.meta.find_referenced_templates(renderer.env.parse(source))
+            direct[name] = {r for r in refs if r}
+        except jinja2.TemplateSyntaxError:
+            direct[name] = set()  # reported when the template is rendered
+    closure: dict[str, frozenset[str]] = {}
+
+    def walk(name: str, seen: set[str]) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for ref in direct.get(name, ()):
+            walk(ref, seen)
+
+    for name in direct:
+        seen: set[str] = set()
+        walk(name, seen)
+        closure[name] = frozenset(seen)
+    return closure
+
+
+class SiteProject:
+    """A site root and what its last build made (see the module docs)."""
+
+    def __init__(self, root: Path, base_url: str | None = None, drafts: bool = False,
+                 hashed_assets: bool = True, track_digests: bool = False, require_templates: bool = True) -> None:
+        for needed in ("content", "templates") if require_templates else ("content",):
+            if not (root / needed).is_dir():
+                raise UsageError(f"no {needed}/ folder in {root.resolve()} (run sitegen from the site root or pass --root)")
+        self.root = root
+        self.base_url = base_url
+        self.drafts = drafts
+        self.hashed_assets = hashed_assets
+        self.track_digests = track_digests
+        self._digests: dict[str, str] = {}  # relpath -> digest of the bytes written (track_digests)
+        self._inputs_fingerprint: str | None = None
+        self._store: dict[Path, _StoredPage] = {}
+        self._templates: dict[str, str] = {}
+        self._pending_pages: set[str] = set()  # rendered by a failed update: redo
+        self._written: dict[str, frozenset[str]] = {}  # relpath -> deps, as last committed
+        self._static: dict[str, str] = {}  # output path -> digest of the static file written
+        self.entity_cache: EntityCache | None = None
+
+    # -- inputs ----------------------------------------------------------------------------
+    def _reset(self) -> None:
+        config = load_config(self.root).with_base_url(self.base_url)
+        catalog = EntityCatalog(load_entity_data(self.root / "content" / ENTITY_DATA))
+        self.config = config
+        self.catalog = catalog
+        if self.entity_cache is not None:
+            self.entity_cache.save()
+        self.entity_cache = EntityCache(self.root / CACHE_DIR, entity_fingerprint(catalog))
+        self.grouping = Grouping(config, catalog)
+        self.derived = DerivedValues()
+        # pages stay parsed; their articles are remade with the new entity data
+        self._store = {p: _StoredPage(s.signature, s.page, s.warnings) for p, s in self._store.items()}
+        self._written = {}
+        self._templates = {}
+
+    def _inputs(self) -> str:
+        parts = [__version__, str(self.base_url), str(self.drafts)]
+        for path in (self.root / CONFIG_FILE, self.root / "content" / ENTITY_DATA):
+            parts.append(path.read_text("utf-8", errors="replace") if path.is_file() else "-")
+        return content_hash("\x00".join(parts))
+
+    def _read_templates(self) -> set[str]:
+        """Template names whose text changed (or appeared, or vanished) since the last update."""
+        folder = self.root / "templates"
+        current: dict[str, str] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                current[path.relative_to(folder).as_posix()] = content_hash(path.read_bytes())
+        changed = {n for n in current.keys() | self._templates.keys() if current.get(n) != self._templates.get(n)}
+        self._templates = current
+        return changed
+
+    def _load_pages(self, diagnostics: Diagnostics) -> dict[str, Article]:
+        """Every article, by source path; unchanged files reuse their parsed page."""
+        content = self.root / "content"
+        errors: list[SitegenError] = []
+        slugs: dict[str, Path] = {}
+        seen: dict[Path, _StoredPage] = {}
+        fresh: list[Path] = []
+        for path in discover_pages(content):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # deleted while we looked
+            signature = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            stored = self._store.get(path)
+            if stored is None or stored.signature != signature:
+                recorder = _RecordingDiagnostics()
+                try:
+                    page = read_page(path, recorder, self.config.summary_chars)
+                except ContentError as exc:
+                    errors.append(exc)
+                    continue
+                except FileNotFoundError:
+                    continue
+                stored = _StoredPage(signature, page, tuple(recorder.recorded))
+                fresh.append(path)
+            seen[path] = stored
+            for message, line in stored.warnings:
+                diagnostics.warn(message, path, line)
+            slug = stored.page.fields["slug"]
+            if slug in slugs:
+                errors.append(ContentError(f"slug '{slug}' is already used by {slugs[slug]}", path))
+                continue
+            slugs[slug] = path
+        if errors:
+            if len(errors) == 1:
+                raise errors[0]
+            raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
+        assert self.entity_cache is not None
+        needs_article = [p for p, s in seen.items() if s.article is None]
+        self.entity_cache.fill([seen[p].page.entity_text for p in needs_article], lambda: Extractor(self.catalog.data))
+        if self.entity_cache.dirty and len(needs_article) >= 100:
+            self.entity_cache.save()
+        for path in needs_article:
+            stored = seen[path]
+            seen[path] = _StoredPage(stored.signature, stored.page, stored.warnings,
+                                     make_article(stored.page, self.catalog, self.entity_cache))
+        self._store = seen
+        return {str(p): s.article for p, s in seen.items()
+                if s.article is not None and (self.drafts or not s.page.fields["draft"])}
+
+    def load_articles(self, diagnostics: Diagnostics) -> list[Article]:
+        """Every article (no drafts unless asked), by source path, with entities."""
+        self._reset()
+        articles = self._load_pages(diagnostics)
+        return [articles[p] for p in sorted(articles)]
+
+    # -- the update --------------------------------------------------------------------------
+    def update(self, diagnostics: Diagnostics, first: set[str] | None = None, defer_over: int = 0) -> SiteUpdate:
+        """Gather what changed since the last committed update (everything, the first time).
+
+        With ``first`` (output paths, e.g. the pages open in a browser) and more than
+        ``defer_over`` pages to render, only the dirty pages in ``first`` are rendered now;
+        the others wait in ``update.deferred`` for :meth:`render_deferred`."""
+        self._first = first or set()
+        self._defer_over = defer_over
+        inputs = self._inputs()
+        full = inputs != self._inputs_fingerprint
+        if full:
+            self._reset()
+        changed_templates = self._read_templates()
+        if full or changed_templates or not hasattr(self, "renderer"):
+            closure_needed = True
+        else:
+            closure_needed = False
+        outputs = OutputSet()
+        assets = collect_static(self.root, outputs, hashed=self.hashed_assets)
+        static_digests = {p: content_hash(d) for p, d in outputs.files.items()}
+        static_changed = {p for p, d in static_digests.items() if self._static.get(p) != d}
+        static_removed = sorted(set(self._static) - set(outputs.files))
+        if self.hashed_assets and (static_changed or static_removed):
+            full = True  # every page links the stylesheet by its hashed name
+        if not full:
+            for relpath in set(outputs.files) - static_changed:
+                del outputs.files[relpath]
+                del outputs.sources[relpath]
+        if closure_needed or full:
+            self.renderer = Renderer(self.root, self.config, assets)
+            self.closure = template_closure(self.renderer)
+        else:
+            self.renderer.set_assets(assets)
+
+        articles = self._load_pages(diagnostics)
+        try:
+            return self._gather(diagnostics, articles, full, inputs, changed_templates, outputs, assets,
+                                static_digests, static_removed)
+        except BaseException:
+            if not self._pending_pages:
+                self._inputs_fingerprint = None  # failed before rendering: redo everything next time
+            raise
+
+    def _gather(self, diagnostics: Diagnostics, articles: dict[str, Article], full: bool, inputs: str,
+                changed_templates: set[str], outputs: OutputSet, assets: Assets,
+                static_digests: dict[str, str], static_removed: list[str]) -> SiteUpdate:
+        grouping = self.grouping
+        changes: dict[str, Article | None] = {p: a for p, a in articles.items() if grouping.articles.get(p) is not a}
+        changes.update({p: None for p in grouping.articles if p not in articles})
+        if changes or full:
+            grouping.update(changes)
+        newest = newest_order(grouping.articles.values())
+        changed_keys = self.derived.update(grouping, newest)
+        if changes:
+            changed_keys.add(ALL_CONTENT)
+            for path, article in changes.items():
+                changed_keys.add(f"content:{path}")
+        if not hasattr(self, "planner") or full:
+            self.planner = Planner(grouping, self.renderer.absolute)
+        plans = self.planner.plan(newest)
+
+        seen: dict[str, PagePlan] = {}
+        for plan in plans:
+            relpath = safe_relpath(plan.relpath)
+            if relpath in seen:
+                raise ContentError(f"two pages want the output path /{relpath}: {seen[relpath].source} and {plan.source}",
+                                   plan.source)
+            seen[relpath] = plan
+        written = self._written
+        dirty: list[PagePlan] = []
+        for plan in plans:
+            old_deps = written.get(plan.relpath)
+            if (full or old_deps is None or plan.relpath in self._pending_pages
+                    or not plan.deps.isdisjoint(changed_keys) or not old_deps.isdisjoint(changed_keys)
+                    or (plan.template is not None and not self.closure.get(plan.template, frozenset()).isdisjoint(changed_templates))
+                    or (plan.template is not None and plan.template not in self.closure)):
+                dirty.append(plan)
+        removed = sorted((set(written) - set(seen)) | set(static_removed))
+        self._pending_pages |= {p.relpath for p in dirty}  # until committed
+        deferred: list[PagePlan] = []
+        if not full and self._defer_over and len(dirty) > self._defer_over:
+            deferred = [p for p in dirty if p.relpath not in self._first]
+            dirty = [p for p in dirty if p.relpath in self._first]
+        digests: dict[str, str] = {}
+        self._render_into(dirty, outputs, digests, full)
+        update = SiteUpdate(outputs, removed, full, plans, articles=len(grouping.articles), weeks=len(grouping.weeks),
+                            entities=len(grouping.entities), rendered=len(dirty), assets=dict(assets.urls))
+        update.searchable_changed = any(p.endswith(".html") and not p.startswith("static/") for p in outputs.files) or bool(removed)
+        update.deferred = deferred
+        update._commit = {"inputs": inputs, "written": {p.relpath: p.deps for p in plans},
+                          "static": static_digests, "digests": digests}
+        return update
+
+    def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool) -> None:
+        for plan in plans:
+            data = self.render(plan)
+            if self.track_digests:
+                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+                digests[plan.relpath] = digest
+                if not full and self._digests.get(plan.relpath) == digest:
+                    continue  # same bytes as the file already written
+            outputs.add(plan.relpath, data, plan.source)
+
+    def render_deferred(self, update: SiteUpdate) -> SiteUpdate:
+        """Render the pages an update deferred; a second update to write (then commit)."""
+        outputs = OutputSet()
+        digests: dict[str, str] = update._commit["digests"]  # type: ignore[assignment]
+        self._render_into(update.deferred, outputs, digests, False)
+        rest = SiteUpdate(outputs, [], False, update.plans, update.articles, update.weeks, update.entities,
+                          rendered=len(update.deferred), assets=update.assets)
+        rest.searchable_changed = update.searchable_changed or any(p.endswith(".html") for p in outputs.files)
+        rest._commit = update._commit
+        return rest
+
+    def render(self, plan: PagePlan) -> bytes:
+        """One page's bytes."""
+        context = plan.context()
+        if plan.template is None:
+            return str(context["text"]).encode("utf-8")
+        return self.renderer.render(plan.template, **context).encode("utf-8")
+
+    def commit(self, update: SiteUpdate) -> None:
+        """Remember ``update`` as written: the next update is relative to it."""
+        self._inputs_fingerprint = update._commit["inputs"]  # type: ignore[assignment]
+        self._written = update._commit["written"]  # type: ignore[assignment]
+        self._static = update._commit["static"]  # type: ignore[assignment]
+        if update.full:
+            self._digests = {}
+        self._digests.update(update._commit["digests"])  # type: ignore[arg-type]
+        for relpath in update.removed:
+            self._digests.pop(relpath, None)
+        self._pending_pages.clear()
+
+    def close(self) -> None:
+        """Save the caches."""
+        if self.entity_cache is not None:
+            self.entity_cache.save()
+
+
+def write_in_place(update: SiteUpdate, out: Path) -> None:
+    """Apply an update to a served folder: each file replaced atomically, removed files
+    deleted (and their empty folders)."""
+    for relpath in sorted(update.outputs.files):
+        target = out / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.sitegen-tmp")
+        tmp.write_bytes(update.outputs.files[relpath])
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    for relpath in update.removed:
+        target = out / relpath
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != out and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent

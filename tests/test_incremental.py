@@ -1,0 +1,172 @@
+"""Incremental rebuilds (dependency recording) give exactly the site a fresh build gives.
+
+A :class:`SiteProject` applies a sequence of real edits (body text, a title naming another
+article's entity, a date moved to another week, a deleted article that takes an entity
+below the page threshold, a new article, a template edit, a data-file edit) one at a time,
+writing only what each update rendered; after every edit its folder must be
+byte-identical to a fresh build of the same sources. Run on the sample site and on a site
+of 300 real CCTV records (entity pages need two articles there, so pages appear and vanish).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from sitegen.errors import Diagnostics
+from sitegen.frontmatter import parse_page
+from sitegen.output import write_site
+from sitegen.project import SiteProject, write_in_place
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "pagefind" not in p.parts}
+
+
+def _fresh_build(root: Path, out: Path) -> dict[str, bytes]:
+    update = SiteProject(root).update(Diagnostics(echo=False))
+    if out.exists():
+        shutil.rmtree(out)
+    write_site(update.outputs, out, root)
+    return _files(out)
+
+
+class Incremental:
+    """A project kept across edits, writing its updates in place like ``sitegen serve``."""
+
+    def __init__(self, root: Path, out: Path) -> None:
+        self.root, self.out = root, out
+        self.project = SiteProject(root, track_digests=True)
+        self.rendered: list[int] = []
+
+    def step(self) -> set[str]:
+        update = self.project.update(Diagnostics(echo=False))
+        if update.full:
+            if self.out.exists():
+                shutil.rmtree(self.out)
+            write_site(update.outputs, self.out, self.root)
+        else:
+            write_in_place(update, self.out)
+        self.project.commit(update)
+        self.rendered.append(update.rendered)
+        return set(update.outputs.files) | set(update.removed)
+
+    def check(self, tmp: Path) -> None:
+        got, want = _files(self.out), _fresh_build(self.root, tmp / "fresh")
+        assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))[:10]
+        differing = [p for p in want if got[p] != want[p]]
+        assert not differing, differing[:10]
+
+
+def _rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _front(path: Path) -> dict:
+    return parse_page(path.read_text("utf-8"), path).front
+
+
+def _edit_sequence(run: Incremental, tmp: Path) -> None:
+    root = run.root
+    pages = sorted((root / "content").rglob("*.md"))
+    grouping = run.project.grouping
+    # 1. a sentence added to one body: that article, its digest, its entities, lists
+    first = pages[len(pages) // 2]
+    first.write_text(first.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    changed = run.step()
+    assert f"articles/{_front(first)['slug']}/index.html" in changed
+    assert len(changed) < len(pages) / 2, len(changed)
+    run.check(tmp)
+    # 2. a title now naming an entity that another article names: links and related lists move
+    donor = next(a for a in grouping.articles.values() if any(r.kind == "person" for r in a.entities))
+    person = next(r.name for r in donor.entities if r.kind == "person")
+    target = next(p for p in pages if str(p) != str(donor.source_path) and person not in p.read_text("utf-8"))
+    _rewrite(target, "title: ", f"title: {person}考察调研：")
+    run.step()
+    run.check(tmp)
+    # 3. a date moved to another year: the article leaves its digest, a new week appears
+    moved = pages[1]
+    date_line = next(line for line in moved.read_text("utf-8").splitlines() if line.startswith("date:"))
+    _rewrite(moved, date_line, "date: 2019-03-06")
+    run.step()
+    run.check(tmp)
+    # 4. an article deleted, taking an entity named by exactly the threshold down with it
+    minimum = run.project.config.entity_min_articles
+    key = next((k for k, members in sorted(grouping.members.items()) if len(members) == max(minimum, 2)), None)
+    victim = Path(next(iter(sorted(grouping.members[key])))) if key else pages[-1]
+    victim_slug = _front(victim)["slug"]
+    victim.unlink()
+    changed = run.step()
+    assert f"articles/{victim_slug}/index.html" in changed
+    run.check(tmp)
+    # 5. a new article
+    (root / "content" / "articles" / "new-item.md").write_text(
+        "---\ntitle: 新增的测试文章：北京市举行科技展览\ndate: 2025-02-20\nsource: 测试来源\n---\n\n"
+        "北京市科学技术委员会在北京举办展览，工业和信息化部有关负责同志出席。\n", "utf-8")
+    run.step()
+    run.check(tmp)
+    # 6. a template edit re-renders the pages using it
+    _rewrite(root / "templates" / "article.html", '<article class="article"', '<article data-edited="1" class="article"')
+    run.step()
+    run.check(tmp)
+    # 7. nothing changed: nothing rendered
+    assert run.step() == set() and run.rendered[-1] == 0
+    # 8. the entity data file (aliases) changes every page's entities: a full update
+    data = root / "content" / "_data" / "entities.yaml"
+    data.write_text(data.read_text("utf-8") + "\n# edited\n", "utf-8")
+    run.step()
+    run.check(tmp)
+
+
+def _copy_site(source: Path, root: Path) -> None:
+    for name in ("content", "templates", "static"):
+        shutil.copytree(source / name, root / name)
+    shutil.copy(source / "sitegen.yaml", root / "sitegen.yaml")
+    if (source / ".sitegen-cache").is_dir():
+        shutil.copytree(source / ".sitegen-cache", root / ".sitegen-cache")
+
+
+def test_incremental_updates_match_fresh_builds_on_the_sample_site(site_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    run = Incremental(root, tmp_path / "out")
+    run.step()
+    run.check(tmp_path)
+    _edit_sequence(run, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def corpus_site(tmp_path_factory) -> Path:
+    sys.path.insert(0, str(REPO))
+    from benchmarks.corpus_site import CORPUS, make_site
+
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing: {CORPUS}")
+    from click.testing import CliRunner
+
+    from sitegen.cli import cli
+
+    work = tmp_path_factory.mktemp("corpus")
+    raw = make_site(work, 300, "title: 新闻联播要闻\nentity_min_articles: 2\n")
+    shutil.copytree(REPO / "content" / "_data", work / "content" / "_data")
+    result = CliRunner().invoke(cli, ["ingest", str(raw), "--content", str(work / "content")])
+    assert result.exit_code == 0, result.output
+    return work
+
+
+def test_incremental_updates_match_fresh_builds_on_real_corpus(corpus_site: Path, tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _copy_site(corpus_site, root)
+    run = Incremental(root, tmp_path / "out")
+    run.step()
+    assert run.rendered[0] > 400
+    _edit_sequence(run, tmp_path)
+    assert max(run.rendered[1:3]) < run.rendered[0] / 4, run.rendered
