@@ -30,13 +30,34 @@ KNOWN_KEYS = {
 
 def discover_pages(content: Path) -> list[Path]:
     """Markdown pages under ``content`` (not ``_data`` nor hidden folders), sorted."""
-    pages = []
-    for dirpath, dirnames, filenames in os.walk(content):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        for name in sorted(filenames):
-            if name.endswith(".md") and not name.startswith("."):
-                pages.append(Path(dirpath) / name)
-    return pages
+    return [Path(p) for p, _ in scan_pages(content)]
+
+
+def scan_pages(content: Path) -> list[tuple[str, tuple[int, int, int]]]:
+    """Markdown pages under ``content`` as (path, (size, mtime_ns, inode)), sorted by path;
+    one ``scandir`` pass (fast enough to run on every live-preview rebuild)."""
+    found: list[tuple[str, tuple[int, int, int]]] = []
+
+    def walk(folder: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    if not entry.name.startswith("_"):
+                        walk(entry.path)
+                elif entry.name.endswith(".md"):
+                    stat = entry.stat()
+                    found.append((entry.path, (stat.st_size, stat.st_mtime_ns, stat.st_ino)))
+            except FileNotFoundError:
+                continue  # deleted while we looked
+
+    walk(str(content))
+    return found
 
 
 def _key_line(text: str, key: str) -> int | None:

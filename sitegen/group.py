@@ -28,6 +28,9 @@ RELATED_ENTITY_LIMIT = 12
 TOP_ENTITIES_PER_WEEK = 12
 RELATED_MAX_MEMBERS = 200
 """An entity named by more articles than this says nothing about relatedness."""
+BIG_ENTITY = 200
+"""Entities named by this many articles keep their co-occurrence counts between updates."""
+_MAX_SCORE = 1 << 20
 _SCORE_BASE = 1 << 24  # packs (score, rank) into one int for fast top-k selection
 
 EntityKey = tuple[str, str]
@@ -74,6 +77,8 @@ class Grouping:
         self.related: dict[str, tuple[Article, ...]] = {}  # by slug
         self._related_paths: dict[str, tuple[str, ...]] = {}  # path -> related paths
         self._related_of: dict[str, set[str]] = defaultdict(set)  # path -> paths listing it as related
+        self._related_scores: dict[str, tuple[int, ...]] = {}  # path -> shared-entity counts of its list
+        self._together: dict[EntityKey, Counter[EntityKey]] = {}  # co-occurrences, kept for big entities
 
     # -- the index -------------------------------------------------------------------------
     def _index(self, path: str, article: Article, sign: int) -> None:
@@ -86,6 +91,11 @@ class Grouping:
             week.discard(path)
             if not week:
                 del self.by_week[article.week]
+        keys = [r.key for r in article.entities]
+        for key in keys:
+            together = self._together.get(key)
+            if together is not None:
+                together.update({k: sign for k in keys})
         for ref in article.entities:
             if sign > 0:
                 self.members[ref.key][path] = article
@@ -148,6 +158,7 @@ class Grouping:
         self._rebuild_weeks(week_ids)
 
         if full:
+            self._related_scores.clear()
             self._related_of.clear()
             self._related_paths.clear()
             self.related.clear()
@@ -190,11 +201,14 @@ class Grouping:
         for key in sorted(keys):
             members = self.members[key]
             kind, name = key
-            together: Counter[EntityKey] = Counter()
-            for article in members.values():
-                together.update(r.key for r in article.entities)
-            del together[key]
-            ranked = heapq.nsmallest(limit, ((-n, k) for k, n in together.items() if k in self.slugs))
+            together = self._together.get(key)
+            if together is None:
+                together = Counter()
+                for article in members.values():
+                    together.update(r.key for r in article.entities)
+                if len(members) >= BIG_ENTITY:  # named everywhere: keep its counts up to date instead
+                    self._together[key] = together
+            ranked = heapq.nsmallest(limit, ((-n, k) for k, n in together.items() if n > 0 and k != key and k in self.slugs))
             roles: dict[str, list[date]] = {}
             if kind == "person":
                 for path in sorted(self.role_members.get(name, ())):
@@ -247,16 +261,25 @@ class Grouping:
     def _rebuild_related(self, paths: Iterable[str]) -> None:
         """Others sharing the most qualifying entities (ties: newest first)."""
         limit = self.config.related_articles
-        order = sorted(self.articles, key=lambda p: newest_first(self.articles[p]))
-        rank = {p: i for i, p in enumerate(order)}
+        paths = list(paths)
+        articles = self.articles
+        if len(paths) > 200:  # many lists: rank every article once, select on packed ints
+            order = sorted(articles, key=lambda p: newest_first(articles[p]))
+            rank = {p: i for i, p in enumerate(order)}
         for path in paths:
             scores: Counter[str] = Counter()
-            for key in self._qualifying_keys(self.articles[path]):
+            for key in self._qualifying_keys(articles[path]):
                 scores.update(self.members[key].keys())
             scores.pop(path, None)
-            packed = heapq.nsmallest(limit, [(RELATED_MAX_MEMBERS * 64 - s) * _SCORE_BASE + rank[p]
-                                             for p, s in scores.items()])
-            chosen = tuple(order[v % _SCORE_BASE] for v in packed)
+            if len(paths) > 200:
+                top = _MAX_SCORE * _SCORE_BASE
+                packed = heapq.nsmallest(limit, [(_MAX_SCORE - s) * _SCORE_BASE + rank[p] for p, s in scores.items()])
+                chosen = tuple(order[v % _SCORE_BASE] for v in packed)
+                self._related_scores[path] = tuple((top - v) // _SCORE_BASE for v in packed)
+            else:
+                best = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], newest_first(articles[kv[0]])))
+                chosen = tuple(p for p, _ in best)
+                self._related_scores[path] = tuple(n for _, n in best)
             self._set_related(path, chosen)
 
     def _set_related(self, path: str, chosen: tuple[str, ...]) -> None:
@@ -274,6 +297,7 @@ class Grouping:
         for path, article in old.items():
             if path not in new:
                 self.related.pop(article.slug, None)
+                self._related_scores.pop(path, None)
                 for other in self._related_paths.pop(path, ()):
                     self._related_of[other].discard(path)
             elif article.slug != new[path].slug:
@@ -286,19 +310,19 @@ class Grouping:
                 redo.update(self.members.get(key, {}))
         # a changed article may enter the list of an article sharing an entity with it
         for path, article in new.items():
-            mine = set(self._qualifying_keys(article))
-            candidates: set[str] = set()
-            for key in mine:
-                candidates.update(self.members[key])
-            for other in candidates - redo:
+            shared: Counter[str] = Counter()
+            for key in self._qualifying_keys(article):
+                shared.update(self.members[key].keys())
+            mine = newest_first(article)
+            for other, score in shared.items():
+                if other in redo:
+                    continue
                 shown = self._related_paths.get(other, ())
                 if len(shown) < limit:
                     redo.add(other)
                     continue
-                theirs = set(self._qualifying_keys(self.articles[other]))
-                last = self.articles[shown[-1]]
-                last_score = len(theirs & set(self._qualifying_keys(last)))
-                if (-len(theirs & mine), newest_first(article)) < (-last_score, newest_first(last)):
+                last_score = self._related_scores[other][-1]
+                if (-score, mine) < (-last_score, newest_first(self.articles[shown[-1]])):
                     redo.add(other)
         self._rebuild_related(sorted(p for p in redo if p in self.articles))
 

@@ -21,10 +21,15 @@ from pathlib import Path, PurePosixPath
 from sitegen.errors import ContentError, UsageError
 
 
+_UNSAFE_PARTS = frozenset({"", ".", ".."})
+
+
 def safe_relpath(relpath: str) -> str:
     """Normalise an output path; refuse absolute paths, ``..``, backslashes and NULs."""
     if not relpath or "\x00" in relpath or "\\" in relpath:
         raise ContentError(f"unsafe output path {relpath!r}")
+    if relpath[0] != "/" and not any(part in _UNSAFE_PARTS for part in relpath.split("/")):
+        return relpath  # already normal: the common case, checked without pathlib
     path = PurePosixPath(relpath)
     if path.is_absolute() or any(part in {"..", "."} for part in path.parts) or not path.parts:
         raise ContentError(f"unsafe output path {relpath!r}")

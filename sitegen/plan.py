@@ -19,7 +19,7 @@ meets a changed key (see :mod:`sitegen.build`).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sitegen.entities import KIND_LABELS
@@ -44,6 +44,20 @@ class PagePlan:
 def content_key(article: Article) -> str:
     """The dependency key of an article's content file."""
     return f"content:{article.source_path}"
+
+
+def card_key(article: Article) -> str:
+    """The key of what lists show of an article: every field but the body."""
+    return f"card:{article.source_path}"
+
+
+_BODY_FIELDS = {"body_markdown", "body_html", "text", "source_path"}
+_CARD_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _BODY_FIELDS)
+
+
+def card_value(article: Article) -> tuple[object, ...]:
+    """The value of an article's card key."""
+    return tuple(getattr(article, name) for name in _CARD_FIELDS)
 
 
 def elink_key(key: tuple[str, str]) -> str:
@@ -79,8 +93,6 @@ class DerivedValues:
         self._seen: dict[str, object] = {}  # key -> the object its value was computed from
 
     def _set(self, key: str, source: object, compute: Callable[[], Hashable], changed: set[str]) -> None:
-        if self._seen.get(key) is source and key in self.values:
-            return
         value = compute()
         self._seen[key] = source
         if self.values.get(key, _MISSING) != value:
@@ -91,17 +103,27 @@ class DerivedValues:
         """Bring every value up to date with ``grouping``; the changed keys."""
         changed: set[str] = set()
         live: set[str] = set()
-        for path, article in grouping.articles.items():
-            others = grouping.related.get(article.slug, ())
+        seen = self._seen
+        related = grouping.related
+        for article in grouping.articles.values():
+            card = card_key(article)
+            live.add(card)
+            if seen.get(card) is not article:
+                self._set(card, article, lambda a=article: card_value(a), changed)
+            others = related.get(article.slug, ())
             key = f"related:{article.slug}"
             live.add(key)
-            self._set(key, others, lambda o=others: tuple(a.slug for a in o), changed)
+            if seen.get(key) is not others:
+                self._set(key, others, lambda o=others: tuple(a.slug for a in o), changed)
         for ekey, entity in grouping.entities.items():
-            live.update((elink_key(ekey), entity_key(ekey)))
-            self._set(elink_key(ekey), entity.url, lambda e=entity: e.url, changed)
-            self._set(entity_key(ekey), entity, lambda e=entity: (
-                e.slug, e.aliases, e.description, e.roles, e.mentions,
-                tuple(a.slug for a in e.articles), e.related), changed)
+            record, link = entity_key(ekey), elink_key(ekey)
+            live.add(link)
+            live.add(record)
+            if seen.get(record) is not entity:
+                self._set(link, entity, lambda e=entity: e.url, changed)
+                self._set(record, entity, lambda e=entity: (
+                    e.slug, e.aliases, e.description, e.roles, e.mentions,
+                    tuple(a.slug for a in e.articles), e.related), changed)
         config = grouping.config
         weeks = grouping.week_list()
         latest = latest_week(weeks)
@@ -129,7 +151,8 @@ _MISSING = object()
 
 
 def _article_deps(articles: Iterable[Article]) -> set[str]:
-    return {content_key(a) for a in articles}
+    """A list of articles depends on their cards (not on their bodies)."""
+    return {card_key(a) for a in articles}
 
 
 def _week_deps(week: Week) -> set[str]:
@@ -150,7 +173,7 @@ class Planner:
 
     def _cached(self, name: str, inputs: tuple[object, ...], make: Callable[[], list[PagePlan]]) -> list[PagePlan]:
         hit = self._cache.get(name)
-        if hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs)):
+        if hit is not None and hit[0][0] is inputs[0] and (len(inputs) == 1 or hit[0][1] is inputs[1]):
             return hit[1]
         plans = make()
         self._cache[name] = (inputs, plans)

@@ -24,7 +24,7 @@ import jinja2.meta
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, load_config
-from sitegen.content import EntityCache, PageData, discover_pages, make_article, read_page
+from sitegen.content import EntityCache, PageData, make_article, read_page, scan_pages
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import Grouping
@@ -126,10 +126,11 @@ class SiteProject:
         self.track_digests = track_digests
         self._digests: dict[str, str] = {}  # relpath -> digest of the bytes written (track_digests)
         self._inputs_fingerprint: str | None = None
-        self._store: dict[Path, _StoredPage] = {}
+        self._store: dict[str, _StoredPage] = {}
         self._templates: dict[str, str] = {}
         self._pending_pages: set[str] = set()  # rendered by a failed update: redo
         self._written: dict[str, frozenset[str]] = {}  # relpath -> deps, as last committed
+        self._written_sources: set[str] = set()  # content files of the last committed update
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self.entity_cache: EntityCache | None = None
 
@@ -148,6 +149,12 @@ class SiteProject:
         self._store = {p: _StoredPage(s.signature, s.page, s.warnings) for p, s in self._store.items()}
         self._written = {}
         self._templates = {}
+
+    def _extractor(self) -> Extractor:
+        if getattr(self, "_extractor_for", None) is not self.catalog:
+            self._extractor_instance = Extractor(self.catalog.data)
+            self._extractor_for = self.catalog
+        return self._extractor_instance
 
     def _inputs(self) -> str:
         parts = [__version__, str(self.base_url), str(self.drafts)]
@@ -171,16 +178,11 @@ class SiteProject:
         content = self.root / "content"
         errors: list[SitegenError] = []
         slugs: dict[str, Path] = {}
-        seen: dict[Path, _StoredPage] = {}
-        fresh: list[Path] = []
-        for path in discover_pages(content):
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue  # deleted while we looked
-            signature = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-            stored = self._store.get(path)
+        seen: dict[str, _StoredPage] = {}
+        for name, signature in scan_pages(content):
+            stored = self._store.get(name)
             if stored is None or stored.signature != signature:
+                path = Path(name)
                 recorder = _RecordingDiagnostics()
                 try:
                     page = read_page(path, recorder, self.config.summary_chars)
@@ -190,22 +192,21 @@ class SiteProject:
                 except FileNotFoundError:
                     continue
                 stored = _StoredPage(signature, page, tuple(recorder.recorded))
-                fresh.append(path)
-            seen[path] = stored
+            seen[name] = stored
             for message, line in stored.warnings:
-                diagnostics.warn(message, path, line)
+                diagnostics.warn(message, name, line)
             slug = stored.page.fields["slug"]
             if slug in slugs:
-                errors.append(ContentError(f"slug '{slug}' is already used by {slugs[slug]}", path))
+                errors.append(ContentError(f"slug '{slug}' is already used by {slugs[slug]}", name))
                 continue
-            slugs[slug] = path
+            slugs[slug] = name
         if errors:
             if len(errors) == 1:
                 raise errors[0]
             raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
         assert self.entity_cache is not None
         needs_article = [p for p, s in seen.items() if s.article is None]
-        self.entity_cache.fill([seen[p].page.entity_text for p in needs_article], lambda: Extractor(self.catalog.data))
+        self.entity_cache.fill([seen[p].page.entity_text for p in needs_article], self._extractor)
         if self.entity_cache.dirty and len(needs_article) >= 100:
             self.entity_cache.save()
         for path in needs_article:
@@ -213,7 +214,7 @@ class SiteProject:
             seen[path] = _StoredPage(stored.signature, stored.page, stored.warnings,
                                      make_article(stored.page, self.catalog, self.entity_cache))
         self._store = seen
-        return {str(p): s.article for p, s in seen.items()
+        return {p: s.article for p, s in seen.items()
                 if s.article is not None and (self.drafts or not s.page.fields["draft"])}
 
     def load_articles(self, diagnostics: Diagnostics) -> list[Article]:
@@ -276,10 +277,12 @@ class SiteProject:
             grouping.update(changes)
         newest = newest_order(grouping.articles.values())
         changed_keys = self.derived.update(grouping, newest)
-        if changes:
+        for path, article in changes.items():
+            changed_keys.add(f"content:{path}")
+            if article is None or path not in self._written_sources:
+                changed_keys.add(ALL_CONTENT)  # an article appeared or vanished
+        if any(key.startswith("card:") for key in changed_keys):
             changed_keys.add(ALL_CONTENT)
-            for path, article in changes.items():
-                changed_keys.add(f"content:{path}")
         if not hasattr(self, "planner") or full:
             self.planner = Planner(grouping, self.renderer.absolute)
         plans = self.planner.plan(newest)
@@ -312,7 +315,7 @@ class SiteProject:
                             entities=len(grouping.entities), rendered=len(dirty), assets=dict(assets.urls))
         update.searchable_changed = any(p.endswith(".html") and not p.startswith("static/") for p in outputs.files) or bool(removed)
         update.deferred = deferred
-        update._commit = {"inputs": inputs, "written": {p.relpath: p.deps for p in plans},
+        update._commit = {"sources": set(grouping.articles), "inputs": inputs, "written": {p.relpath: p.deps for p in plans},
                           "static": static_digests, "digests": digests}
         return update
 
@@ -348,6 +351,7 @@ class SiteProject:
         """Remember ``update`` as written: the next update is relative to it."""
         self._inputs_fingerprint = update._commit["inputs"]  # type: ignore[assignment]
         self._written = update._commit["written"]  # type: ignore[assignment]
+        self._written_sources = update._commit["sources"]  # type: ignore[assignment]
         self._static = update._commit["static"]  # type: ignore[assignment]
         if update.full:
             self._digests = {}

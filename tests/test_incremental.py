@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import group
 from sitegen.errors import Diagnostics
 from sitegen.frontmatter import parse_page
 from sitegen.output import write_site
@@ -162,7 +163,11 @@ def corpus_site(tmp_path_factory) -> Path:
     return work
 
 
-def test_incremental_updates_match_fresh_builds_on_real_corpus(corpus_site: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("big_entity", [200, 3])
+def test_incremental_updates_match_fresh_builds_on_real_corpus(corpus_site: Path, tmp_path: Path, monkeypatch,
+                                                               big_entity: int) -> None:
+    # with a low threshold most entities keep co-occurrence counts between updates
+    monkeypatch.setattr(group, "BIG_ENTITY", big_entity)
     root = tmp_path / "site"
     _copy_site(corpus_site, root)
     run = Incremental(root, tmp_path / "out")
