@@ -30,7 +30,7 @@ from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import Grouping
 from sitegen.model import Article
 from sitegen.output import OutputSet, safe_relpath
-from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner, content_key, newest_order
+from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner, newest_order
 from sitegen.render import Assets, Renderer, collect_static
 from sitegen.text import content_hash
 

@@ -15,7 +15,7 @@ from sitegen import __version__
 from sitegen.config import SiteConfig
 from sitegen.entities import KIND_LABELS
 from sitegen.errors import TemplateError
-from sitegen.model import Article, Entity, Week, WeekId
+from sitegen.model import WeekId
 from sitegen.output import OutputSet
 from sitegen.text import short_hash
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import cli
-from sitegen.entities import EntityCatalog, Extractor, extract, extract_many, load_entity_data
+from sitegen.entities import Extractor, extract, extract_many, load_entity_data
 from sitegen.errors import Diagnostics
 from sitegen.project import SiteProject
 
