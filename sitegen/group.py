@@ -14,7 +14,9 @@ import heapq
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -28,7 +30,7 @@ RELATED_ENTITY_LIMIT = 12
 TOP_ENTITIES_PER_WEEK = 12
 RELATED_MAX_MEMBERS = 200
 """An entity named by more articles than this says nothing about relatedness."""
-BIG_ENTITY = 200
+BIG_ENTITY = 100
 """Entities named by this many articles keep their co-occurrence counts between updates."""
 _MAX_SCORE = 1 << 20
 _SCORE_BASE = 1 << 24  # packs (score, rank) into one int for fast top-k selection
@@ -59,6 +61,18 @@ def entity_slug(name: str) -> str:
     return slug[:80].rstrip("-") or "entity"
 
 
+@dataclass
+class Touched:
+    """What the last :meth:`Grouping.update` recomputed (or removed)."""
+
+    full: bool = True
+    articles: set[str] = field(default_factory=set)  # changed, added or removed paths
+    related: set[str] = field(default_factory=set)  # paths whose related list was recomputed
+    entities: set[EntityKey] = field(default_factory=set)  # rebuilt or removed
+    weeks: set[WeekId] = field(default_factory=set)  # rebuilt or removed
+    old_slugs: dict[str, str] = field(default_factory=dict)  # path -> slug before the update
+
+
 class Grouping:
     """The site's groups (entities with pages, weekly digests, related articles) over a set
     of articles keyed by source path, kept up to date by :meth:`update`."""
@@ -79,16 +93,25 @@ class Grouping:
         self._related_of: dict[str, set[str]] = defaultdict(set)  # path -> paths listing it as related
         self._related_scores: dict[str, tuple[int, ...]] = {}  # path -> shared-entity counts of its list
         self._together: dict[EntityKey, Counter[EntityKey]] = {}  # co-occurrences, kept for big entities
+        self._newest: list[tuple[tuple, str]] = []  # (newest_first key, path), sorted
+        self._member_order: dict[EntityKey, list[tuple[tuple, str]]] = {}  # each entity's, newest first
+        self.touched = Touched()
+        self._bulk = False
 
     # -- the index -------------------------------------------------------------------------
     def _index(self, path: str, article: Article, sign: int) -> None:
         week = self.by_week[article.week]
+        entry = (newest_first(article), path)
         if sign > 0:
             self.articles[path] = article
             week.add(path)
+            if not self._bulk:
+                insort(self._newest, entry)
         else:
             del self.articles[path]
             week.discard(path)
+            if not self._bulk:
+                del self._newest[bisect_left(self._newest, entry)]
             if not week:
                 del self.by_week[article.week]
         keys = [r.key for r in article.entities]
@@ -96,6 +119,12 @@ class Grouping:
             together = self._together.get(key)
             if together is not None:
                 together.update({k: sign for k in keys})
+            order = None if self._bulk else self._member_order.get(key)
+            if order is not None:
+                if sign > 0:
+                    insort(order, entry)
+                else:
+                    del order[bisect_left(order, entry)]
         for ref in article.entities:
             if sign > 0:
                 self.members[ref.key][path] = article
@@ -104,6 +133,7 @@ class Grouping:
                 members.pop(path, None)
                 if not members:
                     del self.members[ref.key]
+                    self._member_order.pop(ref.key, None)
             self.mentions[ref.key] += sign * ref.mentions
             if self.mentions[ref.key] <= 0:
                 del self.mentions[ref.key]
@@ -127,6 +157,7 @@ class Grouping:
     def update(self, changes: Mapping[str, Article | None]) -> None:
         """Apply changed articles (``None``: removed) and recompute what they affect."""
         full = not self.articles or len(changes) * 4 > len(self.articles)
+        self._bulk = full
         old = {p: self.articles[p] for p in changes if p in self.articles}
         old_quals = {r.key: self._qualifies(r.key) for a in (*old.values(), *(a for a in changes.values() if a))
                      for r in a.entities}
@@ -136,6 +167,10 @@ class Grouping:
             if article is not None:
                 self._index(path, article, +1)
         new = {p: a for p, a in changes.items() if a is not None}
+        if full:
+            self._newest = sorted((newest_first(a), p) for p, a in self.articles.items())
+            self._member_order.clear()
+        touched = self.touched = Touched(full, set(changes), old_slugs={p: a.slug for p, a in old.items()})
 
         touched_keys = {r.key for a in (*old.values(), *new.values()) for r in a.entities}
         link_changed = self._update_slugs(None if full else touched_keys)
@@ -148,14 +183,17 @@ class Grouping:
             for key in link_changed:
                 for article in self.members.get(key, {}).values():
                     entity_keys.update(r.key for r in article.entities if r.key in self.slugs)
-        for key in [k for k in self.entities if k not in self.slugs]:
+        for key in ([k for k in self.entities if k not in self.slugs] if full else
+                    [k for k in link_changed if k in self.entities and k not in self.slugs]):
             del self.entities[key]
+            touched.entities.add(key)
         self._rebuild_entities(entity_keys)
+        touched.entities |= entity_keys
 
         week_ids = set(self.by_week) if full else {a.week for a in (*old.values(), *new.values())}
         for key in link_changed:
             week_ids.update(a.week for a in self.members.get(key, {}).values())
-        self._rebuild_weeks(week_ids)
+        touched.weeks = self._rebuild_weeks(week_ids)
 
         if full:
             self._related_scores.clear()
@@ -223,17 +261,23 @@ class Grouping:
                 slug=self.slugs[key],
                 aliases=tuple(self.catalog.aliases_of(name)),
                 description=self.catalog.data.descriptions.get(name),
-                articles=tuple(sorted(members.values(), key=newest_first)),
+                articles=tuple(self.articles[p] for _, p in self._ordered_members(key)),
                 mentions=self.mentions[key],
                 related=tuple((EntityLink(k[0], k[1], self.slugs[k]), -n) for n, k in ranked),
                 roles=tuple((role, first, last) for role, (first, last)
                             in sorted(roles.items(), key=lambda kv: (-kv[1][1].toordinal(), kv[0]))),
             )
 
-    def _rebuild_weeks(self, week_ids: set[WeekId]) -> None:
+    def _ordered_members(self, key: EntityKey) -> list[tuple[tuple, str]]:
+        order = self._member_order.get(key)
+        if order is None:
+            order = self._member_order[key] = sorted((newest_first(a), p) for p, a in self.members[key].items())
+        return order
+
+    def _rebuild_weeks(self, week_ids: set[WeekId]) -> set[WeekId]:
         ids = sorted(self.by_week)
         if list(self.weeks) != ids:  # a week appeared or vanished: neighbours change
-            week_ids = set(ids)
+            week_ids = set(ids) | set(self.weeks)
             self.weeks = {}
         size = self.config.digest_size
         for index, week_id in enumerate(ids):
@@ -253,6 +297,7 @@ class Grouping:
                 top_entities=tuple((EntityLink(k[0], k[1], self.slugs[k]), -n) for n, k in top),
             )
         self.weeks = {week_id: self.weeks[week_id] for week_id in ids}
+        return week_ids
 
     # -- related articles --------------------------------------------------------------------
     def _qualifying_keys(self, article: Article) -> list[EntityKey]:
@@ -283,6 +328,7 @@ class Grouping:
             self._set_related(path, chosen)
 
     def _set_related(self, path: str, chosen: tuple[str, ...]) -> None:
+        self.touched.related.add(path)
         for other in self._related_paths.get(path, ()):
             self._related_of[other].discard(path)
         self._related_paths[path] = chosen
@@ -293,6 +339,16 @@ class Grouping:
     def _update_related(self, old: dict[str, Article], new: dict[str, Article], old_quals: dict[EntityKey, bool],
                         link_changed: set[EntityKey]) -> None:
         limit = self.config.related_articles
+        # an article whose entities and sort position did not change (a body edit) keeps its
+        # place in every list: those lists only get its new version, nothing is re-ranked
+        same = {p for p, a in old.items() if p in new and newest_first(a) == newest_first(new[p])
+                and [r.key for r in a.entities] == [r.key for r in new[p].entities]}
+        for path in same:
+            for other in self._related_of.get(path, ()):
+                shown = self._related_paths[other]
+                self.related[self.articles[other].slug] = tuple(self.articles[p] for p in shown)
+        old = {p: a for p, a in old.items() if p not in same}
+        new = {p: a for p, a in new.items() if p not in same}
         redo: set[str] = set(new)
         for path, article in old.items():
             if path not in new:
@@ -330,6 +386,11 @@ class Grouping:
     def article_list(self) -> list[Article]:
         """The articles, by source path."""
         return [self.articles[p] for p in sorted(self.articles)]
+
+    def newest(self, count: int | None = None) -> list[Article]:
+        """Articles newest first (the first ``count``)."""
+        entries = self._newest if count is None else self._newest[:count]
+        return [self.articles[p] for _, p in entries]
 
     def week_list(self) -> list[Week]:
         """Digests, oldest first."""

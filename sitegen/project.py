@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,10 +28,10 @@ from sitegen.config import CONFIG_FILE, load_config
 from sitegen.content import EntityCache, PageData, make_article, read_page, scan_pages
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
-from sitegen.group import Grouping
+from sitegen.group import Grouping, Touched
 from sitegen.model import Article
-from sitegen.output import OutputSet, safe_relpath
-from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner, newest_order
+from sitegen.output import OutputSet
+from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner
 from sitegen.render import Assets, Renderer, collect_static
 from sitegen.text import content_hash
 
@@ -74,7 +75,6 @@ class SiteUpdate:
     outputs: OutputSet
     removed: list[str]
     full: bool
-    plans: list[PagePlan]
     articles: int = 0
     weeks: int = 0
     entities: int = 0
@@ -127,10 +127,11 @@ class SiteProject:
         self._digests: dict[str, str] = {}  # relpath -> digest of the bytes written (track_digests)
         self._inputs_fingerprint: str | None = None
         self._store: dict[str, _StoredPage] = {}
+        self._slugs: dict[str, str] = {}  # slug -> path of every stored page
+        self._warnings: dict[str, tuple[tuple[str, int | None], ...]] = {}  # pages with warnings
         self._templates: dict[str, str] = {}
         self._pending_pages: set[str] = set()  # rendered by a failed update: redo
-        self._written: dict[str, frozenset[str]] = {}  # relpath -> deps, as last committed
-        self._written_sources: set[str] = set()  # content files of the last committed update
+        self.planner: Planner | None = None
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self.entity_cache: EntityCache | None = None
 
@@ -147,7 +148,7 @@ class SiteProject:
         self.derived = DerivedValues()
         # pages stay parsed; their articles are remade with the new entity data
         self._store = {p: _StoredPage(s.signature, s.page, s.warnings) for p, s in self._store.items()}
-        self._written = {}
+        self.planner = None
         self._templates = {}
 
     def _extractor(self) -> Extractor:
@@ -173,63 +174,109 @@ class SiteProject:
         self._templates = current
         return changed
 
-    def _load_pages(self, diagnostics: Diagnostics) -> dict[str, Article]:
-        """Every article, by source path; unchanged files reuse their parsed page."""
+    def _scan(self, hints: set[str] | None) -> tuple[dict[str, tuple[int, int, int]], set[str]]:
+        """Signatures of the pages to look at, and the stored pages that are gone. With
+        ``hints`` (paths the watcher saw change) only those are looked at."""
         content = self.root / "content"
+        if hints is None or not self._store:
+            found = dict(scan_pages(content))
+            return found, set(self._store) - set(found)
+        found, gone = {}, set()
+        prefix = str(content) + os.sep
+        for name in sorted(hints):
+            if not name.startswith(prefix) or not name.endswith(".md"):
+                continue
+            parts = name[len(prefix):].split(os.sep)
+            if any(part.startswith((".", "_")) for part in parts[:-1]) or parts[-1].startswith("."):
+                continue
+            try:
+                stat = os.stat(name)
+            except FileNotFoundError:
+                if name in self._store:
+                    gone.add(name)
+                continue
+            found[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return found, gone
+
+    def _load_changes(self, diagnostics: Diagnostics, hints: set[str] | None) -> dict[str, Article | None]:
+        """The articles that changed since the last update (``None``: gone or now a draft);
+        unchanged files keep their parsed page. Nothing is stored unless every page is valid."""
+        found, gone = self._scan(hints)
         errors: list[SitegenError] = []
-        slugs: dict[str, Path] = {}
-        seen: dict[str, _StoredPage] = {}
-        for name, signature in scan_pages(content):
+        fresh: dict[str, _StoredPage] = {}
+        for name, signature in found.items():
             stored = self._store.get(name)
-            if stored is None or stored.signature != signature:
-                path = Path(name)
-                recorder = _RecordingDiagnostics()
-                try:
-                    page = read_page(path, recorder, self.config.summary_chars)
-                except ContentError as exc:
-                    errors.append(exc)
-                    continue
-                except FileNotFoundError:
-                    continue
-                stored = _StoredPage(signature, page, tuple(recorder.recorded))
-            seen[name] = stored
-            for message, line in stored.warnings:
-                diagnostics.warn(message, name, line)
-            slug = stored.page.fields["slug"]
-            if slug in slugs:
-                errors.append(ContentError(f"slug '{slug}' is already used by {slugs[slug]}", name))
+            if stored is not None and stored.signature == signature:
+                if stored.article is None:  # entity data changed: same page, new entities
+                    fresh[name] = stored
+                continue
+            recorder = _RecordingDiagnostics()
+            try:
+                page = read_page(Path(name), recorder, self.config.summary_chars)
+            except ContentError as exc:
+                errors.append(exc)
+                continue
+            except FileNotFoundError:
+                if name in self._store:
+                    gone.add(name)
+                continue
+            fresh[name] = _StoredPage(signature, page, tuple(recorder.recorded))
+        slugs = dict(self._slugs)
+        for name in gone | fresh.keys():
+            stored = self._store.get(name)
+            if stored is not None and slugs.get(stored.page.fields["slug"]) == name:
+                del slugs[stored.page.fields["slug"]]
+        for name in sorted(fresh):
+            slug = fresh[name].page.fields["slug"]
+            if slugs.get(slug, name) != name:
+                first, second = sorted((slugs[slug], name))
+                errors.append(ContentError(f"slug '{slug}' is already used by {first}", second))
                 continue
             slugs[slug] = name
         if errors:
+            errors.sort(key=lambda e: (e.path or "", e.line or 0))
             if len(errors) == 1:
                 raise errors[0]
             raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
         assert self.entity_cache is not None
-        needs_article = [p for p, s in seen.items() if s.article is None]
-        self.entity_cache.fill([seen[p].page.entity_text for p in needs_article], self._extractor)
-        if self.entity_cache.dirty and len(needs_article) >= 100:
+        self.entity_cache.fill([stored.page.entity_text for stored in fresh.values()], self._extractor)
+        if self.entity_cache.dirty and len(fresh) >= 100:
             self.entity_cache.save()
-        for path in needs_article:
-            stored = seen[path]
-            seen[path] = _StoredPage(stored.signature, stored.page, stored.warnings,
-                                     make_article(stored.page, self.catalog, self.entity_cache))
-        self._store = seen
-        return {p: s.article for p, s in seen.items()
-                if s.article is not None and (self.drafts or not s.page.fields["draft"])}
+        changes: dict[str, Article | None] = {}
+        for name in sorted(fresh):
+            stored = fresh[name]
+            article = make_article(stored.page, self.catalog, self.entity_cache)
+            self._store[name] = _StoredPage(stored.signature, stored.page, stored.warnings, article)
+            if stored.warnings:
+                self._warnings[name] = stored.warnings
+            else:
+                self._warnings.pop(name, None)
+            changes[name] = article if (self.drafts or not stored.page.fields["draft"]) else None
+        for name in sorted(gone):
+            self._store.pop(name, None)
+            self._warnings.pop(name, None)
+            changes[name] = None
+        self._slugs = slugs
+        for name in sorted(self._warnings):
+            for message, line in self._warnings[name]:
+                diagnostics.warn(message, name, line)
+        return changes
 
     def load_articles(self, diagnostics: Diagnostics) -> list[Article]:
         """Every article (no drafts unless asked), by source path, with entities."""
         self._reset()
-        articles = self._load_pages(diagnostics)
-        return [articles[p] for p in sorted(articles)]
+        changes = self._load_changes(diagnostics, None)
+        return [a for _, a in sorted(changes.items()) if a is not None]
 
     # -- the update --------------------------------------------------------------------------
-    def update(self, diagnostics: Diagnostics, first: set[str] | None = None, defer_over: int = 0) -> SiteUpdate:
+    def update(self, diagnostics: Diagnostics, first: set[str] | None = None, defer_over: int = 0,
+               hints: set[str] | None = None) -> SiteUpdate:
         """Gather what changed since the last committed update (everything, the first time).
 
         With ``first`` (output paths, e.g. the pages open in a browser) and more than
         ``defer_over`` pages to render, only the dirty pages in ``first`` are rendered now;
-        the others wait in ``update.deferred`` for :meth:`render_deferred`."""
+        the others wait in ``update.deferred`` for :meth:`render_deferred`. ``hints``: the
+        content files a watcher saw change (only those are looked at; ``None``: all)."""
         self._first = first or set()
         self._defer_over = defer_over
         inputs = self._inputs()
@@ -258,52 +305,59 @@ class SiteProject:
         else:
             self.renderer.set_assets(assets)
 
-        articles = self._load_pages(diagnostics)
+        started = time.perf_counter()
+        changes = self._load_changes(diagnostics, None if full else hints)
+        self.timings = {"load": time.perf_counter() - started}
         try:
-            return self._gather(diagnostics, articles, full, inputs, changed_templates, outputs, assets,
-                                static_digests, static_removed)
+            return self._gather(changes, full, inputs, changed_templates, outputs, assets, static_digests, static_removed)
         except BaseException:
             if not self._pending_pages:
                 self._inputs_fingerprint = None  # failed before rendering: redo everything next time
             raise
 
-    def _gather(self, diagnostics: Diagnostics, articles: dict[str, Article], full: bool, inputs: str,
-                changed_templates: set[str], outputs: OutputSet, assets: Assets,
-                static_digests: dict[str, str], static_removed: list[str]) -> SiteUpdate:
+    def _gather(self, changes: dict[str, Article | None], full: bool, inputs: str, changed_templates: set[str],
+                outputs: OutputSet, assets: Assets, static_digests: dict[str, str],
+                static_removed: list[str]) -> SiteUpdate:
+        lap = time.perf_counter()
+        timings = self.timings
+
+        def step(name: str) -> None:
+            nonlocal lap
+            now = time.perf_counter()
+            timings[name] = now - lap
+            lap = now
+
         grouping = self.grouping
-        changes: dict[str, Article | None] = {p: a for p, a in articles.items() if grouping.articles.get(p) is not a}
-        changes.update({p: None for p in grouping.articles if p not in articles})
         if changes or full:
             grouping.update(changes)
-        newest = newest_order(grouping.articles.values())
-        changed_keys = self.derived.update(grouping, newest)
+        else:
+            grouping.touched = Touched(full=False)
+        step("group")
+        changed_keys = self.derived.update(grouping)
+        old_slugs = grouping.touched.old_slugs
         for path, article in changes.items():
             changed_keys.add(f"content:{path}")
-            if article is None or path not in self._written_sources:
+            if article is None or path not in old_slugs:
                 changed_keys.add(ALL_CONTENT)  # an article appeared or vanished
         if any(key.startswith("card:") for key in changed_keys):
             changed_keys.add(ALL_CONTENT)
-        if not hasattr(self, "planner") or full:
+        step("derive")
+        if full or self.planner is None:
             self.planner = Planner(grouping, self.renderer.absolute)
-        plans = self.planner.plan(newest)
-
-        seen: dict[str, PagePlan] = {}
-        for plan in plans:
-            relpath = safe_relpath(plan.relpath)
-            if relpath in seen:
-                raise ContentError(f"two pages want the output path /{relpath}: {seen[relpath].source} and {plan.source}",
-                                   plan.source)
-            seen[relpath] = plan
-        written = self._written
-        dirty: list[PagePlan] = []
-        for plan in plans:
-            old_deps = written.get(plan.relpath)
-            if (full or old_deps is None or plan.relpath in self._pending_pages
-                    or not plan.deps.isdisjoint(changed_keys) or not old_deps.isdisjoint(changed_keys)
-                    or (plan.template is not None and not self.closure.get(plan.template, frozenset()).isdisjoint(changed_templates))
-                    or (plan.template is not None and plan.template not in self.closure)):
-                dirty.append(plan)
-        removed = sorted((set(written) - set(seen)) | set(static_removed))
+        planner = self.planner
+        hit = planner.update(changed_keys)
+        step("plan")
+        if full:
+            hit = set(planner.by_relpath)
+        else:
+            hit |= planner.pages_using(changed_keys) | planner.added | self._pending_pages
+            if changed_templates:
+                closure = self.closure
+                hit |= {relpath for relpath, plan in planner.by_relpath.items() if plan.template is not None and
+                        (plan.template not in closure or not closure[plan.template].isdisjoint(changed_templates))}
+        dirty = [planner.by_relpath[r] for r in sorted(hit) if r in planner.by_relpath]
+        removed = sorted((planner.removed - planner.by_relpath.keys()) | set(static_removed))
+        step("dirty")
         self._pending_pages |= {p.relpath for p in dirty}  # until committed
         deferred: list[PagePlan] = []
         if not full and self._defer_over and len(dirty) > self._defer_over:
@@ -311,12 +365,12 @@ class SiteProject:
             dirty = [p for p in dirty if p.relpath in self._first]
         digests: dict[str, str] = {}
         self._render_into(dirty, outputs, digests, full)
-        update = SiteUpdate(outputs, removed, full, plans, articles=len(grouping.articles), weeks=len(grouping.weeks),
+        step("render")
+        update = SiteUpdate(outputs, removed, full, articles=len(grouping.articles), weeks=len(grouping.weeks),
                             entities=len(grouping.entities), rendered=len(dirty), assets=dict(assets.urls))
         update.searchable_changed = any(p.endswith(".html") and not p.startswith("static/") for p in outputs.files) or bool(removed)
         update.deferred = deferred
-        update._commit = {"sources": set(grouping.articles), "inputs": inputs, "written": {p.relpath: p.deps for p in plans},
-                          "static": static_digests, "digests": digests}
+        update._commit = {"inputs": inputs, "static": static_digests, "digests": digests}
         return update
 
     def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool) -> None:
@@ -334,7 +388,7 @@ class SiteProject:
         outputs = OutputSet()
         digests: dict[str, str] = update._commit["digests"]  # type: ignore[assignment]
         self._render_into(update.deferred, outputs, digests, False)
-        rest = SiteUpdate(outputs, [], False, update.plans, update.articles, update.weeks, update.entities,
+        rest = SiteUpdate(outputs, [], False, update.articles, update.weeks, update.entities,
                           rendered=len(update.deferred), assets=update.assets)
         rest.searchable_changed = update.searchable_changed or any(p.endswith(".html") for p in outputs.files)
         rest._commit = update._commit
@@ -350,8 +404,8 @@ class SiteProject:
     def commit(self, update: SiteUpdate) -> None:
         """Remember ``update`` as written: the next update is relative to it."""
         self._inputs_fingerprint = update._commit["inputs"]  # type: ignore[assignment]
-        self._written = update._commit["written"]  # type: ignore[assignment]
-        self._written_sources = update._commit["sources"]  # type: ignore[assignment]
+        if self.planner is not None:
+            self.planner.commit()
         self._static = update._commit["static"]  # type: ignore[assignment]
         if update.full:
             self._digests = {}

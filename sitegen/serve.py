@@ -185,14 +185,16 @@ class SiteBuilder:
             relpaths.add(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
         return relpaths
 
-    def build(self) -> BuildState:
-        """Build now; on failure keep the previous output and record the error."""
+    def build(self, hints: set[str] | None = None) -> BuildState:
+        """Build now (``hints``: the changed files, if known); on failure keep the previous
+        output and record the error."""
         with self._lock:
             started = time.perf_counter()
             self.builds += 1
             diagnostics = Diagnostics(echo=False)
             try:
-                update = self.project.update(diagnostics, first=self._open_relpaths(), defer_over=self.DEFER_OVER)
+                update = self.project.update(diagnostics, first=self._open_relpaths(), defer_over=self.DEFER_OVER,
+                                             hints=hints)
                 if update.full or not self._built_once:
                     write_site(update.outputs, self.out, self.root, post=self._keep_index)
                 else:
@@ -211,9 +213,10 @@ class SiteBuilder:
                 self.pending = set()
                 for warning in diagnostics.warnings:
                     print(f"[sitegen] warning: {warning}", file=sys.stderr, flush=True)
+                steps = " ".join(f"{k}={v * 1000:.0f}ms" for k, v in self.project.timings.items())
                 print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {update.rendered} page(s) rendered, "
                       f"{len(update.outputs)} file(s) written, {len(update.removed)} removed; {update.articles} articles "
-                      f"in {time.perf_counter() - started:.2f}s", flush=True)
+                      f"in {time.perf_counter() - started:.2f}s ({steps})", flush=True)
                 self._publish(None, changed, css)
                 if self.search and (update.searchable_changed or update.full):
                     self._index_in_background()
@@ -257,18 +260,30 @@ class _Debouncer:
     """Collapses a burst of file events into one build after a quiet period."""
 
     def __init__(self, action, delay: float = DEBOUNCE_SECONDS) -> None:
-        self.action = action
+        self.action = action  # called with the changed paths, or None: look at everything
         self.delay = delay
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._paths: set[str] | None = set()
 
-    def trigger(self) -> None:
+    def trigger(self, path: str | None = None) -> None:
+        """A change at ``path`` (``None``: somewhere, e.g. a folder moved)."""
         with self._lock:
+            if self._paths is not None:
+                if path is None:
+                    self._paths = None
+                else:
+                    self._paths.add(path)
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.delay, self.action)
+            self._timer = threading.Timer(self.delay, self._fire)
             self._timer.daemon = True
             self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            paths, self._paths = self._paths, set()
+        self.action(paths)
 
     def cancel(self) -> None:
         with self._lock:
@@ -298,9 +313,11 @@ def start_watcher(root: Path, on_change) -> object:
         def on_any_event(self, event) -> None:  # type: ignore[override]
             if event.event_type in {"opened", "closed_no_write"}:
                 return
-            paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-            if any(p and _is_relevant(os.fsdecode(p), root) for p in paths):
-                on_change()
+            if event.is_directory and event.event_type == "modified":
+                return  # comes with the events of the files inside, which say more
+            for path in (event.src_path, getattr(event, "dest_path", "") or ""):
+                if path and _is_relevant(os.fsdecode(path), root):
+                    on_change(None if event.is_directory else os.fsdecode(path))
 
     observer = Observer()
     for name in WATCHED_DIRS:

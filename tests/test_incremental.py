@@ -18,6 +18,8 @@ import pytest
 
 from sitegen import group
 from sitegen.errors import Diagnostics
+from sitegen.group import Touched
+from sitegen.plan import DerivedValues, Planner
 from sitegen.frontmatter import parse_page
 from sitegen.output import write_site
 from sitegen.project import SiteProject, write_in_place
@@ -41,13 +43,21 @@ def _fresh_build(root: Path, out: Path) -> dict[str, bytes]:
 class Incremental:
     """A project kept across edits, writing its updates in place like ``sitegen serve``."""
 
-    def __init__(self, root: Path, out: Path) -> None:
+    def __init__(self, root: Path, out: Path, hinted: bool = False) -> None:
         self.root, self.out = root, out
         self.project = SiteProject(root, track_digests=True)
         self.rendered: list[int] = []
+        self.hinted = hinted  # tell the project which files changed, as the watcher does
+        self._signatures = self._scan()
+
+    def _scan(self) -> dict[str, tuple[int, int]]:
+        return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in (self.root / "content").rglob("*.md")}
 
     def step(self) -> set[str]:
-        update = self.project.update(Diagnostics(echo=False))
+        now = self._scan()
+        hints = {p for p in now.keys() | self._signatures.keys() if now.get(p) != self._signatures.get(p)}
+        self._signatures = now
+        update = self.project.update(Diagnostics(echo=False), hints=hints if self.hinted else None)
         if update.full:
             if self.out.exists():
                 shutil.rmtree(self.out)
@@ -59,6 +69,23 @@ class Incremental:
         return set(update.outputs.files) | set(update.removed)
 
     def check(self, tmp: Path) -> None:
+        # the recorded dependencies and derived values are those a fresh plan would record
+        grouping, saved = self.project.grouping, self.project.grouping.touched
+        grouping.touched = Touched(full=True)
+        try:
+            fresh_plan = Planner(grouping, self.project.renderer.absolute)
+            fresh_plan.update(set())
+            fresh_values = DerivedValues()
+            fresh_values.update(grouping)
+        finally:
+            grouping.touched = saved
+        recorded = {r: p.deps for r, p in self.project.planner.by_relpath.items()}
+        expected = {r: p.deps for r, p in fresh_plan.by_relpath.items()}
+        assert recorded.keys() == expected.keys()
+        stale = [r for r in expected if recorded[r] != expected[r]]
+        assert not stale, stale[:5]
+        assert self.project.derived.values == fresh_values.values
+        # and the written site is the one a fresh build writes
         got, want = _files(self.out), _fresh_build(self.root, tmp / "fresh")
         assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))[:10]
         differing = [p for p in want if got[p] != want[p]]
@@ -135,10 +162,12 @@ def _copy_site(source: Path, root: Path) -> None:
         shutil.copytree(source / ".sitegen-cache", root / ".sitegen-cache")
 
 
-def test_incremental_updates_match_fresh_builds_on_the_sample_site(site_root: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("hinted", [False, True], ids=["scan", "watcher-hints"])
+def test_incremental_updates_match_fresh_builds_on_the_sample_site(site_root: Path, tmp_path: Path,
+                                                                   hinted: bool) -> None:
     root = tmp_path / "site"
     _copy_site(site_root, root)
-    run = Incremental(root, tmp_path / "out")
+    run = Incremental(root, tmp_path / "out", hinted=hinted)
     run.step()
     run.check(tmp_path)
     _edit_sequence(run, tmp_path)
@@ -170,7 +199,7 @@ def test_incremental_updates_match_fresh_builds_on_real_corpus(corpus_site: Path
     monkeypatch.setattr(group, "BIG_ENTITY", big_entity)
     root = tmp_path / "site"
     _copy_site(corpus_site, root)
-    run = Incremental(root, tmp_path / "out")
+    run = Incremental(root, tmp_path / "out", hinted=big_entity != 200)
     run.step()
     assert run.rendered[0] > 400
     _edit_sequence(run, tmp_path)

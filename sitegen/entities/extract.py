@@ -82,6 +82,10 @@ class Mention:
     role: str | None = None
 
 
+CHUNK_MEMO_SIZE = 50_000
+"""Tagged chunks an extractor remembers (a live preview re-tags edited texts)."""
+
+
 def _clean_surface(surface: str) -> str:
     return surface.strip(_EDGE_PUNCT)
 
@@ -127,6 +131,7 @@ class Extractor:
             known += [(kind, alias), (kind, target)]
         self.known = {name: kind for kind, name in known if len(name) >= 2}
         self.model = (model or default_model()).with_names(known)
+        self._chunk_memo: dict[str, list[tuple[int, int, str]]] = {}
         self._known_pattern = (
             re.compile("|".join(re.escape(n) for n in sorted(self.known, key=len, reverse=True)))
             if self.known else None
@@ -139,11 +144,23 @@ class Extractor:
         chunks: list[tuple[int, int, str]] = []
         for index, text in enumerate(texts):
             chunks.extend((index, offset, chunk) for offset, chunk in chunk_text(text))
-        tagged = self.model.tag([c for _, _, c in chunks])
+        tagged = self._tag_chunks([c for _, _, c in chunks])
         spans: list[list[tuple[int, int, str]]] = [[] for _ in texts]
         for (index, offset, _), found in zip(chunks, tagged):
             spans[index].extend((offset + s, offset + e, k) for s, e, k in found)
         return [self._mentions(text, found) for text, found in zip(texts, spans)]
+
+    def _tag_chunks(self, chunks: list[str]) -> list[list[tuple[int, int, str]]]:
+        """The tagger's spans per chunk; chunks tagged recently are remembered, so re-tagging
+        an edited long text only tags its new sentences (the tagger sees one chunk at a time,
+        so a remembered result is the result)."""
+        memo = self._chunk_memo
+        missing = list(dict.fromkeys(c for c in chunks if c not in memo))
+        if missing:
+            if len(memo) + len(missing) > CHUNK_MEMO_SIZE:
+                memo.clear()
+            memo.update(zip(missing, self.model.tag(missing)))
+        return [memo[c] for c in chunks]
 
     def extract(self, text: str) -> list[tuple[str, str]]:
         """``(kind, surface)`` pairs of one text."""
