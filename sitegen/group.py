@@ -157,6 +157,21 @@ class Grouping:
     def update(self, changes: Mapping[str, Article | None]) -> None:
         """Apply changed articles (``None``: removed) and recompute what they affect."""
         full = not self.articles or len(changes) * 4 > len(self.articles)
+        quick: set[str] = set()
+        if not full:
+            # a body-only edit: nothing grouping looks at changed (lists show the card, which
+            # is equal), so the new version just takes the old one's place
+            for path, article in changes.items():
+                previous = self.articles.get(path)
+                if article is not None and previous is not None and previous.card() == article.card():
+                    self.articles[path] = article
+                    for ref in article.entities:
+                        self.members[ref.key][path] = article
+                    quick.add(path)
+            changes = {p: a for p, a in changes.items() if p not in quick}
+            if not changes:
+                self.touched = Touched(False, quick, old_slugs={p: self.articles[p].slug for p in quick})
+                return
         self._bulk = full
         old = {p: self.articles[p] for p in changes if p in self.articles}
         old_quals = {r.key: self._qualifies(r.key) for a in (*old.values(), *(a for a in changes.values() if a))
@@ -170,7 +185,8 @@ class Grouping:
         if full:
             self._newest = sorted((newest_first(a), p) for p, a in self.articles.items())
             self._member_order.clear()
-        touched = self.touched = Touched(full, set(changes), old_slugs={p: a.slug for p, a in old.items()})
+        touched = self.touched = Touched(full, set(changes) | quick, old_slugs={
+            **{p: self.articles[p].slug for p in quick}, **{p: a.slug for p, a in old.items()}})
 
         touched_keys = {r.key for a in (*old.values(), *new.values()) for r in a.entities}
         link_changed = self._update_slugs(None if full else touched_keys)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -49,6 +49,11 @@ class Article:
     def url(self) -> str:
         return f"/articles/{self.slug}/"
 
+    def card(self) -> tuple[object, ...]:
+        """Everything about the article but its body: what lists, digests, entity pages and
+        feeds show of it, and all that grouping looks at."""
+        return tuple(getattr(self, name) for name in _CARD_FIELDS)
+
     @property
     def week(self) -> "WeekId":
         return WeekId.of(self.date)
@@ -57,6 +62,9 @@ class Article:
     def source_count(self) -> int:
         """How many sources reported this item (itself plus merged duplicates)."""
         return 1 + len(self.also)
+
+
+_CARD_FIELDS = tuple(f.name for f in fields(Article) if f.name not in {"body_markdown", "body_html", "text", "source_path"})
 
 
 @dataclass(frozen=True, order=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from sitegen.entities import KIND_LABELS
@@ -54,13 +54,9 @@ def card_key(article: Article) -> str:
     return f"card:{article.source_path}"
 
 
-_BODY_FIELDS = {"body_markdown", "body_html", "text", "source_path"}
-_CARD_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _BODY_FIELDS)
-
-
 def card_value(article: Article) -> tuple[object, ...]:
     """The value of an article's card key."""
-    return tuple(getattr(article, name) for name in _CARD_FIELDS)
+    return article.card()
 
 
 def elink_key(key: tuple[str, str]) -> str:
@@ -280,7 +276,9 @@ class Planner:
             else:
                 self._shapes.pop(name, None)
             self._replace(name, self._plan_entity(entity) if entity else None, hit, changed)
-        self._replace("site", self._plan_site_pages(), hit, changed)
+        # the site-wide pages' dependencies follow the newest articles and the weeks
+        if touched.full or touched.weeks or "site" not in self.entries or {"newest", "latest-week", "weeks"} & changed:
+            self._replace("site", self._plan_site_pages(), hit, changed)
         return hit
 
     def _links(self, refs: Iterable[tuple[str, str]]) -> list[EntityLink]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from sitegen.project import SiteProject, SiteUpdate, write_in_place
 from sitegen.text import content_hash
 
 DEBOUNCE_SECONDS = 0.1
+INDEX_DELAY_SECONDS = 1.0  # after a rebuild, before re-indexing starts
 EVENTS_PATH = "/__sitegen/events"
 CLIENT_PATH = "/__sitegen/livereload.js"
 CLIENT_TAG = f'<script src="{CLIENT_PATH}" defer></script>'.encode()
@@ -122,6 +124,8 @@ class SiteBuilder:
         self._built_once = False
         self._index_generation = 0
         self._index_process: subprocess.Popen[str] | None = None
+        self._index_timer: threading.Timer | None = None
+        self._index_wanted = False
         self.open_pages: dict[str, int] = {}  # URL path -> open event streams
         self.pending: set[str] = set()  # output paths being re-rendered
         self.builds = 0
@@ -141,20 +145,19 @@ class SiteBuilder:
         """Re-index search without holding up the reload: a separate low-priority process
         reads the served site (each file there is replaced atomically, never half-written)
         into a fresh bundle that is swapped in when done; a newer build restarts it."""
-        self._index_generation += 1
+        self.stop_indexing()
         generation = self._index_generation
-        if self._index_process is not None and self._index_process.poll() is None:
-            self._index_process.kill()
 
         def work() -> None:
             fresh = Path(tempfile.mkdtemp(prefix="sitegen-index-", dir=self.out.parent)) / "pagefind"
             try:
-                process = subprocess.Popen([sys.executable, "-m", "sitegen.search", str(self.out), str(fresh)],
-                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                           preexec_fn=lambda: os.nice(19) if hasattr(os, "nice") else None)
                 with self._lock:
                     if generation != self._index_generation:
-                        process.kill()
+                        return
+                    process = subprocess.Popen([sys.executable, "-m", "sitegen.search", str(self.out), str(fresh)],
+                                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                               start_new_session=True,  # its own group: stopping it stops Pagefind too
+                                               preexec_fn=lambda: os.nice(19) if hasattr(os, "nice") else None)
                     self._index_process = process
                 output, _ = process.communicate()
                 if process.returncode != 0:
@@ -177,6 +180,29 @@ class SiteBuilder:
                 shutil.rmtree(fresh.parent, ignore_errors=True)
 
         threading.Thread(target=work, name="sitegen-index", daemon=True).start()
+
+    def stop_indexing(self) -> None:
+        """Stop a running or scheduled re-index (a newer build will start another): called as
+        soon as a change is seen, so the rebuild and the reload have the CPU to themselves."""
+        self._index_generation += 1
+        if self._index_timer is not None and self._index_timer.is_alive():
+            self._index_timer.cancel()
+            self._index_wanted = True
+        process = self._index_process
+        if process is not None and process.poll() is None:
+            self._index_wanted = True  # what it was indexing still needs an index
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _index_soon(self) -> None:
+        """Re-index a moment after a rebuild, once the open pages have reloaded."""
+        if self._index_timer is not None:
+            self._index_timer.cancel()
+        self._index_timer = threading.Timer(INDEX_DELAY_SECONDS, self._index_in_background)
+        self._index_timer.daemon = True
+        self._index_timer.start()
 
     def _open_relpaths(self) -> set[str]:
         relpaths = set()
@@ -218,8 +244,12 @@ class SiteBuilder:
                       f"{len(update.outputs)} file(s) written, {len(update.removed)} removed; {update.articles} articles "
                       f"in {time.perf_counter() - started:.2f}s ({steps})", flush=True)
                 self._publish(None, changed, css)
-                if self.search and (update.searchable_changed or update.full):
-                    self._index_in_background()
+                if self.search and (update.searchable_changed or update.full or self._index_wanted):
+                    self._index_wanted = False
+                    if update.full:
+                        self._index_in_background()
+                    else:
+                        self._index_soon()
             except SitegenError as exc:
                 self.pending = set()
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
@@ -251,8 +281,7 @@ class SiteBuilder:
 
     def close(self) -> None:
         """Stop indexing and save caches."""
-        if self._index_process is not None and self._index_process.poll() is None:
-            self._index_process.kill()
+        self.stop_indexing()
         self.project.close()
 
 
@@ -461,7 +490,12 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
     builder = SiteBuilder(root, work / "site", search)
     builder.build()
     debouncer = _Debouncer(builder.build)
-    observer = start_watcher(root, debouncer.trigger)
+
+    def on_change(path: str | None) -> None:
+        builder.stop_indexing()
+        debouncer.trigger(path)
+
+    observer = start_watcher(root, on_change)
     server = ThreadingHTTPServer((host, port), make_handler(builder))
     server.daemon_threads = True
     url = f"http://{host}:{server.server_address[1]}/"
