@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,8 @@ class SiteUpdate:
     rendered: int = 0
     searchable_changed: bool = False
     deferred: list[PagePlan] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # relpath -> digest of each page rendered
+    deferred_left: list[str] = field(default_factory=list)  # relpaths still to render (interrupted)
     assets: dict[str, str] = field(default_factory=dict)
     _commit: dict[str, object] = field(default_factory=dict, repr=False)
 
@@ -370,11 +373,16 @@ class SiteProject:
                             entities=len(grouping.entities), rendered=len(dirty), assets=dict(assets.urls))
         update.searchable_changed = any(p.endswith(".html") and not p.startswith("static/") for p in outputs.files) or bool(removed)
         update.deferred = deferred
-        update._commit = {"inputs": inputs, "static": static_digests, "digests": digests}
+        update.digests = digests
+        update._commit = {"inputs": inputs, "static": static_digests}
         return update
 
-    def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool) -> None:
-        for plan in plans:
+    def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool,
+                     stop: Callable[[], bool] | None = None) -> list[PagePlan]:
+        """Render ``plans`` into ``outputs``; returns the plans left when ``stop()`` said stop."""
+        for index, plan in enumerate(plans):
+            if stop is not None and stop():
+                return plans[index:]
             data = self.render(plan)
             if self.track_digests:
                 digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -382,17 +390,31 @@ class SiteProject:
                 if not full and self._digests.get(plan.relpath) == digest:
                     continue  # same bytes as the file already written
             outputs.add(plan.relpath, data, plan.source)
+        return []
 
-    def render_deferred(self, update: SiteUpdate) -> SiteUpdate:
-        """Render the pages an update deferred; a second update to write (then commit)."""
+    def render_deferred(self, update: SiteUpdate, stop: Callable[[], bool] | None = None) -> SiteUpdate:
+        """Render the pages an update deferred, until ``stop()`` says a newer change came in
+        (the pages left stay pending: the next update renders them). Returns the files to
+        write; after writing them, :meth:`mark_written` then :meth:`commit` ``update``."""
         outputs = OutputSet()
-        digests: dict[str, str] = update._commit["digests"]  # type: ignore[assignment]
-        self._render_into(update.deferred, outputs, digests, False)
+        digests: dict[str, str] = {}
+        left = self._render_into(update.deferred, outputs, digests, False, stop)
         rest = SiteUpdate(outputs, [], False, update.articles, update.weeks, update.entities,
-                          rendered=len(update.deferred), assets=update.assets)
+                          rendered=len(update.deferred) - len(left), assets=update.assets)
+        rest.deferred = left
+        rest.digests = digests
         rest.searchable_changed = update.searchable_changed or any(p.endswith(".html") for p in outputs.files)
         rest._commit = update._commit
         return rest
+
+    def mark_written(self, part: SiteUpdate) -> None:
+        """The files of ``part`` are written: remember their digests (so an equal page is not
+        written again) and that they need no rendering, even if the update is not committed."""
+        if part.full:
+            self._digests = {}
+        self._digests.update(part.digests)
+        for relpath in part.digests:
+            self._pending_pages.discard(relpath)
 
     def render(self, plan: PagePlan) -> bytes:
         """One page's bytes."""
@@ -403,16 +425,14 @@ class SiteProject:
 
     def commit(self, update: SiteUpdate) -> None:
         """Remember ``update`` as written: the next update is relative to it."""
+        self.mark_written(update)
         self._inputs_fingerprint = update._commit["inputs"]  # type: ignore[assignment]
         if self.planner is not None:
             self.planner.commit()
         self._static = update._commit["static"]  # type: ignore[assignment]
-        if update.full:
-            self._digests = {}
-        self._digests.update(update._commit["digests"])  # type: ignore[arg-type]
         for relpath in update.removed:
             self._digests.pop(relpath, None)
-        self._pending_pages.clear()
+        self._pending_pages = set(update.deferred_left)  # interrupted: rendered by the next update
 
     def close(self) -> None:
         """Save the caches."""

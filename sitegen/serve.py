@@ -34,6 +34,7 @@ from sitegen.text import content_hash
 
 DEBOUNCE_SECONDS = 0.1
 INDEX_DELAY_SECONDS = 1.0  # after a rebuild, before re-indexing starts
+RELOAD_WAIT_SECONDS = 1.0  # at most, for open pages to reload before the other pages render
 EVENTS_PATH = "/__sitegen/events"
 CLIENT_PATH = "/__sitegen/livereload.js"
 CLIENT_TAG = f'<script src="{CLIENT_PATH}" defer></script>'.encode()
@@ -70,7 +71,10 @@ CLIENT_JS = r"""
     hide();
     if (version !== null && state.version !== version) {
       // reload only a page that changed; a stylesheet edit swaps the stylesheet in place
-      if (state.changed.includes(here()) || (wasBroken && state.changed.length)) { location.reload(); }
+      if (state.changed.includes(here()) || (wasBroken && state.changed.length)) {
+        try { sessionStorage.setItem("sitegen-reload-at", String(Date.now())); } catch (e) {}
+        location.reload();
+      }
       else if (Object.keys(state.css).length) { swapStyles(state.css); }
     }
     version = state.version;
@@ -126,11 +130,15 @@ class SiteBuilder:
         self._index_process: subprocess.Popen[str] | None = None
         self._index_timer: threading.Timer | None = None
         self._index_wanted = False
+        self.first_event_at: float | None = None  # of the changes the next build handles
+        self.published_at = 0.0
+        self.served: dict[str, int] = {}  # relpath -> state version when it was last served
         self.open_pages: dict[str, int] = {}  # URL path -> open event streams
         self.pending: set[str] = set()  # output paths being re-rendered
         self.builds = 0
 
     def _publish(self, error: dict[str, str] | None, changed: list[str], css: list[tuple[str, str]]) -> None:
+        self.published_at = time.time()
         with self.changed:
             self.state = BuildState(self.state.version + 1, error, tuple(sorted(set(changed))), tuple(sorted(css)))
             self.changed.notify_all()
@@ -216,34 +224,51 @@ class SiteBuilder:
         output and record the error."""
         with self._lock:
             started = time.perf_counter()
+            seen_at, self.first_event_at = self.first_event_at, None
             self.builds += 1
             diagnostics = Diagnostics(echo=False)
             try:
-                update = self.project.update(diagnostics, first=self._open_relpaths(), defer_over=self.DEFER_OVER,
+                first_relpaths = self._open_relpaths()
+                update = self.project.update(diagnostics, first=first_relpaths, defer_over=self.DEFER_OVER,
                                              hints=hints)
                 if update.full or not self._built_once:
                     write_site(update.outputs, self.out, self.root, post=self._keep_index)
                 else:
-                    self.pending = {p.relpath for p in update.deferred}
+                    self.pending = self.pending | {p.relpath for p in update.deferred}
                     write_in_place(update, self.out)
+                    self.project.mark_written(update)
                 changed, css = self._changes(update)
                 if update.deferred:
                     self._publish(None, changed, css)  # the open pages reload now
-                    rest = self.project.render_deferred(update)
+                    self._wait_for_reloads(first_relpaths & set(update.outputs.files))
+                    previous_interval = sys.getswitchinterval()
+                    sys.setswitchinterval(0.001)  # requests keep being answered while the rest renders
+                    try:
+                        # a newer change stops this: the pages left are rendered by the next build
+                        rest = self.project.render_deferred(update, stop=lambda: self.first_event_at is not None)
+                    finally:
+                        sys.setswitchinterval(previous_interval)
                     write_in_place(rest, self.out)
-                    more, more_css = self._changes(rest)
-                    changed, css = more, more_css
-                    update = rest
+                    self.project.mark_written(rest)
+                    update.deferred_left = [p.relpath for p in rest.deferred]
+                    changed, css = self._changes(rest)
+                    rendered = update.rendered + rest.rendered
+                else:
+                    rendered = update.rendered
                 self.project.commit(update)
                 self._built_once = True
-                self.pending = set()
+                with self.changed:
+                    self.pending = set(update.deferred_left)
+                    self.changed.notify_all()
                 for warning in diagnostics.warnings:
                     print(f"[sitegen] warning: {warning}", file=sys.stderr, flush=True)
-                steps = " ".join(f"{k}={v * 1000:.0f}ms" for k, v in self.project.timings.items())
-                print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {update.rendered} page(s) rendered, "
-                      f"{len(update.outputs)} file(s) written, {len(update.removed)} removed; {update.articles} articles "
-                      f"in {time.perf_counter() - started:.2f}s ({steps})", flush=True)
                 self._publish(None, changed, css)
+                steps = " ".join(f"{k}={v * 1000:.0f}ms" for k, v in self.project.timings.items())
+                since = f"; {(self.published_at - seen_at) * 1000:.0f}ms from the first file event" if seen_at else ""
+                left = f", {len(update.deferred_left)} left for the next build" if update.deferred_left else ""
+                print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {rendered} page(s) rendered{left}, "
+                      f"{len(update.outputs)} file(s) written, {len(update.removed)} removed; {update.articles} articles "
+                      f"in {time.perf_counter() - started:.2f}s ({steps}{since})", flush=True)
                 if self.search and (update.searchable_changed or update.full or self._index_wanted):
                     self._index_wanted = False
                     if update.full:
@@ -251,11 +276,11 @@ class SiteBuilder:
                     else:
                         self._index_soon()
             except SitegenError as exc:
-                self.pending = set()
+                self._clear_pending()
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
                 self._publish({"message": exc.message, "location": exc.location()}, [], [])
             except Exception as exc:  # noqa: BLE001 - the preview must survive any failure
-                self.pending = set()
+                self._clear_pending()
                 message = "".join(traceback.format_exception_only(exc)).strip()
                 print(f"[sitegen] build crashed: {message}", file=sys.stderr, flush=True)
                 self._publish({"message": message, "location": ""}, [], [])
@@ -263,10 +288,29 @@ class SiteBuilder:
                 self.changed.notify_all()
             return self.state
 
+    def _clear_pending(self) -> None:
+        """A failed build: stop holding requests (the overlay tells what is wrong)."""
+        with self.changed:
+            self.pending = set()
+            self.changed.notify_all()
+
     def _keep_index(self, staging: Path) -> None:
         previous = self.out / "pagefind"
         if previous.is_dir():
             shutil.copytree(previous, staging / "pagefind", copy_function=os.link)
+
+    def _wait_for_reloads(self, relpaths: set[str], timeout: float = RELOAD_WAIT_SECONDS) -> None:
+        """Give the open pages that changed a moment to fetch their new version before the
+        remaining pages are rendered (rendering holds the GIL and would slow them down)."""
+        version = self.state.version
+        with self.changed:
+            self.changed.wait_for(lambda: all(self.served.get(r, -1) >= version for r in relpaths), timeout=timeout)
+
+    def page_served(self, relpath: str) -> None:
+        """A request handler served ``relpath`` (an HTML page)."""
+        with self.changed:
+            self.served[relpath] = self.state.version
+            self.changed.notify_all()
 
     def wait_for_change(self, version: int, timeout: float) -> BuildState:
         """Block until the state's version differs from ``version`` (or ``timeout``)."""
@@ -405,6 +449,10 @@ def make_handler(builder: SiteBuilder):
             data = target.read_bytes()
             if target.suffix == ".html":
                 data = self._inject(data)
+                self._send(HTTPStatus.OK, data, ctype)
+                relpath = unquote(path).lstrip("/")
+                builder.page_served(relpath + "index.html" if relpath == "" or relpath.endswith("/") else relpath)
+                return None
             return self._send(HTTPStatus.OK, data, ctype)
 
         def do_HEAD(self) -> None:  # noqa: N802
@@ -492,6 +540,8 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
     debouncer = _Debouncer(builder.build)
 
     def on_change(path: str | None) -> None:
+        if builder.first_event_at is None:
+            builder.first_event_at = time.time()
         builder.stop_indexing()
         debouncer.trigger(path)
 

@@ -202,3 +202,23 @@ def test_only_changed_pages_reload_and_search_catches_up(served, browser):
     assert f"/articles/{edited_slug}/" in found
     watcher.close()
     editor.close()
+
+
+def test_template_edit_open_page_first_and_no_stale_page_served(served, browser):
+    """An edit of the base template dirties every page: the open page is rendered and
+    reloaded first, and a request for any other page waits for its new version."""
+    root, base, _ = served
+    page_file = sorted((root / "content" / "articles").rglob("*.md"))[0]
+    slug = parse_page(page_file.read_text("utf-8"), page_file).front["slug"]
+    page = browser.new_page()
+    page.goto(f"{base}/articles/{slug}/")
+    page.wait_for_timeout(500)
+    template = root / "templates" / "base.html"
+    template.write_text(template.read_text("utf-8").replace("<body", '<body data-edited="base"', 1), "utf-8")
+    page.wait_for_function("document.body.dataset.edited === 'base'", timeout=20000)
+    others = ["/", "/weeks/", "/entities/", "/search/", "/404.html"]
+    others += [f"/entities/{kind}/" for kind in ("person", "org", "place")]
+    for path in others:  # asked for while the rest may still be rendering: never the old version
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            assert b'data-edited="base"' in response.read(), path
+    page.close()
