@@ -252,9 +252,9 @@ class SiteBuilder:
                     self.project.mark_written(rest)
                     update.deferred_left = [p.relpath for p in rest.deferred]
                     changed, css = self._changes(rest)
-                    rendered = update.rendered + rest.rendered
+                    rendered, written = update.rendered + rest.rendered, len(update.outputs) + len(rest.outputs)
                 else:
-                    rendered = update.rendered
+                    rendered, written = update.rendered, len(update.outputs)
                 self.project.commit(update)
                 self._built_once = True
                 with self.changed:
@@ -267,7 +267,7 @@ class SiteBuilder:
                 since = f"; {(self.published_at - seen_at) * 1000:.0f}ms from the first file event" if seen_at else ""
                 left = f", {len(update.deferred_left)} left for the next build" if update.deferred_left else ""
                 print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {rendered} page(s) rendered{left}, "
-                      f"{len(update.outputs)} file(s) written, {len(update.removed)} removed; {update.articles} articles "
+                      f"{written} file(s) written, {len(update.removed)} removed; {update.articles} articles "
                       f"in {time.perf_counter() - started:.2f}s ({steps}{since})", flush=True)
                 if self.search and (update.searchable_changed or update.full or self._index_wanted):
                     self._index_wanted = False
