@@ -3,8 +3,10 @@ attach entities. Every problem names the file and line."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -105,6 +107,77 @@ def _as_str_list(value: Any, key: str, where: _Field) -> tuple[str, ...]:
     raise where.error(key, "must be a list of strings")
 
 
+class PageCache:
+    """Parsed pages (fields, Markdown rendered to HTML, plain text, warnings) by a hash of
+    the file's path and bytes, kept in ``.sitegen-cache/`` between runs: a restart (or a
+    build after a preview) parses only pages that changed. Entries of pages no longer
+    present are dropped when the cache is saved."""
+
+    def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
+        self.path = cache_dir / f"pages-{fingerprint}.pickle" if cache_dir else None
+        self.entries: dict[str, tuple] = {}
+        self.used: set[str] = set()
+        self.added = 0
+        self.summary_chars: int | None = None
+        if self.path and self.path.exists():
+            try:
+                with open(self.path, "rb") as stream:
+                    loaded = pickle.load(stream)
+                if isinstance(loaded, dict):
+                    self.entries = loaded
+            except Exception:  # noqa: BLE001 - a damaged cache is only a slower start
+                self.entries = {}
+
+    def read(self, path: Path, diagnostics: Diagnostics, summary_chars: int) -> PageData:
+        """The page at ``path``: from the cache when its bytes were parsed before."""
+        size = path.stat().st_size
+        if size > MAX_PAGE_BYTES:
+            return read_page(path, diagnostics, summary_chars)  # raises the size error
+        data = path.read_bytes()
+        key = hashlib.blake2b(os.fsencode(str(path)) + b"\x00" + data, digest_size=20).hexdigest()
+        self.used.add(key)
+        hit = self.entries.get(key)
+        if hit is not None:
+            fields, body_markdown, body_html, text, warnings = hit
+            for message, line in warnings:
+                diagnostics.warn(message, path, line)
+            return PageData(path, dict(fields), body_markdown, body_html, text)
+        recorder = _Recorder(diagnostics)
+        page = parse_page_bytes(path, data, recorder, summary_chars)
+        self.entries[key] = (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))
+        self.added += 1
+        return page
+
+    def save(self, prune: bool) -> None:
+        """Write the cache if it grew (``prune``: keep only the entries used in this run)."""
+        if not self.path or not self.added:
+            return
+        if prune:
+            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob("pages-*.pickle"):
+            if stale != self.path:
+                stale.unlink(missing_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "wb") as stream:
+            pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+        self.added = 0
+
+
+class _Recorder(Diagnostics):
+    """Passes warnings on and remembers them (so a cached page shows them again)."""
+
+    def __init__(self, target: Diagnostics) -> None:
+        super().__init__(echo=False)
+        self.target = target
+        self.recorded: list[tuple[str, int | None]] = []
+
+    def warn(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
+        self.recorded.append((message, line))
+        self.target.warn(message, path, line)
+
+
 class EntityCache:
     """Entity mentions and roles per page text, cached on disk by content hash
     (``.sitegen-cache/``): a rebuild only runs the tagger on text it has not seen."""
@@ -172,7 +245,11 @@ def read_page(path: Path, diagnostics: Diagnostics, summary_chars: int = 110) ->
     if size > MAX_PAGE_BYTES:
         raise ContentError(f"page is {size / 1024 / 1024:.0f} MB (at most {MAX_PAGE_BYTES // 1024 // 1024} MB): "
                            "split it or run raw documents through `sitegen ingest`", path)
-    data = path.read_bytes()
+    return parse_page_bytes(path, path.read_bytes(), diagnostics, summary_chars)
+
+
+def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
+    """Validate and parse a page's bytes (front matter and Markdown)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -26,7 +26,7 @@ import jinja2.meta
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, load_config
-from sitegen.content import EntityCache, PageData, make_article, read_page, scan_pages
+from sitegen.content import EntityCache, PageCache, PageData, make_article, scan_pages
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import Grouping, Touched
@@ -137,6 +137,7 @@ class SiteProject:
         self.planner: Planner | None = None
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self.entity_cache: EntityCache | None = None
+        self.page_cache: PageCache | None = None
 
     # -- inputs ----------------------------------------------------------------------------
     def _reset(self) -> None:
@@ -147,6 +148,11 @@ class SiteProject:
         if self.entity_cache is not None:
             self.entity_cache.save()
         self.entity_cache = EntityCache(self.root / CACHE_DIR, entity_fingerprint(catalog))
+        if self.page_cache is None or self.page_cache.summary_chars != config.summary_chars:
+            if self.page_cache is not None:
+                self.page_cache.save(prune=False)
+            self.page_cache = PageCache(self.root / CACHE_DIR, page_fingerprint(config.summary_chars))
+            self.page_cache.summary_chars = config.summary_chars
         self.grouping = Grouping(config, catalog)
         self.derived = DerivedValues()
         # pages stay parsed; their articles are remade with the new entity data
@@ -215,7 +221,7 @@ class SiteProject:
                 continue
             recorder = _RecordingDiagnostics()
             try:
-                page = read_page(Path(name), recorder, self.config.summary_chars)
+                page = self.page_cache.read(Path(name), recorder, self.config.summary_chars)
             except ContentError as exc:
                 errors.append(exc)
                 continue
@@ -243,8 +249,10 @@ class SiteProject:
             raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
         assert self.entity_cache is not None
         self.entity_cache.fill([stored.page.entity_text for stored in fresh.values()], self._extractor)
-        if self.entity_cache.dirty and len(fresh) >= 100:
-            self.entity_cache.save()
+        if len(fresh) >= 100:  # a first build or a big change: keep the work for the next run
+            if self.entity_cache.dirty:
+                self.entity_cache.save()
+            self.page_cache.save(prune=hints is None)
         changes: dict[str, Article | None] = {}
         for name in sorted(fresh):
             stored = fresh[name]
@@ -438,6 +446,17 @@ class SiteProject:
         """Save the caches."""
         if self.entity_cache is not None:
             self.entity_cache.save()
+        if self.page_cache is not None:
+            self.page_cache.save(prune=False)
+
+
+def page_fingerprint(summary_chars: int) -> str:
+    """Changes when the code that parses pages changes: the page cache's key prefix."""
+    from importlib import resources
+
+    code = b"".join(resources.files("sitegen").joinpath(name).read_bytes()
+                    for name in ("content.py", "frontmatter.py", "markdown.py", "text.py"))
+    return content_hash(code + f"{__version__}:{summary_chars}".encode())[:16]
 
 
 def write_in_place(update: SiteUpdate, out: Path) -> None:
