@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -54,7 +55,7 @@ class Article:
         feeds show of it, and all that grouping looks at."""
         return tuple(getattr(self, name) for name in _CARD_FIELDS)
 
-    @property
+    @cached_property
     def week(self) -> "WeekId":
         return WeekId.of(self.date)
 

@@ -314,8 +314,10 @@ class Planner:
 
         def page_context() -> dict[str, Any]:
             current = g.entities[key]
-            weeks_of = sorted({a.week for a in current.articles}, reverse=True)
-            grouped = [(w, [a for a in current.articles if a.week == w]) for w in weeks_of]
+            by_week: dict[WeekId, list[Article]] = defaultdict(list)
+            for article in current.articles:  # newest first, so each week's list is too
+                by_week[article.week].append(article)
+            grouped = sorted(by_week.items(), key=lambda item: item[0], reverse=True)
             return dict(entity=current, grouped=grouped, page_url=current.url)
 
         def feed_context() -> dict[str, Any]:
