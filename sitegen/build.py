@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sitegen import __version__
+from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.group import build_entities
 from sitegen.output import write_site
-from sitegen.project import SiteProject
+from sitegen.project import CACHE_DIR, SiteProject
+from sitegen.text import content_hash
 from sitegen.search import build_index
 
 
@@ -24,6 +29,8 @@ class BuildOptions:
     search: bool = True
     drafts: bool = False
     strict: bool = False
+    force: bool = False
+    """Build even when nothing changed since the last build."""
 
 
 @dataclass
@@ -63,9 +70,62 @@ def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, obje
     return rows
 
 
+def _tree_signature(folder: Path, pattern: str = "*") -> dict[str, list[int]]:
+    """(size, mtime_ns) of every file under ``folder``, by relative path."""
+    found: dict[str, list[int]] = {}
+    if folder.is_dir():
+        for dirpath, _, filenames in os.walk(folder):
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                stat = os.lstat(path)
+                found[os.path.relpath(path, folder)] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
+def _input_signature(options: BuildOptions) -> str:
+    """Everything a build reads, by size and modification time, with the options and version."""
+    root = options.root
+    parts: dict[str, object] = {
+        "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
+        "content": _tree_signature(root / "content"), "templates": _tree_signature(root / "templates"),
+        "static": _tree_signature(root / "static"),
+        "code": _tree_signature(Path(__file__).resolve().parent),  # sitegen itself, while it is being worked on
+        "config": [p.stat().st_size for p in [root / CONFIG_FILE] if p.exists()] + [
+            p.stat().st_mtime_ns for p in [root / CONFIG_FILE] if p.exists()],
+    }
+    return content_hash(json.dumps(parts, sort_keys=True))
+
+
+def _manifest_path(options: BuildOptions) -> Path:
+    return options.root / CACHE_DIR / f"build-{content_hash(str(options.out.resolve()))[:12]}.json"
+
+
+def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult | None:
+    """The previous build's result when neither its inputs nor its output changed since."""
+    try:
+        manifest = json.loads(_manifest_path(options).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("inputs") != _input_signature(options) or manifest.get("output") != _tree_signature(options.out):
+        return None
+    for warning in manifest.get("warnings", []):
+        diagnostics.warn(warning)
+    result = BuildResult(options.out, **manifest["counts"])
+    result.search = "up to date: nothing changed since the last build"
+    return result
+
+
 def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
-    """Build the whole site into ``options.out``; the previous output survives any failure."""
+    """Build the whole site into ``options.out``; the previous output survives any failure.
+    When nothing the build reads (and nothing in the output) changed since the last build
+    into the same folder, nothing is done."""
     started = time.perf_counter()
+    if not options.force and (previous := _up_to_date(options, diagnostics)) is not None:
+        diagnostics.raise_if_strict(options.strict)
+        previous.seconds = time.perf_counter() - started
+        previous.warnings = list(diagnostics.warnings)
+        return previous
+    inputs = _input_signature(options)
     project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
     update = project.update(diagnostics)
     project.close()
@@ -84,4 +144,10 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     write_site(outputs, options.out, options.root, post=index if options.search else None)
     result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)
+    manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,
+                "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
+                           "entities": result.entities}}
+    path = _manifest_path(options)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest), "utf-8")
     return result

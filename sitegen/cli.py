@@ -94,14 +94,17 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
+@click.option("--force", is_flag=True, help="Build even if nothing changed since the last build into OUT.")
 @click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Site root holding content/ and templates/.")
-def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, drafts: bool, root: Path) -> None:
-    """Build the site from content/ and templates/ into OUT."""
+def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, drafts: bool, force: bool,
+          root: Path) -> None:
+    """Build the site from content/ and templates/ into OUT (nothing to do when no input changed)."""
     from sitegen.build import BuildOptions, build_site
 
     diagnostics = Diagnostics()
-    options = BuildOptions(root=root, out=out_dir, base_url=base_url, search=not no_search, drafts=drafts, strict=strict)
+    options = BuildOptions(root=root, out=out_dir, base_url=base_url, search=not no_search, drafts=drafts, strict=strict,
+                           force=force)
     result = build_site(options, diagnostics)
     click.echo(result.summary())
 

@@ -257,3 +257,29 @@ def test_each_warning_is_shown_once(capsys):
     assert capsys.readouterr().err.count("warning:") == 2
     assert diagnostics.warnings == ["content/a.md:4: unknown front matter key 'colour'",
                                     "content/b.md:4: unknown front matter key 'colour'"]
+
+
+def test_nothing_changed_nothing_built(scratch_site):
+    """A second build with no input changed does nothing (and leaves the output as it was);
+    an edited page, a deleted output file or --force build again; --strict still fails on
+    the warnings of the last build."""
+    out = scratch_site / "public"
+    first = build(scratch_site, out)
+    assert first.exit_code == 0 and "search index: 205 pages" in first.output
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build(scratch_site, out)
+    assert again.exit_code == 0 and "up to date" in again.output
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[0]
+    page.write_text(page.read_text("utf-8").replace("title: ", "title: 改过的", 1), "utf-8")
+    edited = build(scratch_site, out)
+    slug = parse_page(page.read_text("utf-8"), page).front["slug"]
+    assert "up to date" not in edited.output
+    assert "改过的" in (out / "articles" / slug / "index.html").read_text("utf-8")
+    (out / "404.html").unlink()
+    assert "up to date" not in build(scratch_site, out).output and (out / "404.html").is_file()
+    assert "up to date" not in build(scratch_site, out, "--force").output
+    page.write_text(page.read_text("utf-8").replace("title: ", "unknown_key: 1\ntitle: ", 1), "utf-8")
+    assert build(scratch_site, out).exit_code == 0  # a warning only
+    strict = build(scratch_site, out, "--strict")
+    assert strict.exit_code != 0 and "unknown front matter key" in strict.output

@@ -91,3 +91,18 @@ def test_entities_command_lists_with_counts(site_root):
     assert any(r["name"] == "王凯" and "河南省省长" in r["roles"] for r in rows)
     text = CliRunner().invoke(cli, ["entities", "--root", str(site_root), "--limit", "3"])
     assert text.exit_code == 0 and len(text.output.strip().splitlines()) == 3
+
+
+def test_remembered_chunks_give_the_same_mentions(seed_articles, monkeypatch):
+    """The extractor remembers tagged chunks (so an edited text only tags its new sentences);
+    with a memory far smaller than the texts it keeps clearing it, and the mentions are the
+    same as a fresh extractor's, text by text and in one batch."""
+    import sitegen.entities.extract as extract_module
+
+    texts = [a.title + "\n" + a.text for a in seed_articles.values()]
+    fresh = Extractor(load_entity_data(None)).mentions_many(texts)
+    monkeypatch.setattr(extract_module, "CHUNK_MEMO_SIZE", 7)
+    remembering = Extractor(load_entity_data(None))
+    assert [remembering.mentions_many([t])[0] for t in texts] == fresh
+    assert remembering.mentions_many(texts) == fresh
+    assert remembering.mentions_many(list(reversed(texts))) == list(reversed(fresh))

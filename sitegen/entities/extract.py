@@ -155,12 +155,14 @@ class Extractor:
         an edited long text only tags its new sentences (the tagger sees one chunk at a time,
         so a remembered result is the result)."""
         memo = self._chunk_memo
-        missing = list(dict.fromkeys(c for c in chunks if c not in memo))
+        known = {c: memo[c] for c in chunks if c in memo}
+        missing = list(dict.fromkeys(c for c in chunks if c not in known))
         if missing:
+            known.update(zip(missing, self.model.tag(missing)))
             if len(memo) + len(missing) > CHUNK_MEMO_SIZE:
-                memo.clear()
-            memo.update(zip(missing, self.model.tag(missing)))
-        return [memo[c] for c in chunks]
+                memo.clear()  # bounded: a big build keeps only its latest batch
+            memo.update((c, known[c]) for c in missing[:CHUNK_MEMO_SIZE])
+        return [known[c] for c in chunks]
 
     def extract(self, text: str) -> list[tuple[str, str]]:
         """``(kind, surface)`` pairs of one text."""
