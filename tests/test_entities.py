@@ -97,7 +97,9 @@ def test_remembered_chunks_give_the_same_mentions(seed_articles, monkeypatch):
     """The extractor remembers tagged chunks (so an edited text only tags its new sentences);
     with a memory far smaller than the texts it keeps clearing it, and the mentions are the
     same as a fresh extractor's, text by text and in one batch."""
-    import sitegen.entities.extract as extract_module
+    import importlib
+
+    extract_module = importlib.import_module("sitegen.entities.extract")  # the package exports a function of that name
 
     texts = [a.title + "\n" + a.text for a in seed_articles.values()]
     fresh = Extractor(load_entity_data(None)).mentions_many(texts)
