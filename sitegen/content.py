@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import pickle
 import re
@@ -178,6 +179,24 @@ class _Recorder(Diagnostics):
         self.target.warn(message, path, line)
 
 
+_FORK_EXTRACTOR: Extractor | None = None  # set in the parent just before forking workers
+
+
+def _entries(extractor: Extractor, texts: list[str]) -> list[dict[str, list]]:
+    """Cache entries (mention counts and roles) of ``texts``."""
+    found = []
+    for mentions in extractor.mentions_many(texts):
+        counts = Counter((m.kind, m.surface) for m in mentions)
+        roles = sorted({(m.surface, m.role) for m in mentions if m.role})
+        found.append({"m": [[k, s, n] for (k, s), n in sorted(counts.items())], "r": [list(r) for r in roles]})
+    return found
+
+
+def _entries_of_batch(texts: list[str]) -> list[dict[str, list]]:
+    assert _FORK_EXTRACTOR is not None
+    return _entries(_FORK_EXTRACTOR, texts)
+
+
 class EntityCache:
     """Entity mentions and roles per page text, cached on disk by content hash
     (``.sitegen-cache/``): a rebuild only runs the tagger on text it has not seen."""
@@ -199,14 +218,24 @@ class EntityCache:
         if not missing:
             return
         extractor = make_extractor()
-        for start in range(0, len(missing), batch):
-            part = missing[start : start + batch]
-            for (key, _), mentions in zip(part, extractor.mentions_many([t for _, t in part])):
-                counts = Counter((m.kind, m.surface) for m in mentions)
-                roles = sorted({(m.surface, m.role) for m in mentions if m.role})
-                self.entries[key] = {"m": [[k, s, n] for (k, s), n in sorted(counts.items())],
-                                     "r": [list(r) for r in roles]}
-                self.dirty = True
+        parts = [missing[start : start + batch] for start in range(0, len(missing), batch)]
+        workers = min(len(parts), os.cpu_count() or 1, 4)
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # a big first build: batches tagged in parallel by forked workers sharing the model
+            global _FORK_EXTRACTOR
+            _FORK_EXTRACTOR = extractor
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    results = pool.imap(_entries_of_batch, [[t for _, t in part] for part in parts])
+                    for part, entries in zip(parts, results):
+                        self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
+            finally:
+                _FORK_EXTRACTOR = None
+        else:
+            for part in parts:
+                entries = _entries(extractor, [t for _, t in part])
+                self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
+        self.dirty = True
 
     def get(self, text: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
         """``([(kind, surface, count)], [(person surface, role)])`` of a filled text."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -36,7 +37,9 @@ class SearchIndexError(SitegenError):
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _word_breaker():
+    """One ICU word breaker per process (``setText`` resets it for each run)."""
     import icu
 
     return icu.BreakIterator.createWordInstance(icu.Locale("zh_CN"))
@@ -87,17 +90,40 @@ def pagefind_executable() -> Path:
     return Path(get_executable())
 
 
+_FORK_PAGES: list[tuple[str, bytes]] = []
+
+
+def _write_share(index: int, workers: int, work: str) -> None:
+    _write_segmented(_FORK_PAGES[index::workers], work)
+
+
+def _write_segmented(pages: list[tuple[str, bytes]], work: str) -> None:
+    """Write the ICU-segmented copy of each page under ``work``."""
+    for relpath, data in pages:
+        target = Path(work) / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(segment_html(data.decode("utf-8")), "utf-8")
+
+
 def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
     """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``).
     Returns Pagefind's summary line."""
     with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as tmp:
         work = Path(tmp) / "site"
-        count = 0
-        for relpath, data in pages:
-            target = work / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(segment_html(data.decode("utf-8")), "utf-8")
-            count += 1
+        pages = list(pages)
+        count = len(pages)
+        workers = min(os.cpu_count() or 1, 4)
+        if count >= 2000 and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # many pages: segment them in forked workers, each writing its share of the copy
+            global _FORK_PAGES
+            _FORK_PAGES = pages  # inherited by the forked workers, not sent to them
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    pool.starmap(_write_share, [(i, workers, str(work)) for i in range(workers)])
+            finally:
+                _FORK_PAGES = []
+        else:
+            _write_segmented(pages, str(work))
         if count == 0:
             return "no searchable pages"
         out = Path(tmp) / "bundle"

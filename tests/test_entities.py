@@ -108,3 +108,14 @@ def test_remembered_chunks_give_the_same_mentions(seed_articles, monkeypatch):
     assert [remembering.mentions_many([t])[0] for t in texts] == fresh
     assert remembering.mentions_many(texts) == fresh
     assert remembering.mentions_many(list(reversed(texts))) == list(reversed(fresh))
+
+
+def test_parallel_entity_cache_fill_matches_serial(seed_articles):
+    """A big first build tags batches in forked workers: the cache holds what one process gives."""
+    from sitegen.content import EntityCache
+
+    texts = [a.title + "\n" + a.text for a in seed_articles.values()]
+    serial, parallel = EntityCache(None, "serial"), EntityCache(None, "parallel")
+    serial.fill(texts, lambda: Extractor(load_entity_data(None)), batch=10_000)
+    parallel.fill(texts, lambda: Extractor(load_entity_data(None)), batch=4)  # eight batches
+    assert parallel.entries == serial.entries and len(serial.entries) == len(set(texts))
