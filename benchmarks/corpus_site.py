@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+RECORDS_PER_FILE = 10000
 CORPUS = REPO.parent / "shared" / "corpora" / "cctv_xwlb" / "items_by_month"
 
 
@@ -24,7 +25,10 @@ def make_site(work: Path, count: int, config: str) -> Path:
     files, and ``sitegen.yaml`` holding ``config``; returns the raw folder."""
     raw = work / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    (raw / "items.jsonl").write_text("\n".join(first_records(count)) + "\n", "utf-8")
+    records = first_records(count)
+    for start in range(0, len(records), RECORDS_PER_FILE):  # ingest refuses raw files over 20 MB
+        name = "items.jsonl" if len(records) <= RECORDS_PER_FILE else f"items-{start // RECORDS_PER_FILE:03d}.jsonl"
+        (raw / name).write_text("\n".join(records[start : start + RECORDS_PER_FILE]) + "\n", "utf-8")
     for name in ("templates", "static"):
         shutil.copytree(REPO / name, work / name, dirs_exist_ok=True)
     (work / "sitegen.yaml").write_text(config, "utf-8")

@@ -70,15 +70,23 @@ def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, obje
     return rows
 
 
-def _tree_signature(folder: Path, pattern: str = "*") -> dict[str, list[int]]:
-    """(size, mtime_ns) of every file under ``folder``, by relative path."""
+def _tree_signature(folder: Path) -> dict[str, list[int]]:
+    """(size, mtime_ns) of every file under ``folder``, by relative path (one scandir pass)."""
     found: dict[str, list[int]] = {}
-    if folder.is_dir():
-        for dirpath, _, filenames in os.walk(folder):
-            for name in filenames:
-                path = os.path.join(dirpath, name)
-                stat = os.lstat(path)
-                found[os.path.relpath(path, folder)] = [stat.st_size, stat.st_mtime_ns]
+
+    def walk(path: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, prefix + entry.name + "/")
+            else:
+                stat = entry.stat(follow_symlinks=False)
+                found[prefix + entry.name] = [stat.st_size, stat.st_mtime_ns]
+
+    walk(str(folder), "")
     return found
 
 
