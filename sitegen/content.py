@@ -21,6 +21,7 @@ from sitegen.errors import ContentError, Diagnostics
 from sitegen.frontmatter import parse_page
 from sitegen.markdown import render_markdown
 from sitegen.model import Article, EntityRef
+from sitegen.parallel import fork_workers
 from sitegen.text import content_hash, summarise
 
 SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
@@ -219,8 +220,8 @@ class EntityCache:
             return
         extractor = make_extractor()
         parts = [missing[start : start + batch] for start in range(0, len(missing), batch)]
-        workers = min(len(parts), os.cpu_count() or 1, 4)
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        workers = fork_workers(len(parts))
+        if workers > 1:
             # a big first build: batches tagged in parallel by forked workers sharing the model
             global _FORK_EXTRACTOR
             _FORK_EXTRACTOR = extractor

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sitegen.errors import SitegenError
+from sitegen.parallel import fork_workers
 from sitegen.text import HAN
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
@@ -112,8 +113,8 @@ def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
         work = Path(tmp) / "site"
         pages = list(pages)
         count = len(pages)
-        workers = min(os.cpu_count() or 1, 4)
-        if count >= 2000 and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        workers = fork_workers(count // 1000)
+        if workers > 1:
             # many pages: segment them in forked workers, each writing its share of the copy
             global _FORK_PAGES
             _FORK_PAGES = pages  # inherited by the forked workers, not sent to them

@@ -4,6 +4,8 @@ under canonical names, roles, aliases, no pages for generic words, and the CLI l
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -110,12 +112,25 @@ def test_remembered_chunks_give_the_same_mentions(seed_articles, monkeypatch):
     assert remembering.mentions_many(list(reversed(texts))) == list(reversed(fresh))
 
 
-def test_parallel_entity_cache_fill_matches_serial(seed_articles):
-    """A big first build tags batches in forked workers: the cache holds what one process gives."""
-    from sitegen.content import EntityCache
-
-    texts = [a.title + "\n" + a.text for a in seed_articles.values()]
-    serial, parallel = EntityCache(None, "serial"), EntityCache(None, "parallel")
-    serial.fill(texts, lambda: Extractor(load_entity_data(None)), batch=10_000)
-    parallel.fill(texts, lambda: Extractor(load_entity_data(None)), batch=4)  # eight batches
-    assert parallel.entries == serial.entries and len(serial.entries) == len(set(texts))
+def test_parallel_entity_cache_fill_matches_serial(site_root):
+    """A big first build tags batches in forked workers: the cache holds what one process
+    gives. Run in a fresh interpreter (forking is only done when no other thread runs, and
+    this test process has the browser's threads)."""
+    script = """
+import sys
+from pathlib import Path
+from sitegen.content import EntityCache
+from sitegen.entities import Extractor, load_entity_data
+from sitegen.errors import Diagnostics
+from sitegen.parallel import fork_workers
+from sitegen.project import SiteProject
+texts = [a.title + "\\n" + a.text for a in SiteProject(Path(sys.argv[1])).load_articles(Diagnostics(echo=False))]
+serial, parallel = EntityCache(None, "serial"), EntityCache(None, "parallel")
+serial.fill(texts, lambda: Extractor(load_entity_data(None)), batch=10_000)
+parallel.fill(texts, lambda: Extractor(load_entity_data(None)), batch=4)  # eight batches, forked workers
+assert parallel.entries == serial.entries and len(serial.entries) == len(set(texts))
+print("same", len(serial.entries), "workers", fork_workers(8))
+"""
+    result = subprocess.run([sys.executable, "-c", script, str(site_root)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("same")
