@@ -20,6 +20,7 @@ ratio = cold_s / hugo_s.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -63,9 +64,9 @@ def hugo_site(site: Path, articles: list[Path], target: Path) -> None:
     for path in articles:
         page = parse_page(path.read_text("utf-8"), path)
         front = page.front
-        title = str(front["title"]).replace('"', '\\"')
+        title = json.dumps(str(front["title"]), ensure_ascii=False)  # a JSON string is a YAML string
         (target / "content" / "articles" / f"{front['slug']}.md").write_text(
-            f'---\ntitle: "{title}"\ndate: {front["date"]}\nslug: "{front["slug"]}"\n---\n\n{page.body}', "utf-8")
+            f'---\ntitle: {title}\ndate: {front["date"]}\nslug: "{front["slug"]}"\n---\n\n{page.body}', "utf-8")
     for name, text in HUGO_LAYOUTS.items():
         (target / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
         (target / "layouts" / name).write_text(text, "utf-8")

@@ -70,9 +70,10 @@ def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, obje
     return rows
 
 
-def _tree_signature(folder: Path) -> dict[str, list[int]]:
-    """(size, mtime_ns) of every file under ``folder``, by relative path (one scandir pass)."""
-    found: dict[str, list[int]] = {}
+def _tree_signature(folder: Path) -> dict[str, str]:
+    """``size:mtime_ns`` of every file under ``folder``, by relative path (one scandir pass;
+    strings, not lists, so 100k entries do not keep the cyclic garbage collector busy)."""
+    found: dict[str, str] = {}
 
     def walk(path: str, prefix: str) -> None:
         try:
@@ -84,7 +85,7 @@ def _tree_signature(folder: Path) -> dict[str, list[int]]:
                 walk(entry.path, prefix + entry.name + "/")
             else:
                 stat = entry.stat(follow_symlinks=False)
-                found[prefix + entry.name] = [stat.st_size, stat.st_mtime_ns]
+                found[prefix + entry.name] = f"{stat.st_size}:{stat.st_mtime_ns}"
 
     walk(str(folder), "")
     return found
