@@ -12,6 +12,7 @@ from sitegen.ingest.rules import (
     footer_credits,
     fullwidth_punctuation,
     html_comments,
+    html_entities,
     image_placeholders,
     keywords_line,
     link_markers,
@@ -27,6 +28,7 @@ from sitegen.ingest.rules import (
 
 _MODULES = [
     html_comments,
+    html_entities,
     normalize_whitespace,
     pinyin_annotations,
     to_simplified,
