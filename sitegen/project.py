@@ -131,6 +131,7 @@ class SiteProject:
         self._inputs_fingerprint: str | None = None
         self._store: dict[str, _StoredPage] = {}
         self._slugs: dict[str, str] = {}  # slug -> path of every stored page
+        self._unapplied_hints: set[str] | None = set()  # None: rescan everything next time
         self._warnings: dict[str, tuple[tuple[str, int | None], ...]] = {}  # pages with warnings
         self._templates: dict[str, str] = {}
         self._pending_pages: set[str] = set()  # rendered by a failed update: redo
@@ -317,7 +318,15 @@ class SiteProject:
             self.renderer.set_assets(assets)
 
         started = time.perf_counter()
-        changes = self._load_changes(diagnostics, None if full else hints)
+        if hints is not None:  # add the files a failed update did not take in (None: all)
+            hints = None if self._unapplied_hints is None else hints | self._unapplied_hints
+        try:
+            changes = self._load_changes(diagnostics, None if full else hints)
+        except BaseException:
+            # nothing was taken in: look at these files again next time (all of them if unknown)
+            self._unapplied_hints = None if hints is None or full else set(hints)
+            raise
+        self._unapplied_hints = set()
         self.timings = {"load": time.perf_counter() - started}
         try:
             return self._gather(changes, full, inputs, changed_templates, outputs, assets, static_digests, static_removed)

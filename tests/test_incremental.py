@@ -204,3 +204,27 @@ def test_incremental_updates_match_fresh_builds_on_real_corpus(corpus_site: Path
     assert run.rendered[0] > 400
     _edit_sequence(run, tmp_path)
     assert max(run.rendered[1:3]) < run.rendered[0] / 4, run.rendered
+
+
+def test_a_failed_update_loses_no_change(site_root: Path, tmp_path: Path) -> None:
+    """Two files saved together, one broken: nothing is taken in and the error names the
+    broken file; after fixing only that file (the watcher reports just it), the other
+    file's edit is in the site too."""
+    from sitegen.errors import ContentError
+
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    run = Incremental(root, tmp_path / "out", hinted=True)
+    run.step()
+    good, bad = sorted((root / "content" / "articles").rglob("*.md"))[:2]
+    _rewrite(good, "title: ", "title: 同时保存的修改：")
+    original = bad.read_text("utf-8")
+    bad.write_text(original.replace("date: ", "date: [unclosed", 1), "utf-8")
+    with pytest.raises(ContentError) as failure:
+        run.step()
+    assert str(bad) in str(failure.value)
+    bad.write_text(original, "utf-8")
+    run.step()
+    slug = _front(good)["slug"]
+    assert "同时保存的修改" in (run.out / "articles" / slug / "index.html").read_text("utf-8")
+    run.check(tmp_path)
