@@ -84,11 +84,22 @@ def _tree_signature(folder: Path) -> dict[str, str]:
             if entry.is_dir(follow_symlinks=False):
                 walk(entry.path, prefix + entry.name + "/")
             else:
-                stat = entry.stat(follow_symlinks=False)
-                found[prefix + entry.name] = f"{stat.st_size}:{stat.st_mtime_ns}"
+                found[prefix + entry.name] = _stat_signature(entry.stat(follow_symlinks=False))
 
     walk(str(folder), "")
     return found
+
+
+def _stat_signature(stat: os.stat_result) -> str:
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _file_signature(path: Path) -> str | None:
+    """``size:mtime_ns`` of one file, None when it is missing."""
+    try:
+        return _stat_signature(path.stat())
+    except FileNotFoundError:
+        return None
 
 
 def _input_signature(options: BuildOptions) -> str:
@@ -99,8 +110,7 @@ def _input_signature(options: BuildOptions) -> str:
         "content": _tree_signature(root / "content"), "templates": _tree_signature(root / "templates"),
         "static": _tree_signature(root / "static"),
         "code": _tree_signature(Path(__file__).resolve().parent),  # sitegen itself, while it is being worked on
-        "config": [p.stat().st_size for p in [root / CONFIG_FILE] if p.exists()] + [
-            p.stat().st_mtime_ns for p in [root / CONFIG_FILE] if p.exists()],
+        "config": _file_signature(root / CONFIG_FILE),
     }
     return content_hash(json.dumps(parts, sort_keys=True))
 

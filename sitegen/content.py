@@ -144,7 +144,7 @@ class PageCache:
             for message, line in warnings:
                 diagnostics.warn(message, path, line)
             return PageData(path, dict(fields), body_markdown, body_html, text)
-        recorder = _Recorder(diagnostics)
+        recorder = RecordingDiagnostics(diagnostics)
         page = parse_page_bytes(path, data, recorder, summary_chars)
         self.entries[key] = (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))
         self.added += 1
@@ -167,17 +167,19 @@ class PageCache:
         self.added = 0
 
 
-class _Recorder(Diagnostics):
-    """Passes warnings on and remembers them (so a cached page shows them again)."""
+class RecordingDiagnostics(Diagnostics):
+    """Remembers one page's warnings (so a reused or cached page shows them again) and passes
+    them on to ``target`` if there is one."""
 
-    def __init__(self, target: Diagnostics) -> None:
+    def __init__(self, target: Diagnostics | None = None) -> None:
         super().__init__(echo=False)
         self.target = target
         self.recorded: list[tuple[str, int | None]] = []
 
     def warn(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
         self.recorded.append((message, line))
-        self.target.warn(message, path, line)
+        if self.target is not None:
+            self.target.warn(message, path, line)
 
 
 _FORK_EXTRACTOR: Extractor | None = None  # set in the parent just before forking workers

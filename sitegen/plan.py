@@ -26,7 +26,7 @@ from typing import Any
 from sitegen.entities import KIND_LABELS
 from sitegen.errors import ContentError
 from sitegen.output import safe_relpath
-from sitegen.group import Grouping, newest_first
+from sitegen.group import Grouping
 from sitegen.model import Article, Entity, EntityLink, Week, WeekId
 
 ALL_CONTENT = "all-content"
@@ -67,11 +67,6 @@ def elink_key(key: tuple[str, str]) -> str:
 def entity_key(key: tuple[str, str]) -> str:
     """The key of an entity page's record (articles, roles, related entities…)."""
     return f"entity:{key[0]}:{key[1]}"
-
-
-def newest_order(articles: Iterable[Article]) -> list[Article]:
-    """Newest first, stable (home page, feed, sitemap)."""
-    return sorted(articles, key=newest_first)
 
 
 def latest_week(weeks: list[Week]) -> Week | None:

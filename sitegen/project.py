@@ -26,7 +26,7 @@ import jinja2.meta
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, load_config
-from sitegen.content import EntityCache, PageCache, PageData, make_article, scan_pages
+from sitegen.content import EntityCache, PageCache, PageData, RecordingDiagnostics, make_article, scan_pages
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import Grouping, Touched
@@ -56,17 +56,6 @@ class _StoredPage:
     page: PageData
     warnings: tuple[tuple[str, int | None], ...]
     article: Article | None = None
-
-
-class _RecordingDiagnostics(Diagnostics):
-    """Collects one page's warnings so they can be shown again while the page is reused."""
-
-    def __init__(self) -> None:
-        super().__init__(echo=False)
-        self.recorded: list[tuple[str, int | None]] = []
-
-    def warn(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
-        self.recorded.append((message, line))
 
 
 @dataclass
@@ -136,6 +125,8 @@ class SiteProject:
         self._templates: dict[str, str] = {}
         self._pending_pages: set[str] = set()  # rendered by a failed update: redo
         self.planner: Planner | None = None
+        self.renderer: Renderer | None = None
+        self.closure: dict[str, frozenset[str]] = {}
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self.entity_cache: EntityCache | None = None
         self.page_cache: PageCache | None = None
@@ -220,7 +211,7 @@ class SiteProject:
                 if stored.article is None:  # entity data changed: same page, new entities
                     fresh[name] = stored
                 continue
-            recorder = _RecordingDiagnostics()
+            recorder = RecordingDiagnostics()
             try:
                 page = self.page_cache.read(Path(name), recorder, self.config.summary_chars)
             except ContentError as exc:
@@ -289,17 +280,11 @@ class SiteProject:
         ``defer_over`` pages to render, only the dirty pages in ``first`` are rendered now;
         the others wait in ``update.deferred`` for :meth:`render_deferred`. ``hints``: the
         content files a watcher saw change (only those are looked at; ``None``: all)."""
-        self._first = first or set()
-        self._defer_over = defer_over
         inputs = self._inputs()
         full = inputs != self._inputs_fingerprint
         if full:
             self._reset()
         changed_templates = self._read_templates()
-        if full or changed_templates or not hasattr(self, "renderer"):
-            closure_needed = True
-        else:
-            closure_needed = False
         outputs = OutputSet()
         assets = collect_static(self.root, outputs, hashed=self.hashed_assets)
         static_digests = {p: content_hash(d) for p, d in outputs.files.items()}
@@ -311,7 +296,7 @@ class SiteProject:
             for relpath in set(outputs.files) - static_changed:
                 del outputs.files[relpath]
                 del outputs.sources[relpath]
-        if closure_needed or full:
+        if full or changed_templates or self.renderer is None:
             self.renderer = Renderer(self.root, self.config, assets)
             self.closure = template_closure(self.renderer)
         else:
@@ -329,7 +314,8 @@ class SiteProject:
         self._unapplied_hints = set()
         self.timings = {"load": time.perf_counter() - started}
         try:
-            return self._gather(changes, full, inputs, changed_templates, outputs, assets, static_digests, static_removed)
+            return self._gather(changes, full, inputs, changed_templates, outputs, assets, static_digests, static_removed,
+                                first or set(), defer_over)
         except BaseException:
             if not self._pending_pages:
                 self._inputs_fingerprint = None  # failed before rendering: redo everything next time
@@ -337,7 +323,7 @@ class SiteProject:
 
     def _gather(self, changes: dict[str, Article | None], full: bool, inputs: str, changed_templates: set[str],
                 outputs: OutputSet, assets: Assets, static_digests: dict[str, str],
-                static_removed: list[str]) -> SiteUpdate:
+                static_removed: list[str], first: set[str], defer_over: int) -> SiteUpdate:
         lap = time.perf_counter()
         timings = self.timings
 
@@ -380,15 +366,17 @@ class SiteProject:
         step("dirty")
         self._pending_pages |= {p.relpath for p in dirty}  # until committed
         deferred: list[PagePlan] = []
-        if not full and self._defer_over and len(dirty) > self._defer_over:
-            deferred = [p for p in dirty if p.relpath not in self._first]
-            dirty = [p for p in dirty if p.relpath in self._first]
+        if not full and defer_over and len(dirty) > defer_over:
+            deferred = [p for p in dirty if p.relpath not in first]
+            dirty = [p for p in dirty if p.relpath in first]
         digests: dict[str, str] = {}
         self._render_into(dirty, outputs, digests, full)
         step("render")
         update = SiteUpdate(outputs, removed, full, articles=len(grouping.articles), weeks=len(grouping.weeks),
                             entities=len(grouping.entities), rendered=len(dirty), assets=dict(assets.urls))
-        update.searchable_changed = any(p.endswith(".html") and not p.startswith("static/") for p in outputs.files) or bool(removed)
+        # the index follows any page that is (or will be, once deferred pages render) rewritten
+        update.searchable_changed = bool(deferred or removed) or any(
+            p.endswith(".html") and not p.startswith("static/") for p in outputs.files)
         update.deferred = deferred
         update.digests = digests
         update._commit = {"inputs": inputs, "static": static_digests}
@@ -420,8 +408,6 @@ class SiteProject:
                           rendered=len(update.deferred) - len(left), assets=update.assets)
         rest.deferred = left
         rest.digests = digests
-        rest.searchable_changed = update.searchable_changed or any(p.endswith(".html") for p in outputs.files)
-        rest._commit = update._commit
         return rest
 
     def mark_written(self, part: SiteUpdate) -> None:

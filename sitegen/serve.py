@@ -135,7 +135,6 @@ class SiteBuilder:
         self.served: dict[str, int] = {}  # relpath -> state version when it was last served
         self.open_pages: dict[str, int] = {}  # URL path -> open event streams
         self.pending: set[str] = set()  # output paths being re-rendered
-        self.builds = 0
 
     def _publish(self, error: dict[str, str] | None, changed: list[str], css: list[tuple[str, str]]) -> None:
         self.published_at = time.time()
@@ -225,7 +224,6 @@ class SiteBuilder:
         with self._lock:
             started = time.perf_counter()
             seen_at, self.first_event_at = self.first_event_at, None
-            self.builds += 1
             diagnostics = Diagnostics(echo=False)
             try:
                 first_relpaths = self._open_relpaths()
