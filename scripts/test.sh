@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install everything the tests need (Debian's chromium and a CJK font included) and run the
-# whole test suite. Extra arguments go to pytest. This is what CI runs (.ci/run).
+# whole test suite, the site checker's tools included. Extra arguments go to pytest. This is what CI runs (.ci/run).
 set -eu
 cd "$(dirname "$0")/.."
 missing=""
@@ -15,4 +15,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# the web's judges (../shared/tools/site-check: vnu, axe-core, linkinator, Lighthouse) for tests/test_site_check.py
+[ ! -f ../shared/tools/site-check/install.sh ] || sh scripts/site-check/install-tools.sh
 exec .venv/bin/python -m pytest "$@"
