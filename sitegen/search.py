@@ -106,10 +106,11 @@ def _write_segmented(pages: list[tuple[str, bytes]], work: str) -> None:
         target.write_text(segment_html(data.decode("utf-8")), "utf-8")
 
 
-def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
+def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path, scratch: Path | None = None) -> str:
     """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``).
-    Returns Pagefind's summary line."""
-    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as tmp:
+    The segmented copy is written in a temporary folder inside ``scratch`` (default: the
+    system's), removed at the end. Returns Pagefind's summary line."""
+    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-", dir=scratch) as tmp:
         work = Path(tmp) / "site"
         pages = list(pages)
         count = len(pages)
@@ -206,7 +207,8 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m sitegen.search SITE BUNDLE``: index a built site into BUNDLE (used by
-    ``serve`` to index in a separate, low-priority process)."""
+    ``serve`` to index in a separate, low-priority process that may be killed at any moment:
+    its scratch files go beside BUNDLE, in the folder serve removes)."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
@@ -215,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if hasattr(os, "nice"):
         os.nice(10)
-    print(build_index(searchable_pages(Path(args[0])), Path(args[1])))
+    bundle = Path(args[1])
+    print(build_index(searchable_pages(Path(args[0])), bundle, scratch=bundle.parent))
     return 0
 
 

@@ -532,31 +532,45 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
             from sitegen.errors import UsageError
 
             raise UsageError(f"no {needed}/ folder in {root} (run sitegen from the site root or pass --root)")
+
+    def stop(signum: int, frame: object) -> None:  # `kill` or a closed terminal: stop as Ctrl+C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, stop)
     work = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
-    builder = SiteBuilder(root, work / "site", search)
-    builder.build()
-    debouncer = _Debouncer(builder.build)
-
-    def on_change(path: str | None) -> None:
-        if builder.first_event_at is None:
-            builder.first_event_at = time.time()
-        builder.stop_indexing()
-        debouncer.trigger(path)
-
-    observer = start_watcher(root, on_change)
-    server = ThreadingHTTPServer((host, port), make_handler(builder))
-    server.daemon_threads = True
-    url = f"http://{host}:{server.server_address[1]}/"
-    print(f"[sitegen] serving {root} at {url} (Ctrl+C to stop)", flush=True)
-    if open_browser:
-        webbrowser.open(url)
+    builder: SiteBuilder | None = None
+    debouncer = observer = server = None
     try:
+        builder = SiteBuilder(root, work / "site", search)
+        builder.build()
+        debouncer = _Debouncer(builder.build)
+        watched_builder = builder
+
+        def on_change(path: str | None) -> None:
+            if watched_builder.first_event_at is None:
+                watched_builder.first_event_at = time.time()
+            watched_builder.stop_indexing()
+            debouncer.trigger(path)
+
+        observer = start_watcher(root, on_change)
+        server = ThreadingHTTPServer((host, port), make_handler(builder))
+        server.daemon_threads = True
+        url = f"http://{host}:{server.server_address[1]}/"
+        print(f"[sitegen] serving {root} at {url} (Ctrl+C to stop)", flush=True)
+        if open_browser:
+            webbrowser.open(url)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         print("\n[sitegen] stopped", flush=True)
     finally:
-        debouncer.cancel()
-        builder.close()
-        observer.stop()  # type: ignore[attr-defined]
-        server.server_close()
+        if debouncer is not None:
+            debouncer.cancel()
+        if builder is not None:
+            builder.close()
+        if observer is not None:
+            observer.stop()  # type: ignore[attr-defined]
+        if server is not None:
+            server.server_close()
         shutil.rmtree(work, ignore_errors=True)

@@ -28,9 +28,12 @@ def served(site_root: Path, tmp_path: Path):
     shutil.copy(site_root / "sitegen.yaml", root / "sitegen.yaml")
     if (site_root / ".sitegen-cache").is_dir():
         shutil.copytree(site_root / ".sitegen-cache", root / ".sitegen-cache")
+    system_tmp = tmp_path / "system-tmp"  # serve's TMPDIR: what it leaves there is checked
+    system_tmp.mkdir()
     process = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "serve", "--root", str(root), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(system_tmp)},
     )
     base = None
     deadline = time.time() + 60
@@ -44,6 +47,7 @@ def served(site_root: Path, tmp_path: Path):
         process.kill()
         pytest.fail("serve did not start:\n" + "".join(lines))
     process.base = base  # type: ignore[attr-defined]
+    process.system_tmp = system_tmp  # type: ignore[attr-defined]
     yield root, base, process
     process.terminate()
     process.wait(timeout=10)
@@ -222,3 +226,28 @@ def test_template_edit_open_page_first_and_no_stale_page_served(served, browser)
         with urllib.request.urlopen(base + path, timeout=30) as response:
             assert b'data-edited="base"' in response.read(), path
     page.close()
+
+
+def test_interrupted_indexing_leaves_no_scratch_files(served):
+    """The search re-index is killed whenever a file changes; its scratch copy of the site
+    must not pile up in the system's temporary folder (it did: one 40 MB folder per kill)."""
+    root, base, process = served
+    page_file = sorted((root / "content" / "articles").rglob("*.md"))[0]
+    original = page_file.read_text("utf-8")
+    seen_indexing = False
+    for n, pause in enumerate((1.2, 1.4, 1.6, 1.3, 1.5, 1.7)):
+        page_file.write_text(original + f"\n第{n}次修改。\n", "utf-8")
+        deadline = time.time() + pause + 3
+        while time.time() < deadline:  # wait until an indexer is at work, then change a file again
+            if any(p.name.startswith("sitegen-pagefind-") for p in process.system_tmp.rglob("sitegen-pagefind-*")):
+                seen_indexing = True
+                break
+            time.sleep(0.05)
+    assert seen_indexing, "no re-index was ever seen running"
+    time.sleep(5)  # the last re-index finishes
+    leftovers = sorted(p.name for p in process.system_tmp.iterdir())
+    assert all(name.startswith("sitegen-serve-") for name in leftovers), leftovers
+    assert not list(process.system_tmp.glob("*/sitegen-index-*/sitegen-pagefind-*"))
+    process.terminate()
+    process.wait(timeout=10)
+    assert list(process.system_tmp.iterdir()) == []
