@@ -46,8 +46,10 @@ def entity_fingerprint(catalog: EntityCatalog) -> str:
 
     from sitegen.entities.extract import EXTRACTOR_VERSION
 
-    model = resources.files("sitegen").joinpath("data/ner-model.npz").read_bytes()
-    return content_hash(catalog.data.fingerprint + content_hash(model) + EXTRACTOR_VERSION)[:16]
+    data = resources.files("sitegen").joinpath("data")
+    model = data.joinpath("ner-model.npz").read_bytes()
+    clusters = data.joinpath("word-clusters.txt.gz").read_bytes()  # the model's word-cluster features
+    return content_hash(catalog.data.fingerprint + content_hash(model) + content_hash(clusters) + EXTRACTOR_VERSION)[:16]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ def test_seed_entities_on_the_right_pages(seed_articles, expected):
                         found += 1
                     else:
                         missing.append((name[:3], position, wanted))
+    print(f"seed entities on the right pages: {found}/{total} = {found / total:.3f}; missing: {missing}")
     assert found / total >= 0.90, missing
 
 
@@ -134,3 +135,32 @@ print("same", len(serial.entries), "workers", fork_workers(8))
     result = subprocess.run([sys.executable, "-c", script, str(site_root)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("same")
+
+
+def test_shipped_word_clusters_group_words_of_one_kind():
+    """The unlabelled-text clusters the tagger uses put cities with cities and titles with titles."""
+    from sitegen.entities.clusters import default_clusters
+
+    clusters = default_clusters()
+    assert len(clusters) > 30_000
+    fine = {word: ids[1] for word, ids in clusters.items()}
+    assert fine["福州"] == fine["南京"] == fine["兰州"]
+    assert fine["院长"] == fine["主任"] == fine["书记"]
+    assert fine["福州"] != fine["院长"]
+
+
+def test_model_trained_on_other_features_is_refused():
+    import io
+
+    import numpy as np
+    from importlib import resources
+
+    from sitegen.entities.model import FEATURE_SET, TaggerModel
+
+    shipped = dict(np.load(io.BytesIO(resources.files("sitegen").joinpath("data/ner-model.npz").read_bytes())))
+    assert int(shipped["feature_set"]) == FEATURE_SET
+    shipped["feature_set"] = np.array(FEATURE_SET - 1)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **shipped)
+    with pytest.raises(ValueError, match="retrain"):
+        TaggerModel.load(buffer.getvalue())

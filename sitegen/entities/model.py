@@ -33,8 +33,9 @@ TEMPLATES: tuple[tuple[int, tuple[int, ...]], ...] = (
     (1, (-2,)), (2, (-1,)), (3, (0,)), (4, (1,)), (5, (2,)),
     (6, (-2, -1)), (7, (-1, 0)), (8, (0, 1)), (9, (1, 2)),
     (10, (-1, 1)), (11, (-2, -1, 0)), (12, (-1, 0, 1)), (13, (0, 1, 2)),
-    (14, (-3, -2, -1)), (15, (1, 2, 3)),
-)
+)  # (-3..-1) and (1..3) trigrams were dropped with the word clusters: same F1, fewer lookups
+FEATURE_SET = 2
+"""Bump when the features change: a model file trained on other features is refused."""
 CLASS_TEMPLATE = 20
 GAZETTEER_TEMPLATE = 30
 GAZETTEER_MAX = 12
@@ -46,6 +47,8 @@ class Gazetteer:
     def __init__(self, entries: dict[str, int]) -> None:
         self.entries = {k: v for k, v in entries.items() if 2 <= len(k) <= GAZETTEER_MAX}
         self.prefixes = {name[:n] for name in self.entries for n in range(2, len(name) + 1)}
+        self._pair_codes = np.unique(np.array([ord(p[0]) << 21 | ord(p[1]) for p in self.prefixes if len(p) == 2],
+                                              dtype=np.int64))
 
     @classmethod
     def from_names(cls, names: "list[tuple[str, str]]") -> "Gazetteer":
@@ -65,10 +68,15 @@ class Gazetteer:
 
     def marks(self, text: str, out: np.ndarray) -> None:
         """Write, per kind, 1/2/3/4 (B/I/E/S of a known name) into ``out`` (len(text), kinds)."""
+        if len(text) < 2 or not len(self._pair_codes):
+            return
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+        pairs = codes[:-1] << 21 | codes[1:]
+        found = np.searchsorted(self._pair_codes, pairs)
+        hit = self._pair_codes[np.minimum(found, len(self._pair_codes) - 1)] == pairs
         entries, prefixes = self.entries, self.prefixes
         n = len(text)
-        starts = [i for i in range(n - 1) if text[i : i + 2] in prefixes]
-        for i in starts:
+        for i in np.nonzero(hit)[0].tolist():
             best, best_mask = 0, 0
             for length in range(2, min(GAZETTEER_MAX, n - i) + 1):
                 piece = text[i : i + length]
@@ -86,39 +94,70 @@ class Gazetteer:
                             out[i + best - 1, k] = 3
 
     def feature_columns(self, sentences: list[str], width: int) -> np.ndarray:
-        """Gazetteer codes laid out like :meth:`TaggerModel.encode`'s padded batch."""
+        """Gazetteer codes laid out like :meth:`TaggerModel.encode`'s padded batch (3 pads,
+        the sentence, pads up to ``width``): one pass over the whole batch."""
         out = np.zeros((len(sentences) * width, len(KINDS)), dtype=np.int64)
-        for row, sentence in enumerate(sentences):
-            start = row * width + 3
-            self.marks(sentence, out[start : start + len(sentence)])
+        padded = "".join(PAD_CHAR * 3 + s + PAD_CHAR * (width - 3 - len(s)) for s in sentences)
+        self.marks(padded, out)  # names hold no pad character, so no match crosses two sentences
         return out
 
 
 EMPTY_GAZETTEER = Gazetteer({})
 WORD_TEMPLATE = 40
+CLUSTER_TEMPLATE = 50
 
 
-def word_columns(sentences: list[str], width: int) -> np.ndarray:
+WORD_MEMO_SIZE = 200_000
+_WORD_INFO: dict[int, tuple[object, dict[str | None, tuple[int, int, int]]]] = {}
+
+
+def _word_info_memo(clusters: "dict[str, tuple[int, int]] | None") -> dict[str | None, tuple[int, int, int]]:
+    """word → (crc32 id, coarse cluster, fine cluster), remembered per cluster table."""
+    key = id(clusters) if clusters is not None else 0
+    entry = _WORD_INFO.get(key)
+    if entry is None:
+        entry = _WORD_INFO[key] = (clusters, {None: (0, 0, 0)})  # the table is kept alive: its id stays its own
+    return entry[1]
+
+
+def word_columns(sentences: list[str], width: int, clusters: "dict[str, tuple[int, int]] | None" = None) -> np.ndarray:
     """Per padded position: the id of the word holding the character (rjieba, jieba's
     segmentation at a fraction of the cost), its place in that word (1 B, 2 M, 3 E, 4 S;
-    0 in padding), and the ids of the previous and next words (0 at sentence edges).
-    Shape (len(sentences) * width, 4)."""
+    0 in padding), and the ids of the previous and next words (0 at sentence edges); with
+    ``clusters`` (word → coarse, fine cluster) also the word's coarse and fine cluster and
+    the fine clusters of the previous and next words (0: unknown word or edge).
+    Shape (len(sentences) * width, 4 or 8)."""
     import rjieba
 
+    memo = _word_info_memo(clusters)
     lengths: list[int] = []
-    ids: list[int] = []
+    tokens: list[str | None] = []
     for sentence in sentences:
         words = rjieba.cut(sentence)
         lengths.append(3)
-        ids.append(0)
-        lengths.extend(len(w) for w in words)
-        ids.extend(zlib.crc32(w.encode("utf-8")) for w in words)
+        lengths.extend(map(len, words))
         lengths.append(width - 3 - len(sentence))
-        ids.append(0)
+        tokens.append(None)
+        tokens.extend(words)
+        tokens.append(None)
+    missing = {w for w in tokens if w not in memo}
+    if missing:
+        if len(memo) > WORD_MEMO_SIZE:
+            memo.clear()
+            memo[None] = (0, 0, 0)
+        unknown = (0, 0)
+        for word in missing:
+            assert word is not None
+            memo[word] = (zlib.crc32(word.encode("utf-8")), *(clusters or {}).get(word, unknown))
+    info = np.array([memo[w] for w in tokens], dtype=np.int64).reshape(-1, 3)
     length = np.array(lengths, dtype=np.int64)
-    ident = np.array(ids, dtype=np.int64)
     keep = length > 0
-    length, ident = length[keep], ident[keep]
+    info = info[keep]
+    ident = info[:, 0]
+    if clusters is not None:
+        coarse_ids = info[:, 1]
+        fine_ids = info[:, 2]
+    length = length[keep]
     starts = np.concatenate([[0], np.cumsum(length)[:-1]])
     total = int(length.sum())
     place = np.full(total, 2, dtype=np.int64)
@@ -126,11 +165,16 @@ def word_columns(sentences: list[str], width: int) -> np.ndarray:
     place[starts] = 1
     place[starts[length == 1]] = 4
     place[np.repeat(ident == 0, length)] = 0
-    out = np.empty((total, 4), dtype=np.int64)
+    out = np.empty((total, 4 if clusters is None else 8), dtype=np.int64)
     out[:, 0] = np.repeat(ident, length)
     out[:, 1] = place
     out[:, 2] = np.repeat(np.roll(ident, 1), length)
     out[:, 3] = np.repeat(np.roll(ident, -1), length)
+    if clusters is not None:
+        out[:, 4] = np.repeat(coarse_ids, length)
+        out[:, 5] = np.repeat(fine_ids, length)
+        out[:, 6] = np.repeat(np.roll(fine_ids, 1), length)
+        out[:, 7] = np.repeat(np.roll(fine_ids, -1), length)
     return out
 
 
@@ -173,6 +217,12 @@ def feature_hashes(codes: np.ndarray, gazetteer: np.ndarray | None = None, words
         columns.append((WORD_TEMPLATE + 2) * 0x51ED27 + (codes * 5 + place) * 7)
         columns.append((WORD_TEMPLATE + 3) * 0x51ED27 + before * 37)
         columns.append((WORD_TEMPLATE + 4) * 0x51ED27 + after * 41)
+        if words.shape[1] > 4:  # word clusters (sitegen.entities.clusters)
+            coarse, fine, fine_before, fine_after = (words[:, i] for i in range(4, 8))
+            columns.append(CLUSTER_TEMPLATE * 0x3C6EF372 + (coarse * 5 + place) * 13)
+            columns.append((CLUSTER_TEMPLATE + 1) * 0x3C6EF372 + (fine * 5 + place) * 13)
+            columns.append((CLUSTER_TEMPLATE + 2) * 0x3C6EF372 + (fine_before * 1024 + fine) * 5 + place)
+            columns.append((CLUSTER_TEMPLATE + 3) * 0x3C6EF372 + (fine * 1024 + fine_after) * 5 + place)
 
     out = np.stack(columns, axis=1)
     out ^= out >> 29
@@ -210,7 +260,7 @@ def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nd
     for t in range(1, length):
         candidate = score[:, :, None] + trans[None, :, :]
         best_prev = candidate.argmax(axis=1)
-        new_score = candidate.max(axis=1) + emissions[:, t, :]
+        new_score = np.take_along_axis(candidate, best_prev[:, None, :], axis=1)[:, 0, :] + emissions[:, t, :]
         active = (t < lengths)[:, None]
         score = np.where(active, new_score, score)
         back[:, t, :] = np.where(active, best_prev, np.arange(tags)[None, :])
@@ -271,6 +321,7 @@ class TaggerModel:
     gazetteer: Gazetteer = EMPTY_GAZETTEER
     quantised: np.ndarray | None = None  # int8 weights of a loaded model: 4x less memory traffic
     scale: np.ndarray | None = None  # per-tag scale of ``quantised``
+    clusters: "dict[str, tuple[int, int]] | None" = None  # word clusters the features use, if any
 
     def encode(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Emission scores (B, L, T) and lengths for a batch of sentences."""
@@ -279,17 +330,18 @@ class TaggerModel:
         width = longest + 6
         padded = "".join(PAD_CHAR * 3 + s + PAD_CHAR * (width - 3 - len(s)) for s in sentences)
         flat = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.int64)
-        hashes = feature_hashes(flat, self.gazetteer.feature_columns(sentences, width), word_columns(sentences, width))
+        hashes = feature_hashes(flat, self.gazetteer.feature_columns(sentences, width), word_columns(sentences, width, self.clusters))
+        columns = np.ascontiguousarray(hashes.T)  # np.take on rows is ~4x faster than fancy indexing
         if self.quantised is not None:
-            total = self.quantised[hashes[:, 0]].astype(np.int32)  # (N, T), column by column
-            for column in range(1, hashes.shape[1]):
-                total += self.quantised[hashes[:, column]]
+            total = np.zeros((len(flat), len(TAGS)), dtype=np.int32)
+            for column in columns:
+                np.add(total, np.take(self.quantised, column, axis=0), out=total)
             emissions = total.astype(np.float32) * self.scale
         else:
             assert self.weights is not None
-            emissions = self.weights[hashes[:, 0]].copy()
-            for column in range(1, hashes.shape[1]):
-                emissions += self.weights[hashes[:, column]]
+            emissions = np.zeros((len(flat), len(TAGS)), dtype=np.float32)
+            for column in columns:
+                np.add(emissions, np.take(self.weights, column, axis=0), out=emissions)
         emissions = emissions.reshape(len(sentences), width, len(TAGS))[:, 3 : 3 + longest, :]
         return emissions, lengths
 
@@ -324,12 +376,18 @@ class TaggerModel:
         buffer = BytesIO()
         np.savez_compressed(buffer, weights=quantised, scale=scale.astype(np.float32),
                             transitions=self.transitions.astype(np.float32),
+                            uses_clusters=np.array(self.clusters is not None),
+                            feature_set=np.array(FEATURE_SET),
                             gazetteer=np.frombuffer(gazetteer.encode("utf-8"), dtype=np.uint8))
         return buffer.getvalue()
 
     @classmethod
     def load(cls, data: bytes) -> "TaggerModel":
         with np.load(BytesIO(data)) as npz:
+            trained_on = int(npz["feature_set"]) if "feature_set" in npz.files else 1
+            if trained_on != FEATURE_SET:
+                raise ValueError(f"entity model trained on feature set {trained_on}, this sitegen computes "
+                                 f"{FEATURE_SET}: retrain it (python -m sitegen.entities.train)")
             quantised = npz["weights"]
             scale = npz["scale"].astype(np.float32)
             entries = {}
@@ -338,11 +396,20 @@ class TaggerModel:
                     if line:
                         name, mask = line.rsplit("\t", 1)
                         entries[name] = int(mask)
-            return cls(None, npz["transitions"], Gazetteer(entries), quantised, scale)
+            clusters = None
+            if "uses_clusters" in npz.files and bool(npz["uses_clusters"]):
+                from sitegen.entities.clusters import default_clusters
+
+                clusters = default_clusters()
+                if not clusters:
+                    raise RuntimeError("the entity model needs sitegen/data/word-clusters.txt.gz "
+                                       "(python -m sitegen.entities.clusters)")
+            return cls(None, npz["transitions"], Gazetteer(entries), quantised, scale, clusters)
 
     def with_names(self, names: "list[tuple[str, str]]") -> "TaggerModel":
         """A copy whose gazetteer also knows ``names`` (``(kind, name)``, e.g. a site's data)."""
-        return TaggerModel(self.weights, self.transitions, self.gazetteer.extended(names), self.quantised, self.scale)
+        return TaggerModel(self.weights, self.transitions, self.gazetteer.extended(names), self.quantised, self.scale,
+                           self.clusters)
 
 
 @lru_cache(maxsize=1)

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from sitegen.entities.clusters import parse_clusters
 from sitegen.entities.model import HASH_BITS, PAD_CHAR, TAG_INDEX, Gazetteer, word_columns, TAGS, TaggerModel, feature_hashes, viterbi_batch
 
 CLUENER_KINDS = {"name": "PER", "organization": "ORG", "government": "ORG", "company": "ORG",
                  "address": "LOC", "position": "POS"}
 DEFAULT_TRAIN = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "cluener" / "train.json"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "ner-model.npz"
+DEFAULT_CLUSTERS = Path(__file__).resolve().parents[1] / "data" / "word-clusters.txt.gz"
 
 
 def read_cluener(path: Path) -> list[tuple[str, list[tuple[int, int, str]]]]:
@@ -61,18 +63,19 @@ def gold_tags(length: int, spans: list[tuple[int, int, str]]) -> np.ndarray:
     return tags
 
 
-def _hashes(text: str, gazetteer: Gazetteer) -> np.ndarray:
+def _hashes(text: str, gazetteer: Gazetteer, clusters: dict | None) -> np.ndarray:
     padded = PAD_CHAR * 3 + text + PAD_CHAR * 3
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.int64)
     width = len(padded)
-    return feature_hashes(codes, gazetteer.feature_columns([text], width), word_columns([text], width))[3:-3]
+    return feature_hashes(codes, gazetteer.feature_columns([text], width), word_columns([text], width, clusters))[3:-3]
 
 
 def names_of(data) -> list[tuple[str, str]]:
     return [(kind, text[s:e]) for text, spans in data for s, e, kind in spans if e - s >= 2]
 
 
-def train(data: list[tuple[str, list[tuple[int, int, str]]]], epochs: int, seed: int = 13, folds: int = 5) -> TaggerModel:
+def train(data: list[tuple[str, list[tuple[int, int, str]]]], epochs: int, seed: int = 13, folds: int = 5,
+          clusters: dict | None = None) -> TaggerModel:
     """Averaged structured perceptron. Gazetteer features of a training sentence come from
     the names of the *other* folds, so the model learns how far a known name can be trusted
     on text it has not seen; the shipped gazetteer holds every training name."""
@@ -84,7 +87,7 @@ def train(data: list[tuple[str, list[tuple[int, int, str]]]], epochs: int, seed:
     data = [d for d in data if d[0]]
     fold_of = [i % folds for i in range(len(data))]
     fold_gazetteers = [Gazetteer.from_names(names_of([d for d, f in zip(data, fold_of) if f != k])) for k in range(folds)]
-    prepared = [(_hashes(text, fold_gazetteers[f]), gold_tags(len(text), spans)) for (text, spans), f in zip(data, fold_of)]
+    prepared = [(_hashes(text, fold_gazetteers[f], clusters), gold_tags(len(text), spans)) for (text, spans), f in zip(data, fold_of)]
     rng = np.random.default_rng(seed)
     step = 1
     for epoch in range(epochs):
@@ -107,7 +110,8 @@ def train(data: list[tuple[str, list[tuple[int, int, str]]]], epochs: int, seed:
                     np.add.at(trans_totals, (path[:-1], path[1:]), sign * step)
             step += 1
         print(f"epoch {epoch + 1}: {mistakes} wrong tags, {time.perf_counter() - started:.1f}s", flush=True)
-    return TaggerModel(weights - totals / step, trans - trans_totals / step, Gazetteer.from_names(names_of(data)))
+    return TaggerModel(weights - totals / step, trans - trans_totals / step, Gazetteer.from_names(names_of(data)),
+                       clusters=clusters)
 
 
 def main() -> None:
@@ -116,11 +120,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seeds", type=int, default=3, help="average the weights of this many runs")
+    parser.add_argument("--clusters", type=Path, default=DEFAULT_CLUSTERS,
+                        help="word clusters to use as features (python -m sitegen.entities.clusters); "
+                             "'none' for none")
     args = parser.parse_args()
     data = read_cluener(args.train)
-    runs = [train(data, args.epochs, seed=13 + k) for k in range(args.seeds)]
+    clusters = None if str(args.clusters) == "none" else parse_clusters(args.clusters.read_bytes())
+    runs = [train(data, args.epochs, seed=13 + k, clusters=clusters) for k in range(args.seeds)]
     model = TaggerModel(sum(r.weights for r in runs) / len(runs), sum(r.transitions for r in runs) / len(runs),
-                        runs[0].gazetteer)
+                        runs[0].gazetteer, clusters=clusters)
     data = model.save()
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data) / 1024 / 1024:.1f} MB)")
