@@ -38,7 +38,6 @@ class SearchIndexError(SitegenError):
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def _word_breaker():
     """One ICU word breaker per process (``setText`` resets it for each run)."""
     import icu
