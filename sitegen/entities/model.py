@@ -250,8 +250,53 @@ START_ALLOWED = np.array([t.split("-")[0] in {"O", "B", "S"} for t in TAGS])
 END_ALLOWED = np.array([t.split("-")[0] in {"O", "E", "S"} for t in TAGS])
 
 
+_CLOSERS = np.array([i for i, t in enumerate(TAGS) if t.split("-")[0] in {"O", "E", "S"}])  # may precede O/B/S
+_OPENERS = np.array([i for i, t in enumerate(TAGS) if t.split("-")[0] in {"O", "B", "S"}])  # may follow O/E/S
+_INSIDE = np.array([i for i, t in enumerate(TAGS) if t.split("-")[0] in {"I", "E"}])  # I-k, E-k ...
+_INSIDE_FROM_B = np.array([TAG_INDEX["B-" + TAGS[i].split("-")[1]] for i in _INSIDE])  # ... follow B-k
+_INSIDE_FROM_I = np.array([TAG_INDEX["I-" + TAGS[i].split("-")[1]] for i in _INSIDE])  # ... or I-k
+
+
 def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> np.ndarray:
-    """Best tag paths for a batch: ``emissions`` (B, L, T), returns (B, L) tag indices."""
+    """Best tag paths for a batch: ``emissions`` (B, L, T), returns (B, L) tag indices.
+    Only BIOES-valid steps are scored: O/B/S after O/E/S (a 9×9 choice) and I-k/E-k after
+    B-k or I-k (a choice of two), a quarter of the full 17×17 work."""
+    batch, length, tags = emissions.shape
+    neg = np.float32(-1e9)
+    trans = transitions.astype(np.float32)
+    open_trans = trans[np.ix_(_CLOSERS, _OPENERS)][None, :, :]  # (1, 9, 9)
+    from_b = trans[_INSIDE_FROM_B, _INSIDE][None, :]
+    from_i = trans[_INSIDE_FROM_I, _INSIDE][None, :]
+    score = np.where(START_ALLOWED, emissions[:, 0, :], neg)
+    back = np.zeros((batch, length, tags), dtype=np.int16)
+    new_score = np.empty_like(score)
+    best_prev = np.empty((batch, tags), dtype=np.int16)
+    keep = np.arange(tags, dtype=np.int16)[None, :]
+    for t in range(1, length):
+        candidate = score[:, _CLOSERS, None] + open_trans  # (B, 9, 9)
+        choice = candidate.argmax(axis=1)
+        new_score[:, _OPENERS] = np.take_along_axis(candidate, choice[:, None, :], axis=1)[:, 0, :]
+        best_prev[:, _OPENERS] = _CLOSERS[choice]
+        via_b = score[:, _INSIDE_FROM_B] + from_b
+        via_i = score[:, _INSIDE_FROM_I] + from_i
+        take_i = via_i > via_b  # ties go to the lower index (B-k), as a full argmax would
+        new_score[:, _INSIDE] = np.where(take_i, via_i, via_b)
+        best_prev[:, _INSIDE] = np.where(take_i, _INSIDE_FROM_I, _INSIDE_FROM_B)
+        new_score += emissions[:, t, :]
+        active = (t < lengths)[:, None]
+        score = np.where(active, new_score, score)
+        back[:, t, :] = np.where(active, best_prev, keep)
+    score = np.where(END_ALLOWED, score, neg)
+    paths = np.zeros((batch, length), dtype=np.int16)
+    last = score.argmax(axis=1)
+    for t in range(length - 1, -1, -1):
+        paths[:, t] = last
+        last = back[np.arange(batch), t, last]
+    return paths
+
+
+def viterbi_reference(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """The plain full-matrix Viterbi :func:`viterbi_batch` must agree with (tests)."""
     batch, length, tags = emissions.shape
     neg = np.float32(-1e9)
     trans = np.where(ALLOWED, transitions, neg).astype(np.float32)
