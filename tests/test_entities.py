@@ -185,3 +185,25 @@ def test_structured_viterbi_matches_the_full_matrix_one():
         sizes = rng.integers(1, length + 1, batch)
         assert np.array_equal(viterbi_batch(random, sizes, model.transitions),
                               viterbi_reference(random, sizes, model.transitions))
+
+
+@pytest.mark.parametrize("text, wanted, unwanted", [
+    ("工信部组织开展算力强基揭榜行动。", ("ORG", "工信部"), ("ORG", "工信部组织")),
+    ("希望通过此次论坛充分发挥甘肃省区位优势。", ("LOC", "甘肃省"), ("LOC", "甘肃省区")),
+    ("部领导叶民、熊继军、单忠德、谢远生、谢少锋出席会议并作交流发言。", ("PER", "熊继军"), ("ORG", "熊继军")),
+    ("日本经济团体联合会会长十仓雅和、日中经济协会会长进藤孝生出席会议。", ("PER", "十仓雅和"), ("PER", "十仓雅")),
+    ("日本经济团体联合会会长十仓雅和、日中经济协会会长进藤孝生出席会议。", ("PER", "进藤孝生"), ("PER", "进藤孝")),
+    ("赵乐际还出席了会议。", ("PER", "赵乐际"), ("PER", "赵乐际还")),
+    ("部机关各司局主要负责同志参加会议并发言。", None, ("ORG", "部机关各司局")),
+])
+def test_junk_rules_on_seed_sentences(text, wanted, unwanted):
+    """Sentences from the seeds and the CCTV corpus where the tagger's raw output was wrong."""
+    from pathlib import Path
+
+    from tests.conftest import REPO
+
+    extractor = Extractor(load_entity_data(REPO / "content" / "_data" / "entities.yaml"))
+    found = extractor.extract(text)
+    if wanted is not None:
+        assert wanted in found, found
+    assert unwanted not in found, found
