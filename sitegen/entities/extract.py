@@ -10,8 +10,12 @@
   members look like names and hold one name is a list of people (叶民、熊继军、单忠德).
 * Rules that generalise drop what is not a name: generic words (the ignore list), bare
   organisation suffixes (委员会, 公司), organisations that do not end like one, spans with
-  sentence punctuation or digits only, people whose "name" holds function words; trailing
-  ``等八部门`` and ``主管部门`` are cut off.
+  sentence punctuation or digits only, people whose "name" holds function words, collectives
+  (部机关各司局); trailing ``等八部门`` and ``主管部门`` are cut off; a known name followed by a
+  verb keeps the name (工信部组织开展 → 工信部); a place running into a word is cut (甘肃省区位).
+* Names the tagger cut short are completed: before ``、，。`` or a verb (十仓雅和、, 进藤孝生出席,
+  赵中新，; not through an adverb: 赵乐际还), or where the same text names the person in full;
+  a name-like "organisation" in a 、-list of people is a person.
 """
 
 from __future__ import annotations
