@@ -16,5 +16,11 @@ if ! command -v npm >/dev/null; then
   $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends nodejs npm
 fi
-TOOLS_DIR=$TOOLS_DIR bash "$INSTALL"
-mkdir -p "$TOOLS_DIR" && echo "$want" > "$STAMP"
+if [ "$(id -u)" = 0 ]; then
+  TOOLS_DIR=$TOOLS_DIR bash "$INSTALL"
+else  # install.sh calls apt-get itself: run it with sudo, then hand the tools folder back
+  mkdir -p "$TOOLS_DIR"
+  sudo env TOOLS_DIR="$TOOLS_DIR" bash "$INSTALL"
+  sudo chown -R "$(id -u):$(id -g)" "$TOOLS_DIR"
+fi
+echo "$want" > "$STAMP"
