@@ -205,16 +205,34 @@ def test_killed_build_leaves_previous_site_exactly(tmp_path, site_root):
     out = root / "public"
     assert build(root, out).exit_code == 0
     snapshot = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    system_tmp = tmp_path / "system-tmp"  # the builds' TMPDIR: a killed build must leave nothing there
+    system_tmp.mkdir()
     for delay in (0.3, 1.0, 2.0):
         shutil.rmtree(root / ".sitegen-cache", ignore_errors=True)  # make the build slow enough to interrupt
         process = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out", str(out)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env={**os.environ, "TMPDIR": str(system_tmp)})
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
+    # once more, killed while Pagefind indexes (its scratch copy of the site exists)
+    shutil.rmtree(root / ".sitegen-cache", ignore_errors=True)
+    process = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TMPDIR": str(system_tmp)})
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if list(system_tmp.glob("sitegen-pagefind-*")) or list(root.glob(".public.staging-*/sitegen-pagefind-*")):
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the build ended before its index was seen"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
     assert build(root, out).exit_code == 0  # and the next build cleans up what the killed ones left
     assert not [p for p in root.iterdir() if p.name.startswith(".public.")]
+    assert list(system_tmp.iterdir()) == []
 
 
 def test_two_builds_identical_whatever_the_clock(tmp_path, site_root):
