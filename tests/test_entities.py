@@ -198,8 +198,6 @@ def test_structured_viterbi_matches_the_full_matrix_one():
 ])
 def test_junk_rules_on_seed_sentences(text, wanted, unwanted):
     """Sentences from the seeds and the CCTV corpus where the tagger's raw output was wrong."""
-    from pathlib import Path
-
     from tests.conftest import REPO
 
     extractor = Extractor(load_entity_data(REPO / "content" / "_data" / "entities.yaml"))

@@ -156,14 +156,7 @@ def test_a_storm_of_saves_gives_a_handful_of_rebuilds(served):
     storm_seconds = time.perf_counter() - started
     with urllib.request.urlopen(f"{base}/", timeout=10) as response:  # answers during the storm's rebuilds
         assert response.status == 200
-    deadline = time.time() + 60
-    while time.time() < deadline:  # wait for the last rebuild to show the last save
-        with urllib.request.urlopen(f"{base}/articles/{parse_page(original, page_file).front['slug']}/", timeout=10) as r:
-            if "第999次保存" in r.read().decode("utf-8"):
-                break
-        time.sleep(0.3)
-    else:
-        pytest.fail("the last save never showed")
+    _wait_for_text(base, f"/articles/{slug}/", "第999次保存")  # the last rebuild shows the last save
     time.sleep(0.5)  # let a rebuild that is still finishing count
     rebuilds = _build_version(base) - version_before
     rss_after = _rss_kb(process.pid)

@@ -93,11 +93,10 @@ class Gazetteer:
                         if not out[i + best - 1, k]:
                             out[i + best - 1, k] = 3
 
-    def feature_columns(self, sentences: list[str], width: int) -> np.ndarray:
-        """Gazetteer codes laid out like :meth:`TaggerModel.encode`'s padded batch (3 pads,
-        the sentence, pads up to ``width``): one pass over the whole batch."""
-        out = np.zeros((len(sentences) * width, len(KINDS)), dtype=np.int64)
-        padded = "".join(PAD_CHAR * 3 + s + PAD_CHAR * (width - 3 - len(s)) for s in sentences)
+    def feature_columns(self, padded: str) -> np.ndarray:
+        """Gazetteer codes of :meth:`TaggerModel.encode`'s padded batch (each sentence between
+        pad characters), found in one pass over the whole batch."""
+        out = np.zeros((len(padded), len(KINDS)), dtype=np.int64)
         self.marks(padded, out)  # names hold no pad character, so no match crosses two sentences
         return out
 
@@ -257,6 +256,17 @@ _INSIDE_FROM_B = np.array([TAG_INDEX["B-" + TAGS[i].split("-")[1]] for i in _INS
 _INSIDE_FROM_I = np.array([TAG_INDEX["I-" + TAGS[i].split("-")[1]] for i in _INSIDE])  # ... or I-k
 
 
+def _backtrack(score: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """Tag paths (B, L) from the final scores (B, T) and the back-pointers (B, L, T)."""
+    batch, length, _ = back.shape
+    paths = np.zeros((batch, length), dtype=np.int16)
+    last = score.argmax(axis=1)
+    for t in range(length - 1, -1, -1):
+        paths[:, t] = last
+        last = back[np.arange(batch), t, last]
+    return paths
+
+
 def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> np.ndarray:
     """Best tag paths for a batch: ``emissions`` (B, L, T), returns (B, L) tag indices.
     Only BIOES-valid steps are scored: O/B/S after O/E/S (a 9×9 choice) and I-k/E-k after
@@ -286,13 +296,7 @@ def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nd
         active = (t < lengths)[:, None]
         score = np.where(active, new_score, score)
         back[:, t, :] = np.where(active, best_prev, keep)
-    score = np.where(END_ALLOWED, score, neg)
-    paths = np.zeros((batch, length), dtype=np.int16)
-    last = score.argmax(axis=1)
-    for t in range(length - 1, -1, -1):
-        paths[:, t] = last
-        last = back[np.arange(batch), t, last]
-    return paths
+    return _backtrack(np.where(END_ALLOWED, score, neg), back)
 
 
 def viterbi_reference(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> np.ndarray:
@@ -309,13 +313,7 @@ def viterbi_reference(emissions: np.ndarray, lengths: np.ndarray, transitions: n
         active = (t < lengths)[:, None]
         score = np.where(active, new_score, score)
         back[:, t, :] = np.where(active, best_prev, np.arange(tags)[None, :])
-    score = np.where(END_ALLOWED, score, neg)
-    paths = np.zeros((batch, length), dtype=np.int16)
-    last = score.argmax(axis=1)
-    for t in range(length - 1, -1, -1):
-        paths[:, t] = last
-        last = back[np.arange(batch), t, last]
-    return paths
+    return _backtrack(np.where(END_ALLOWED, score, neg), back)
 
 
 def spans_from_tags(tags: np.ndarray, length: int) -> list[tuple[int, int, str]]:
@@ -375,7 +373,7 @@ class TaggerModel:
         width = longest + 6
         padded = "".join(PAD_CHAR * 3 + s + PAD_CHAR * (width - 3 - len(s)) for s in sentences)
         flat = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.int64)
-        hashes = feature_hashes(flat, self.gazetteer.feature_columns(sentences, width), word_columns(sentences, width, self.clusters))
+        hashes = feature_hashes(flat, self.gazetteer.feature_columns(padded), word_columns(sentences, width, self.clusters))
         columns = np.ascontiguousarray(hashes.T)  # np.take on rows is ~4x faster than fancy indexing
         if self.quantised is not None:
             total = np.zeros((len(flat), len(TAGS)), dtype=np.int32)

@@ -67,7 +67,7 @@ def _hashes(text: str, gazetteer: Gazetteer, clusters: dict | None) -> np.ndarra
     padded = PAD_CHAR * 3 + text + PAD_CHAR * 3
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.int64)
     width = len(padded)
-    return feature_hashes(codes, gazetteer.feature_columns([text], width), word_columns([text], width, clusters))[3:-3]
+    return feature_hashes(codes, gazetteer.feature_columns(padded), word_columns([text], width, clusters))[3:-3]
 
 
 def names_of(data) -> list[tuple[str, str]]:
