@@ -217,3 +217,16 @@ def test_common_two_character_words_are_not_people():
         assert word in common_words() and not is_plausible("PER", word, data)
     for name in ("李强", "王毅", "蔡奇", "韩正", "汪洋", "周强", "刘鹤", "王凯", "叶民", "普京"):
         assert is_plausible("PER", name, data), name
+
+
+def test_a_tagged_name_ending_in_a_function_character_stays_out():
+    """Only a name completed by one character may end in a function character (十仓雅和、); a
+    span the tagger itself ended in 和 is not a person."""
+
+    class MistakenTagger:  # the tagger's mistake, fixed for the test
+        def tag(self, sentences):
+            return [[(s.find("王凯和"), s.find("王凯和") + 3, "PER")] if "王凯和" in s else [] for s in sentences]
+
+    extractor = Extractor(load_entity_data(None))
+    extractor.model = MistakenTagger()
+    assert ("PER", "王凯和") not in extractor.extract("省长王凯和比亚迪董事长会谈。")

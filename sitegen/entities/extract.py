@@ -63,7 +63,7 @@ _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
 
-EXTRACTOR_VERSION = "16"
+EXTRACTOR_VERSION = "17"
 # a dateline opening a story names the publisher, not the news: "**央视网消息**（新闻联播）：",
 # "新华社北京3月5日电"
 _DATELINE = re.compile(r"^\**[^\n：:*]{2,16}消息\**[（(][^）)\n]{1,16}[）)][：:]|^\**[^\n：:*]{2,16}消息\**[：:]|^新华社[^\n电]{2,16}电", re.M)
@@ -261,15 +261,17 @@ class Extractor:
             end = start + len(surface)
             if kind in {"LOC", "ORG"} and surface not in self.known and text[end - 1 : end + 1] in _WORD_ACROSS_END \
                     and _LOC_END.search(surface[:-1]) and len(surface) > 3:
-                surface = surface[:-1]  # 甘肃省区位优势: the place is 甘肃省, 区位 a word
+                surface = checked = surface[:-1]  # 甘肃省区位优势: the place is 甘肃省, 区位 a word
             elif kind == "PER" and 2 <= len(surface) <= (4 if surface[0] not in _SURNAMES else 3) and end + 1 < len(text) \
                     and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _NOT_NAME_TAIL \
                     and (text[end + 1] in "、，。；" or len(surface) >= 3 and surface[0] not in _SURNAMES
                          and text[end + 1 : end + 3] in _NOT_NAMES) \
                     and not (text[end] in _FUNCTION_CHARS and text[end + 1] not in "、，。；"):
+                checked = surface  # the tagger's part: the added character may be a function character (和)
                 surface = text[start : end + 1]  # 十仓雅和、 / 进藤孝生出席: the name goes on
+            else:
+                checked = surface
             kind = self.known.get(surface) or kind
-            checked = surface[:-1] if kind == "PER" and len(surface) > 2 and surface[-1] in _FUNCTION_CHARS else surface
             if not is_plausible(kind, checked, self.data):
                 continue
             role = self._role_before(text, spans, index) if kind == "PER" and index > 0 else None
