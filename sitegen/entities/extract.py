@@ -56,6 +56,7 @@ _ORG_LEAD = re.compile("^(?:原|前|新|第[一二三四五六七八九十百\\d
 _MEASURE = set("名个位家项批次届种所座")
 _VERB_TAILS = {"组织", "联合", "主办", "牵头"}  # after a known name these are verbs (工信部组织开展…)
 _WORD_ACROSS_END = {"区位", "区域", "市场", "市民", "省份", "县域", "国际", "国内", "国家", "州际", "港口", "城市"}
+_NAME_FINAL_FUNCTION_CHARS = set("和其")  # on the 24k corpus names ending so were real, those ending 等/在/及/将 junk
 _NOT_NAME_TAIL = set("说等们的了在是于称讲答问道还再先曾已亦均则便才仍同")
 _EACH = re.compile("各(?:司局|部门|单位|地区|地|级|省|市|县|区|国|方|界|类)")
 _LOC_END = re.compile("(?:省|市|县|区|镇|乡|村|州|岛|湾|港|路|街|道|山|河|湖|江|海|洲|国|盟|旗|峡|关|城|原|岭|林|湾|坝|桥)$")
@@ -63,7 +64,7 @@ _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
 
-EXTRACTOR_VERSION = "17"
+EXTRACTOR_VERSION = "18"
 # a dateline opening a story names the publisher, not the news: "**央视网消息**（新闻联播）：",
 # "新华社北京3月5日电"
 _DATELINE = re.compile(r"^\**[^\n：:*]{2,16}消息\**[（(][^）)\n]{1,16}[）)][：:]|^\**[^\n：:*]{2,16}消息\**[：:]|^新华社[^\n电]{2,16}电", re.M)
@@ -269,6 +270,8 @@ class Extractor:
                     and not (text[end] in _FUNCTION_CHARS and text[end + 1] not in "、，。；"):
                 checked = surface  # the tagger's part: the added character may be a function character (和)
                 surface = text[start : end + 1]  # 十仓雅和、 / 进藤孝生出席: the name goes on
+            elif kind == "PER" and len(surface) > 2 and surface[-1] in _NAME_FINAL_FUNCTION_CHARS:
+                checked = surface[:-1]  # 冉承其, 魏凤和: these end many given names
             else:
                 checked = surface
             kind = self.known.get(surface) or kind
