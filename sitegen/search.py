@@ -4,7 +4,9 @@ Pagefind's browser code splits a Chinese query with ``Intl.Segmenter`` (ICU) whe
 ``<html lang>`` is ``zh``. Its indexer splits text on whitespace only. So the indexer is given
 a *temporary copy* of each searchable page in which every run of Chinese text is split into
 ICU words separated by spaces; the published HTML is never touched. Query and index then
-agree word for word.
+agree word for word. The copy holds only what Pagefind reads from our pages (the ``<html>``
+tag and the ``data-pagefind-body`` element): a third of the bytes to segment, write and parse,
+and the same index byte for byte.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ _CJK_RUN = re.compile(f"[{HAN}0-9A-Za-z]*[{HAN}][{HAN}0-9A-Za-z]*")
 _RAW_TEXT_OPEN = re.compile(r"<(script|style|template)\b", re.I)
 _CJK_PUNCT = re.compile("[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’…—·]+")
 _SIGNATURE = b"pagefind_dcd"
+_BODY_OPEN = re.compile(r"<([A-Za-z][\w-]*)\b[^>]*\sdata-pagefind-body\b[^>]*>")
+_HTML_OPEN = re.compile(r"<html\b[^>]*>", re.I)
 
 
 class SearchIndexError(SitegenError):
@@ -81,6 +85,26 @@ def segment_html(html: str) -> str:
     return "".join(out)
 
 
+def index_copy(html: str) -> str:
+    """The part of a page Pagefind reads: its ``<html>`` start tag (the language) and its
+    ``data-pagefind-body`` element. A page with Pagefind attributes outside that element
+    (or with no single closed body element) is kept whole."""
+    body = _BODY_OPEN.search(html)
+    html_tag = _HTML_OPEN.search(html)
+    if body is None or html_tag is None:
+        return html
+    name = body.group(1)
+    depth = 0
+    for tag in re.finditer(rf"<(/?){name}(?=[\s/>])[^>]*>", html[body.start():], re.I):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            element = html[body.start():body.start() + tag.end()]
+            if element.count("data-pagefind-") != html.count("data-pagefind-"):
+                return html
+            return f"<!doctype html>\n{html_tag.group(0)}<body>{element}</body></html>\n"
+    return html
+
+
 def pagefind_executable() -> Path:
     """The Pagefind binary shipped by the ``pagefind[bin]`` package."""
     try:
@@ -102,7 +126,7 @@ def _write_segmented(pages: list[tuple[str, bytes]], work: str) -> None:
     for relpath, data in pages:
         target = Path(work) / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(segment_html(data.decode("utf-8")), "utf-8")
+        target.write_text(segment_html(index_copy(data.decode("utf-8"))), "utf-8")
 
 
 def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path, scratch: Path | None = None) -> str:
