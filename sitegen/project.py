@@ -16,9 +16,10 @@ a failed render or write is redone by the next update.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +33,14 @@ from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import Grouping, Touched
 from sitegen.model import Article
 from sitegen.output import OutputSet
+from sitegen.parallel import fork_workers
 from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner
 from sitegen.render import Assets, Renderer, collect_static
 from sitegen.text import content_hash
 
 CACHE_DIR = ".sitegen-cache"
+RENDER_BATCH = 250
+"""Pages per task when a big render is spread over forked workers."""
 ENTITY_DATA = Path("_data") / "entities.yaml"
 
 
@@ -386,18 +390,42 @@ class SiteProject:
 
     def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool,
                      stop: Callable[[], bool] | None = None) -> list[PagePlan]:
-        """Render ``plans`` into ``outputs``; returns the plans left when ``stop()`` said stop."""
+        """Render ``plans`` into ``outputs``; returns the plans left when ``stop()`` said stop.
+        A big render that cannot be stopped (a build) is spread over forked workers."""
+        rendered = self._render_in_workers(plans) if stop is None else None
         for index, plan in enumerate(plans):
             if stop is not None and stop():
                 return plans[index:]
-            data = self.render(plan)
+            data = next(rendered) if rendered is not None else self.render(plan)
             if self.track_digests:
                 digest = hashlib.blake2b(data, digest_size=16).hexdigest()
                 digests[plan.relpath] = digest
                 if not full and self._digests.get(plan.relpath) == digest:
                     continue  # same bytes as the file already written
             outputs.add(plan.relpath, data, plan.source)
+        if rendered is not None:
+            rendered.close()  # ends the workers
         return []
+
+    def _render_in_workers(self, plans: list[PagePlan]) -> Iterator[bytes] | None:
+        """The bytes of ``plans`` in order, rendered by forked workers (rendering only reads the
+        plans and the grouping they share); None when the work is too small to be worth it."""
+        batches = [(start, min(start + RENDER_BATCH, len(plans))) for start in range(0, len(plans), RENDER_BATCH)]
+        workers = fork_workers(len(batches) // 4)
+        if workers < 2:
+            return None
+
+        def results() -> Iterator[bytes]:
+            global _FORK_RENDER
+            _FORK_RENDER = (self, plans)
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    for batch in pool.imap(_render_batch, batches):
+                        yield from batch
+            finally:
+                _FORK_RENDER = None
+
+        return results()
 
     def render_deferred(self, update: SiteUpdate, stop: Callable[[], bool] | None = None) -> SiteUpdate:
         """Render the pages an update deferred, until ``stop()`` says a newer change came in
@@ -445,6 +473,16 @@ class SiteProject:
             self.entity_cache.save()
         if self.page_cache is not None:
             self.page_cache.save(prune=False)
+
+
+_FORK_RENDER: tuple[SiteProject, list[PagePlan]] | None = None
+
+
+def _render_batch(bounds: tuple[int, int]) -> list[bytes]:
+    """In a forked worker: the bytes of plans ``start:stop`` of the render being spread."""
+    assert _FORK_RENDER is not None
+    project, plans = _FORK_RENDER
+    return [project.render(plan) for plan in plans[bounds[0]:bounds[1]]]
 
 
 def page_fingerprint(summary_chars: int) -> str:

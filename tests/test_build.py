@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -159,6 +161,52 @@ def test_two_builds_are_byte_identical(site_root, tmp_path):
     assert files_one == files_two
     different = [str(p) for p in files_one if (first / p).read_bytes() != (second / p).read_bytes()]
     assert different == []
+
+
+_BUILD_IN_WORKERS = """
+import sys
+import sitegen.project as project
+project.RENDER_BATCH = 4  # the sample site's ~150 pages become enough batches to fork for
+spread = project.SiteProject._render_in_workers
+def recorded(self, plans):
+    rendered = spread(self, plans)
+    print("rendered in workers:", rendered is not None and len(plans), file=sys.stderr)
+    return rendered
+project.SiteProject._render_in_workers = recorded
+from sitegen.cli import main
+main()
+"""
+
+
+def _build_in_workers(root: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _BUILD_IN_WORKERS, "build", "--root", str(root), "--out", str(out),
+                           "--no-search"], capture_output=True, text=True, check=False)
+
+
+def test_render_spread_over_workers_gives_the_same_site(site_root, tmp_path):
+    serial, spread = tmp_path / "serial", tmp_path / "spread"
+    assert build(site_root, serial, "--no-search").exit_code == 0
+    result = _build_in_workers(site_root, spread)
+    assert result.returncode == 0, result.stderr
+    counted = int(re.search(r"rendered in workers: (\d+)", result.stderr).group(1))
+    assert counted > 100  # every page went through the workers, not just a few
+    files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(spread) for p in spread.rglob("*") if p.is_file())
+    assert [str(p) for p in files if (serial / p).read_bytes() != (spread / p).read_bytes()] == []
+
+
+def test_template_error_in_a_render_worker_names_template_and_line(scratch_site):
+    template = scratch_site / "templates" / "entity.html"
+    lines = template.read_text("utf-8").split("\n")
+    at = lines.index("{% block main %}") + 1
+    lines.insert(at, "{{ entity.no_such_field }}")
+    template.write_text("\n".join(lines), "utf-8")
+    result = _build_in_workers(scratch_site, scratch_site / "public")
+    assert "rendered in workers: " in result.stderr and "rendered in workers: False" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert f"entity.html:{at + 1}" in result.stderr and "no_such_field" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (scratch_site / "public").exists()
 
 
 @pytest.fixture()
