@@ -158,8 +158,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     def index(staging: Path) -> None:
         searchable = [(p, d) for p, d in sorted(outputs.files.items())
                       if p.endswith(".html") and b"data-pagefind-body" in d]
-        # scratch files inside the staging folder: a killed build leaves them where the next build sweeps
-        result.search = build_index(searchable, staging / "pagefind", scratch=staging)
+        result.search = build_index(searchable, staging / "pagefind")
 
     write_site(outputs, options.out, options.root, post=index if options.search else None)
     result.seconds = time.perf_counter() - started

@@ -11,20 +11,21 @@ and the same index byte for byte.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
 import multiprocessing
 import os
 import re
-import shutil
 import subprocess
-import tempfile
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from sitegen.errors import SitegenError
+from sitegen.output import safe_relpath
 from sitegen.parallel import fork_workers
 from sitegen.text import HAN
 
@@ -115,61 +116,158 @@ def pagefind_executable() -> Path:
 
 
 _FORK_PAGES: list[tuple[str, bytes]] = []
+_BATCH = 200
+"""Pages per task when the copies are made by forked workers."""
 
 
-def _write_share(index: int, workers: int, work: str) -> None:
-    _write_segmented(_FORK_PAGES[index::workers], work)
+def page_url(relpath: str) -> str:
+    """The URL Pagefind shows for a page at ``relpath`` (``a/index.html`` → ``/a/``)."""
+    return "/" + (relpath[: -len("index.html")] if relpath.endswith("index.html") else relpath)
 
 
-def _write_segmented(pages: list[tuple[str, bytes]], work: str) -> None:
-    """Write the ICU-segmented copy of each page under ``work``."""
-    for relpath, data in pages:
-        target = Path(work) / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(segment_html(index_copy(data.decode("utf-8"))), "utf-8")
+def _message(message_id: int, payload: dict[str, object]) -> bytes:
+    """One request to ``pagefind --service``: base64 of its JSON, then a comma."""
+    text = json.dumps({"message_id": message_id, "payload": payload}, ensure_ascii=False)
+    return base64.b64encode(text.encode("utf-8")) + b","
 
 
-def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path, scratch: Path | None = None) -> str:
-    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``).
-    The segmented copy is written in a temporary folder inside ``scratch`` (default: the
-    system's), removed at the end. Returns Pagefind's summary line."""
-    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-", dir=scratch) as tmp:
-        work = Path(tmp) / "site"
-        pages = list(pages)
-        count = len(pages)
-        workers = fork_workers(count // 1000)
-        if workers > 1:
-            # many pages: segment them in forked workers, each writing its share of the copy
-            global _FORK_PAGES
-            _FORK_PAGES = pages  # inherited by the forked workers, not sent to them
+def _add_file_messages(pages: list[tuple[str, bytes]], first_id: int) -> list[bytes]:
+    """The ``AddFile`` requests of ``pages``: each page's segmented copy, under its URL."""
+    return [_message(first_id + n, {"type": "AddFile", "index_id": 0, "file_path": None, "url": page_url(relpath),
+                                    "file_contents": segment_html(index_copy(html.decode("utf-8")))})
+            for n, (relpath, html) in enumerate(pages)]
+
+
+def _batch_messages(start: int) -> list[bytes]:
+    return _add_file_messages(_FORK_PAGES[start:start + _BATCH], 1 + start)
+
+
+class _PagefindService:
+    """``pagefind --service``, Pagefind's own protocol for its Node and Python APIs: requests
+    are base64 JSON separated by commas on stdin, answered in order on stdout. Pages are
+    indexed in the order they are sent, whatever the file system, and the bundle comes back
+    in memory; nothing is written to disk on the way."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([str(pagefind_executable()), "--service"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.answers: dict[int, dict[str, object]] = {}
+        self.arrived = threading.Condition()
+        self.closed = False
+        self.reader = threading.Thread(target=self._read, name="pagefind-answers", daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        pending: list[bytes] = []  # pieces of an answer not ended yet (the last one is ~100 MB)
+        while chunk := self.process.stdout.read1(1 << 20):
+            if b"," not in chunk:
+                pending.append(chunk)
+                continue
+            *complete, rest = chunk.split(b",")
+            complete[0] = b"".join([*pending, complete[0]])
+            pending = [rest] if rest else []
+            with self.arrived:
+                for encoded in complete:
+                    answer = json.loads(base64.b64decode(encoded))
+                    self.answers[answer.get("message_id") or -1] = answer["payload"]
+                self.arrived.notify_all()
+        with self.arrived:
+            self.closed = True
+            self.arrived.notify_all()
+
+    def send(self, message: bytes) -> None:
+        """Send one encoded request."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(message)
+        except BrokenPipeError:
+            raise SearchIndexError(f"pagefind stopped: {self._stderr()}") from None
+
+    def wait(self, message_id: int) -> dict[str, object]:
+        """The answer to request ``message_id`` (after every earlier answer arrived)."""
+        assert self.process.stdin is not None
+        self.process.stdin.flush()
+        with self.arrived:
+            self.arrived.wait_for(lambda: message_id in self.answers or self.closed)
+            return self.answers.get(message_id) or {"type": "Error", "message": f"no answer: {self._stderr()}"}
+
+    def errors(self) -> dict[int, str]:
+        """The requests Pagefind refused, with its message."""
+        with self.arrived:
+            return {i: str(a.get("message")) for i, a in self.answers.items() if a.get("type") == "Error"}
+
+    def _stderr(self) -> str:
+        self.process.kill()
+        assert self.process.stderr is not None
+        return self.process.stderr.read().decode("utf-8", "replace").strip()[-300:] or "no message"
+
+    def close(self) -> None:
+        """End the service (end of its input) and wait for it."""
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
             try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    pool.starmap(_write_share, [(i, workers, str(work)) for i in range(workers)])
-            finally:
-                _FORK_PAGES = []
-        else:
-            _write_segmented(pages, str(work))
-        if count == 0:
-            return "no searchable pages"
-        out = Path(tmp) / "bundle"
-        command = [str(pagefind_executable()), "--site", str(work), "--output-path", str(out), "--quiet"]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
-            raise SearchIndexError("pagefind failed: " + " / ".join(detail))
-        normalise_bundle(out)
-        if bundle_dir.exists():
-            shutil.rmtree(bundle_dir)
-        shutil.copytree(out, bundle_dir)
-    return f"search index: {count} pages"
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join()
 
 
-def _read_pf(path: Path):
+def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
+    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, which
+    must not exist yet), in relpath order. Many pages are segmented by forked workers while
+    Pagefind indexes the ones already sent. Returns a summary line."""
+    pages = sorted(pages)
+    if not pages:
+        return "no searchable pages"
+    batches = list(range(0, len(pages), _BATCH))
+    workers = fork_workers(len(batches) // 4)
+    global _FORK_PAGES
+    _FORK_PAGES = pages  # inherited by the forked workers, not sent to them
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None  # before any thread starts
+    service = _PagefindService()
+    try:
+        service.send(_message(0, {"type": "NewIndex", "config": None}))
+        messages = pool.imap(_batch_messages, batches) if pool else (_batch_messages(start) for start in batches)
+        for batch in messages:
+            for message in batch:
+                service.send(message)
+        last = len(pages) + 1
+        service.send(_message(last, {"type": "GetFiles", "index_id": 0}))
+        answer = service.wait(last)
+        refused = service.errors()
+        if refused:
+            first = min(refused)
+            where = pages[first - 1][0] if 1 <= first <= len(pages) else "the index"
+            raise SearchIndexError(f"pagefind refused {where}: {refused[first]}"
+                                   + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""))
+        if answer.get("type") != "GetFiles":
+            raise SearchIndexError(f"pagefind failed: {answer.get('message')}")
+        files = {str(f["path"]): base64.b64decode(f["content"]) for f in answer["files"]}  # type: ignore[union-attr]
+    finally:
+        _FORK_PAGES = []
+        if pool is not None:
+            pool.terminate()
+        service.close()
+    normalise_bundle(files)
+    for relpath in sorted(files):
+        target = bundle_dir / safe_relpath(relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(files[relpath])
+    return f"search index: {len(pages)} pages"
+
+
+def _read_pf(data: bytes, name: str):
     import cbor2
 
-    raw = gzip.decompress(path.read_bytes())
+    raw = gzip.decompress(data)
     if not raw.startswith(_SIGNATURE):
-        raise SearchIndexError(f"unexpected Pagefind file format: {path.name}")
+        raise SearchIndexError(f"unexpected Pagefind file format: {name}")
     return cbor2.loads(raw[len(_SIGNATURE):])
 
 
@@ -181,38 +279,33 @@ def _write_pf(data, prefix: str, hash_length: int) -> tuple[str, bytes]:
     return f"{prefix}_{digest}", gzip.compress(raw, compresslevel=9, mtime=0)
 
 
-def normalise_bundle(bundle: Path) -> None:
-    """Make Pagefind's output byte-identical for identical input.
+def normalise_bundle(files: dict[str, bytes]) -> None:
+    """Make Pagefind's output (``files`` by path in the bundle) byte-identical for identical input.
 
     Pagefind writes filter values in hash-map order, so its filter files, the metadata file
     naming them and the entry file naming that change from run to run (its maintainers call
     this known). The values are sorted here and the affected files re-hashed and renamed;
     ``pagefind.js`` only uses the hashes as file names."""
-    entry_path = bundle / "pagefind-entry.json"
-    entry = json.loads(entry_path.read_text("utf-8"))
+    entry = json.loads(files["pagefind-entry.json"])
     for language, info in sorted(entry["languages"].items()):
         old_meta_hash = info["hash"]
-        meta_path = bundle / f"pagefind.{old_meta_hash}.pf_meta"
-        meta = _read_pf(meta_path)
-        renamed: dict[str, str] = {}
+        meta_name = f"pagefind.{old_meta_hash}.pf_meta"
+        meta = _read_pf(files.pop(meta_name), meta_name)
         for pair in meta[3]:
             name, old_hash = pair
-            filter_path = bundle / "filter" / f"{old_hash}.pf_filter"
-            data = _read_pf(filter_path)
+            filter_name = f"filter/{old_hash}.pf_filter"
+            data = _read_pf(files.pop(filter_name), filter_name)
             data[1] = sorted(([value, sorted(pages)] for value, pages in data[1]), key=lambda v: v[0])
             prefix, _, digest = old_hash.rpartition("_")
             new_hash, blob = _write_pf(data, prefix, len(digest))
-            filter_path.unlink()
-            (bundle / "filter" / f"{new_hash}.pf_filter").write_bytes(blob)
-            renamed[old_hash] = new_hash
+            files[f"filter/{new_hash}.pf_filter"] = blob
             pair[1] = new_hash
         meta[3] = sorted(meta[3], key=lambda pair: pair[0])
         prefix, _, digest = old_meta_hash.rpartition("_")
         new_meta_hash, blob = _write_pf(meta, prefix, len(digest))
-        meta_path.unlink()
-        (bundle / f"pagefind.{new_meta_hash}.pf_meta").write_bytes(blob)
+        files[f"pagefind.{new_meta_hash}.pf_meta"] = blob
         info["hash"] = new_meta_hash
-    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), "utf-8")
+    files["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
@@ -230,8 +323,8 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m sitegen.search SITE BUNDLE``: index a built site into BUNDLE (used by
-    ``serve`` to index in a separate, low-priority process that may be killed at any moment:
-    its scratch files go beside BUNDLE, in the folder serve removes)."""
+    ``serve`` to index in a separate, low-priority process that may be killed at any moment;
+    it writes nothing but BUNDLE, in the folder serve removes)."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
@@ -241,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "nice"):
         os.nice(10)
     bundle = Path(args[1])
-    print(build_index(searchable_pages(Path(args[0])), bundle, scratch=bundle.parent))
+    print(build_index(searchable_pages(Path(args[0])), bundle))
     return 0
 
 

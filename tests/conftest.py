@@ -123,3 +123,27 @@ def site_server(built_site: Path):
     server = StaticServer(built_site)
     yield server
     server.close()
+
+
+def running_pagefind(ancestor: int) -> bool:
+    """Whether a Pagefind process runs below process ``ancestor`` (read from /proc)."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        names[int(entry.name)] = name
+    for pid, name in names.items():
+        if name.startswith("pagefind"):
+            parent = parents.get(pid, 0)
+            while parent > 1:
+                if parent == ancestor:
+                    return True
+                parent = parents.get(parent, 0)
+    return False

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sitegen.frontmatter import dump_page, parse_page
 from sitegen.group import entity_slug
 from sitegen.ingest.pipeline import plan_document
-from tests.conftest import build
+from tests.conftest import build, running_pagefind
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 GOOD = ("script-everywhere.md", "traversal-title.md", "emoji-rtl.md")
@@ -216,14 +216,14 @@ def test_killed_build_leaves_previous_site_exactly(tmp_path, site_root):
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
-    # once more, killed while Pagefind indexes (its scratch copy of the site exists)
+    # once more, killed while Pagefind indexes
     shutil.rmtree(root / ".sitegen-cache", ignore_errors=True)
     process = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "TMPDIR": str(system_tmp)})
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
-        if list(system_tmp.glob("sitegen-pagefind-*")) or list(root.glob(".public.staging-*/sitegen-pagefind-*")):
+        if running_pagefind(process.pid):
             break
         time.sleep(0.02)
     assert process.poll() is None, "the build ended before its index was seen"

@@ -1,5 +1,6 @@
 """The copy of each page that Pagefind indexes: segmented, trimmed to what Pagefind reads,
-and giving the same index as the whole page would."""
+giving the same index as the whole page would, in an order that does not depend on the
+file system."""
 
 from __future__ import annotations
 
@@ -21,8 +22,30 @@ def test_trimmed_copy_gives_the_index_whole_pages_give(built_site, tmp_path, mon
     assert sum(map(len, trimmed)) < 0.5 * sum(len(html.decode("utf-8")) for _, html in pages)
     assert all("<nav" not in copy and "<footer" not in copy for copy in trimmed)
     monkeypatch.setattr(search, "index_copy", lambda html: html)
-    search.build_index(pages, tmp_path / "whole", scratch=tmp_path)
+    search.build_index(pages, tmp_path / "whole")
     assert _bundle_bytes(tmp_path / "whole") == _bundle_bytes(built_site / "pagefind")
+
+
+def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site, tmp_path):
+    """Pagefind numbers pages in the order it finds them; from a folder that is the file
+    system's order (hash order on ext4, creation order on tmpfs), so the bundle differed
+    from machine to machine. Pages are now sent in URL order."""
+    import gzip
+    import json
+
+    import cbor2
+
+    pages = search.searchable_pages(built_site)
+    search.build_index(list(reversed(pages)), tmp_path / "reversed")
+    assert _bundle_bytes(tmp_path / "reversed") == _bundle_bytes(built_site / "pagefind")
+    bundle = built_site / "pagefind"
+    (meta_file,) = bundle.glob("pagefind.*.pf_meta")
+    meta = cbor2.loads(gzip.decompress(meta_file.read_bytes())[len(b"pagefind_dcd"):])
+    urls = []
+    for page_hash, _ in meta[1]:
+        fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
+        urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
+    assert urls == [search.page_url(relpath) for relpath, _ in sorted(pages)] == sorted(urls, key=lambda u: u + "index.html")
 
 
 PAGE = """<!doctype html>
