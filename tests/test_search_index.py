@@ -4,6 +4,7 @@ file system."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,25 @@ def test_copy_keeps_the_html_tag_and_the_whole_body_element():
 ])
 def test_pages_the_copy_cannot_trim_safely_are_kept_whole(page):
     assert search.index_copy(page) == page
+
+
+def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp_path):
+    import gzip
+
+    import cbor2
+
+    def meta_pages(bundle: Path) -> list[list]:
+        (meta_file,) = bundle.glob("pagefind.*.pf_meta")
+        return cbor2.loads(gzip.decompress(meta_file.read_bytes())[len(b"pagefind_dcd"):])[1]
+
+    bundle = built_site / "pagefind"
+    names = [name for name, _ in meta_pages(bundle)]
+    assert all(re.fullmatch(r"zh-cn_[0-9a-f]{4}[0-9a-z]{1,3}", name) for name in names), names[:5]
+    assert len(set(names)) == len(names)
+    assert sorted(p.stem for p in (bundle / "fragment").iterdir()) == sorted(names)  # none missing, none extra
+    pages = search.searchable_pages(built_site)
+    relpath, html = pages[0]
+    edited = [(relpath, html.replace("</h1>".encode(), "（更正）</h1>".encode(), 1)), *pages[1:]]
+    search.build_index(edited, tmp_path / "edited")
+    renamed = [name for name, _ in meta_pages(tmp_path / "edited")]
+    assert all(old != new for old, new in zip(names, renamed))  # no browser keeps an old fragment under a new page
