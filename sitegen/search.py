@@ -18,7 +18,9 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
@@ -149,8 +151,9 @@ class _PagefindService:
     in memory; nothing is written to disk on the way."""
 
     def __init__(self) -> None:
+        self.log = tempfile.TemporaryFile()  # its messages, never enough to fill a pipe nobody reads
         self.process = subprocess.Popen([str(pagefind_executable()), "--service"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                        stdout=subprocess.PIPE, stderr=self.log)
         self.answers: dict[int, dict[str, object]] = {}
         self.arrived = threading.Condition()
         self.closed = False
@@ -170,7 +173,8 @@ class _PagefindService:
             with self.arrived:
                 for encoded in complete:
                     answer = json.loads(base64.b64decode(encoded))
-                    self.answers[answer.get("message_id") or -1] = answer["payload"]
+                    message_id = answer.get("message_id")  # none when Pagefind could not read the request
+                    self.answers[-1 if message_id is None else message_id] = answer["payload"]
                 self.arrived.notify_all()
         with self.arrived:
             self.closed = True
@@ -199,8 +203,9 @@ class _PagefindService:
 
     def _stderr(self) -> str:
         self.process.kill()
-        assert self.process.stderr is not None
-        return self.process.stderr.read().decode("utf-8", "replace").strip()[-300:] or "no message"
+        self.process.wait()
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace").strip()[-300:] or "no message"
 
     def close(self) -> None:
         """End the service (end of its input) and wait for it."""
@@ -216,11 +221,12 @@ class _PagefindService:
                 self.process.kill()
                 self.process.wait()
         self.reader.join()
+        self.log.close()
 
 
 def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
-    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, which
-    must not exist yet), in relpath order. Many pages are segmented by forked workers while
+    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, replaced),
+    in relpath order. Many pages are segmented by forked workers while
     Pagefind indexes the ones already sent. Returns a summary line."""
     pages = sorted(pages)
     if not pages:
@@ -255,6 +261,8 @@ def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
             pool.terminate()
         service.close()
     normalise_bundle(files)
+    if bundle_dir.exists():
+        shutil.rmtree(bundle_dir)
     for relpath in sorted(files):
         target = bundle_dir / safe_relpath(relpath)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -95,3 +95,13 @@ def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp
     search.build_index(edited, tmp_path / "edited")
     renamed = [name for name, _ in meta_pages(tmp_path / "edited")]
     assert all(old != new for old, new in zip(names, renamed))  # no browser keeps an old fragment under a new page
+
+
+def test_a_pagefind_that_dies_gives_an_error_not_a_hang(built_site, tmp_path, monkeypatch):
+    script = tmp_path / "pagefind"
+    script.write_text("#!/bin/sh\necho 'pagefind: out of memory' >&2\nexit 3\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_executable", lambda: script)
+    with pytest.raises(search.SearchIndexError, match="out of memory"):
+        search.build_index(search.searchable_pages(built_site), tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()
