@@ -136,7 +136,7 @@ class PageCache:
         if size > MAX_PAGE_BYTES:
             return read_page(path, diagnostics, summary_chars)  # raises the size error
         data = path.read_bytes()
-        key = hashlib.blake2b(os.fsencode(str(path)) + b"\x00" + data, digest_size=20).hexdigest()
+        key = page_key(path, data)
         self.used.add(key)
         hit = self.entries.get(key)
         if hit is not None:
@@ -149,6 +149,25 @@ class PageCache:
         self.entries[key] = (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))
         self.added += 1
         return page
+
+    def prefetch(self, paths: list[Path], summary_chars: int, batch: int = 250) -> None:
+        """Parse the pages of ``paths`` not cached yet in forked workers, when there are many
+        (a first build): :meth:`read` then finds them here. Only a faster path: a page a
+        worker cannot read or parse is left for :meth:`read` to report."""
+        workers = fork_workers(len(paths) // (4 * batch))
+        if workers < 2:
+            return
+        global _FORK_PREFETCH
+        _FORK_PREFETCH = (sorted(paths), summary_chars, self.entries)  # the cache is inherited, not sent
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for found in pool.imap(_parse_batch, [(start, start + batch) for start in range(0, len(paths), batch)]):
+                    for key, entry in found:
+                        if key not in self.entries:
+                            self.entries[key] = entry
+                            self.added += 1
+        finally:
+            _FORK_PREFETCH = None
 
     def save(self, prune: bool) -> None:
         """Write the cache if it grew (``prune``: keep only the entries used in this run)."""
@@ -165,6 +184,35 @@ class PageCache:
             pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.path)
         self.added = 0
+
+
+def page_key(path: Path, data: bytes) -> str:
+    """The page cache's key: a hash of the file's path and bytes."""
+    return hashlib.blake2b(os.fsencode(str(path)) + b"\x00" + data, digest_size=20).hexdigest()
+
+
+_FORK_PREFETCH: tuple[list[Path], int, dict[str, tuple]] | None = None  # set in the parent just before forking workers
+
+
+def _parse_batch(bounds: tuple[int, int]) -> list[tuple[str, tuple]]:
+    """In a forked worker: page cache entries of paths ``start:stop`` of the prefetch."""
+    assert _FORK_PREFETCH is not None
+    paths, summary_chars, cached = _FORK_PREFETCH
+    found = []
+    for path in paths[bounds[0]:bounds[1]]:
+        try:
+            if path.stat().st_size > MAX_PAGE_BYTES:
+                continue
+            data = path.read_bytes()
+            if page_key(path, data) in cached:
+                continue
+            recorder = RecordingDiagnostics()
+            page = parse_page_bytes(path, data, recorder, summary_chars)
+        except Exception:  # noqa: BLE001 - read() parses it again and reports the problem
+            continue
+        found.append((page_key(path, data),
+                      (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))))
+    return found
 
 
 class RecordingDiagnostics(Diagnostics):

@@ -211,6 +211,9 @@ class SiteProject:
         found, gone = self._scan(hints)
         errors: list[SitegenError] = []
         fresh: dict[str, _StoredPage] = {}
+        self.page_cache.prefetch([Path(name) for name, signature in found.items()
+                                  if (stored := self._store.get(name)) is None or stored.signature != signature],
+                                 self.config.summary_chars)
         for name, signature in found.items():
             stored = self._store.get(name)
             if stored is not None and stored.signature == signature:

@@ -173,6 +173,13 @@ def recorded(self, plans):
     print("rendered in workers:", rendered is not None and len(plans), file=sys.stderr)
     return rendered
 project.SiteProject._render_in_workers = recorded
+import sitegen.content as content
+prefetch = content.PageCache.prefetch
+def prefetch_small_batches(self, paths, summary_chars):
+    before = self.added
+    prefetch(self, paths, summary_chars, batch=2)  # the sample site has ~30 pages
+    print("parsed in workers:", self.added - before, file=sys.stderr)
+content.PageCache.prefetch = prefetch_small_batches
 from sitegen.cli import main
 main()
 """
@@ -193,6 +200,34 @@ def test_render_spread_over_workers_gives_the_same_site(site_root, tmp_path):
     files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(spread) for p in spread.rglob("*") if p.is_file())
     assert [str(p) for p in files if (serial / p).read_bytes() != (spread / p).read_bytes()] == []
+
+
+def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratch_site, tmp_path):
+    def clear_page_cache() -> None:
+        for cached in (scratch_site / ".sitegen-cache").glob("pages-*.pickle"):
+            cached.unlink()
+
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
+    original = page.read_text("utf-8")
+    lines = original.split("\n")
+    at = next(n for n, line in enumerate(lines) if line.startswith("date:"))
+    lines[at] = "date: 2025-13-45"
+    page.write_text("\n".join(lines), "utf-8")
+    clear_page_cache()
+    failed = _build_in_workers(scratch_site, tmp_path / "failed")
+    assert failed.returncode == 1
+    assert f"{page.name}:{at + 1}:" in failed.stderr and "month must be in 1..12" in failed.stderr
+    parsed = int(re.search(r"parsed in workers: (\d+)", failed.stderr).group(1))
+    pages = len(list((scratch_site / "content").rglob("*.md")))
+    assert parsed == pages - 1 > 20  # all but the bad one, which the serial pass reports
+    page.write_text(original, "utf-8")
+    clear_page_cache()
+    assert _build_in_workers(scratch_site, tmp_path / "spread").returncode == 0
+    clear_page_cache()
+    assert build(scratch_site, tmp_path / "serial", "--no-search").exit_code == 0
+    files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "spread") for p in (tmp_path / "spread").rglob("*") if p.is_file())
+    assert [str(p) for p in files if (tmp_path / "serial" / p).read_bytes() != (tmp_path / "spread" / p).read_bytes()] == []
 
 
 def test_template_error_in_a_render_worker_names_template_and_line(scratch_site):
