@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import pickle
 import re
@@ -21,7 +20,7 @@ from sitegen.errors import ContentError, Diagnostics
 from sitegen.frontmatter import parse_page
 from sitegen.markdown import render_markdown
 from sitegen.model import Article, EntityRef
-from sitegen.parallel import fork_workers
+from sitegen.parallel import fork_workers, forked_map
 from sitegen.text import content_hash, summarise
 
 SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
@@ -157,17 +156,13 @@ class PageCache:
         workers = fork_workers(len(paths) // (4 * batch))
         if workers < 2:
             return
-        global _FORK_PREFETCH
-        _FORK_PREFETCH = (sorted(paths), summary_chars, self.entries)  # the cache is inherited, not sent
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for found in pool.imap(_parse_batch, [(start, start + batch) for start in range(0, len(paths), batch)]):
-                    for key, entry in found:
-                        if key not in self.entries:
-                            self.entries[key] = entry
-                            self.added += 1
-        finally:
-            _FORK_PREFETCH = None
+        shared = (sorted(paths), summary_chars, self.entries)  # the cache is inherited, not sent
+        for found in forked_map(_parse_batch, shared, [(start, start + batch) for start in range(0, len(paths), batch)],
+                                workers):
+            for key, entry in found:
+                if key not in self.entries:
+                    self.entries[key] = entry
+                    self.added += 1
 
     def save(self, prune: bool) -> None:
         """Write the cache if it grew (``prune``: keep only the entries used in this run)."""
@@ -191,27 +186,23 @@ def page_key(path: Path, data: bytes) -> str:
     return hashlib.blake2b(os.fsencode(str(path)) + b"\x00" + data, digest_size=20).hexdigest()
 
 
-_FORK_PREFETCH: tuple[list[Path], int, dict[str, tuple]] | None = None  # set in the parent just before forking workers
-
-
-def _parse_batch(bounds: tuple[int, int]) -> list[tuple[str, tuple]]:
+def _parse_batch(shared: tuple[list[Path], int, dict[str, tuple]], bounds: tuple[int, int]) -> list[tuple[str, tuple]]:
     """In a forked worker: page cache entries of paths ``start:stop`` of the prefetch."""
-    assert _FORK_PREFETCH is not None
-    paths, summary_chars, cached = _FORK_PREFETCH
+    paths, summary_chars, cached = shared
     found = []
     for path in paths[bounds[0]:bounds[1]]:
         try:
             if path.stat().st_size > MAX_PAGE_BYTES:
                 continue
             data = path.read_bytes()
-            if page_key(path, data) in cached:
+            key = page_key(path, data)
+            if key in cached:
                 continue
             recorder = RecordingDiagnostics()
             page = parse_page_bytes(path, data, recorder, summary_chars)
         except Exception:  # noqa: BLE001 - read() parses it again and reports the problem
             continue
-        found.append((page_key(path, data),
-                      (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))))
+        found.append((key, (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))))
     return found
 
 
@@ -230,9 +221,6 @@ class RecordingDiagnostics(Diagnostics):
             self.target.warn(message, path, line)
 
 
-_FORK_EXTRACTOR: Extractor | None = None  # set in the parent just before forking workers
-
-
 def _entries(extractor: Extractor, texts: list[str]) -> list[dict[str, list]]:
     """Cache entries (mention counts and roles) of ``texts``."""
     found = []
@@ -241,11 +229,6 @@ def _entries(extractor: Extractor, texts: list[str]) -> list[dict[str, list]]:
         roles = sorted({(m.surface, m.role) for m in mentions if m.role})
         found.append({"m": [[k, s, n] for (k, s), n in sorted(counts.items())], "r": [list(r) for r in roles]})
     return found
-
-
-def _entries_of_batch(texts: list[str]) -> list[dict[str, list]]:
-    assert _FORK_EXTRACTOR is not None
-    return _entries(_FORK_EXTRACTOR, texts)
 
 
 class EntityCache:
@@ -273,15 +256,9 @@ class EntityCache:
         workers = fork_workers(len(parts))
         if workers > 1:
             # a big first build: batches tagged in parallel by forked workers sharing the model
-            global _FORK_EXTRACTOR
-            _FORK_EXTRACTOR = extractor
-            try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    results = pool.imap(_entries_of_batch, [[t for _, t in part] for part in parts])
-                    for part, entries in zip(parts, results):
-                        self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
-            finally:
-                _FORK_EXTRACTOR = None
+            texts = [[t for _, t in part] for part in parts]
+            for part, entries in zip(parts, forked_map(_entries, extractor, texts, workers)):
+                self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
         else:
             for part in parts:
                 entries = _entries(extractor, [t for _, t in part])

@@ -16,7 +16,6 @@ a failed render or write is redone by the next update.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.group import Grouping, Touched
 from sitegen.model import Article
 from sitegen.output import OutputSet
-from sitegen.parallel import fork_workers
+from sitegen.parallel import fork_workers, forked_map
 from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner
 from sitegen.render import Assets, Renderer, collect_static
 from sitegen.text import content_hash
@@ -395,7 +394,8 @@ class SiteProject:
                      stop: Callable[[], bool] | None = None) -> list[PagePlan]:
         """Render ``plans`` into ``outputs``; returns the plans left when ``stop()`` said stop.
         A big render that cannot be stopped (a build) is spread over forked workers."""
-        rendered = self._render_in_workers(plans) if stop is None else None
+        batches = self._render_in_workers(plans) if stop is None else None
+        rendered = (data for batch in batches for data in batch) if batches is not None else None
         for index, plan in enumerate(plans):
             if stop is not None and stop():
                 return plans[index:]
@@ -406,29 +406,19 @@ class SiteProject:
                 if not full and self._digests.get(plan.relpath) == digest:
                     continue  # same bytes as the file already written
             outputs.add(plan.relpath, data, plan.source)
-        if rendered is not None:
-            rendered.close()  # ends the workers
+        if batches is not None:
+            batches.close()  # ends the workers
         return []
 
-    def _render_in_workers(self, plans: list[PagePlan]) -> Iterator[bytes] | None:
-        """The bytes of ``plans`` in order, rendered by forked workers (rendering only reads the
+    def _render_in_workers(self, plans: list[PagePlan]) -> Iterator[list[bytes]] | None:
+        """The bytes of ``plans`` in order (in batches), rendered by forked workers (rendering only reads the
         plans and the grouping they share); None when the work is too small to be worth it."""
         batches = [(start, min(start + RENDER_BATCH, len(plans))) for start in range(0, len(plans), RENDER_BATCH)]
         workers = fork_workers(len(batches) // 4)
         if workers < 2:
             return None
 
-        def results() -> Iterator[bytes]:
-            global _FORK_RENDER
-            _FORK_RENDER = (self, plans)
-            try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    for batch in pool.imap(_render_batch, batches):
-                        yield from batch
-            finally:
-                _FORK_RENDER = None
-
-        return results()
+        return forked_map(_render_batch, (self, plans), batches, workers)
 
     def render_deferred(self, update: SiteUpdate, stop: Callable[[], bool] | None = None) -> SiteUpdate:
         """Render the pages an update deferred, until ``stop()`` says a newer change came in
@@ -478,13 +468,9 @@ class SiteProject:
             self.page_cache.save(prune=False)
 
 
-_FORK_RENDER: tuple[SiteProject, list[PagePlan]] | None = None
-
-
-def _render_batch(bounds: tuple[int, int]) -> list[bytes]:
+def _render_batch(shared: tuple[SiteProject, list[PagePlan]], bounds: tuple[int, int]) -> list[bytes]:
     """In a forked worker: the bytes of plans ``start:stop`` of the render being spread."""
-    assert _FORK_RENDER is not None
-    project, plans = _FORK_RENDER
+    project, plans = shared
     return [project.render(plan) for plan in plans[bounds[0]:bounds[1]]]
 
 

@@ -15,7 +15,7 @@ import base64
 import gzip
 import hashlib
 import json
-import multiprocessing
+import itertools
 import os
 import re
 import shutil
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sitegen.errors import SitegenError
 from sitegen.output import safe_relpath
-from sitegen.parallel import fork_workers
+from sitegen.parallel import fork_workers, forked_map
 from sitegen.text import HAN
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
@@ -117,7 +117,6 @@ def pagefind_executable() -> Path:
     return Path(get_executable())
 
 
-_FORK_PAGES: list[tuple[str, bytes]] = []
 _BATCH = 200
 """Pages per task when the copies are made by forked workers."""
 
@@ -140,8 +139,8 @@ def _add_file_messages(pages: list[tuple[str, bytes]], first_id: int) -> list[by
             for n, (relpath, html) in enumerate(pages)]
 
 
-def _batch_messages(start: int) -> list[bytes]:
-    return _add_file_messages(_FORK_PAGES[start:start + _BATCH], 1 + start)
+def _batch_messages(pages: list[tuple[str, bytes]], start: int) -> list[bytes]:
+    return _add_file_messages(pages[start:start + _BATCH], 1 + start)
 
 
 class _PagefindService:
@@ -233,14 +232,15 @@ def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
         return "no searchable pages"
     batches = list(range(0, len(pages), _BATCH))
     workers = fork_workers(len(batches) // 4)
-    global _FORK_PAGES
-    _FORK_PAGES = pages  # inherited by the forked workers, not sent to them
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None  # before any thread starts
+    if workers > 1:
+        messages = forked_map(_batch_messages, pages, batches, workers)
+        first = [next(messages)]  # the workers are forked before the service's reader thread starts
+    else:
+        messages, first = (_batch_messages(pages, start) for start in batches), []
     service = _PagefindService()
     try:
         service.send(_message(0, {"type": "NewIndex", "config": None}))
-        messages = pool.imap(_batch_messages, batches) if pool else (_batch_messages(start) for start in batches)
-        for batch in messages:
+        for batch in itertools.chain(first, messages):
             for message in batch:
                 service.send(message)
         last = len(pages) + 1
@@ -256,9 +256,7 @@ def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
             raise SearchIndexError(f"pagefind failed: {answer.get('message')}")
         files = {str(f["path"]): base64.b64decode(f["content"]) for f in answer["files"]}  # type: ignore[union-attr]
     finally:
-        _FORK_PAGES = []
-        if pool is not None:
-            pool.terminate()
+        messages.close()
         service.close()
     normalise_bundle(files)
     if bundle_dir.exists():
