@@ -3,7 +3,8 @@
 Ingests the first N items of ../shared/corpora/cctv_xwlb/items_by_month/ (in month order),
 builds the site with the search index (timing it), picks Q queries from article titles
 (a distinctive 2–6 character word of each sampled title, chosen with jieba and kept only
-when it occurs in at most 5 articles, so the expected set is known) and runs the shared
+when it occurs in at most 5 articles, so the expected set is known; when the word is an
+entity's name, that entity's page is expected too) and runs the shared
 evaluator pfeval.py against the real search page with --truth-substring --phrase-filter
 (and --bytes for the cold transfer per query).
 
@@ -64,8 +65,16 @@ def main() -> int:
                 break
         if len(queries) >= args.queries:
             break
+    # a query that is exactly an entity's name also expects that entity's page (which lists every
+    # article naming it): it is a right answer, usually the first one
+    entity_pages = {}
+    for page in sorted((work / "public" / "entities").glob("*/*/index.html")):
+        if found := re.search(r'data-pagefind-meta="title:([^"（]+)（', page.read_text("utf-8")):
+            entity_pages.setdefault(found.group(1), f"/{page.parent.relative_to(work / 'public').as_posix()}/")
     query_file = work / "queries.tsv"
-    query_file.write_text("".join(f"{q}\t{' '.join(f'/articles/{s}/' for s in hits)}\n" for q, hits in queries), "utf-8")
+    query_file.write_text("".join(
+        f"{q}\t{' '.join([f'/articles/{s}/' for s in hits] + ([entity_pages[q]] if q in entity_pages else []))}\n"
+        for q, hits in queries), "utf-8")
     evaluation = subprocess.run(
         [sys.executable, str(SHARED / "tools" / "search-eval" / "pfeval.py"), str(work / "public"), str(query_file),
          "--host-page", "/search/", "--truth-substring", "--phrase-filter", "--bytes", "--chromium", "/usr/bin/chromium"],
