@@ -16,7 +16,7 @@ from sitegen.group import build_entities
 from sitegen.output import write_site
 from sitegen.project import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
-from sitegen.search import build_index
+from sitegen.search import IndexJob
 
 
 @dataclass(frozen=True)
@@ -155,12 +155,21 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     result = BuildResult(options.out, files=len(outputs), articles=update.articles, weeks=update.weeks,
                          entities=update.entities)
 
-    def index(staging: Path) -> None:
-        searchable = [(p, d) for p, d in sorted(outputs.files.items())
-                      if p.endswith(".html") and b"data-pagefind-body" in d]
-        result.search = build_index(searchable, staging / "pagefind")
+    indexing = None
+    if options.search:
+        # Pagefind builds the index while the site is written into the staging folder
+        indexing = IndexJob((p, d) for p, d in outputs.files.items()
+                            if p.endswith(".html") and b"data-pagefind-body" in d).start()
 
-    write_site(outputs, options.out, options.root, post=index if options.search else None)
+    def index(staging: Path) -> None:
+        assert indexing is not None
+        result.search = indexing.finish(staging / "pagefind")
+
+    try:
+        write_site(outputs, options.out, options.root, post=index if indexing else None)
+    finally:
+        if indexing is not None:
+            indexing.stop()
     result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)
     manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,

@@ -187,10 +187,17 @@ class _PagefindService:
         except BrokenPipeError:
             raise SearchIndexError(f"pagefind stopped: {self._stderr()}") from None
 
+    def flush(self) -> None:
+        """Push the requests sent so far to Pagefind."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise SearchIndexError(f"pagefind stopped: {self._stderr()}") from None
+
     def wait(self, message_id: int) -> dict[str, object]:
         """The answer to request ``message_id`` (after every earlier answer arrived)."""
-        assert self.process.stdin is not None
-        self.process.stdin.flush()
+        self.flush()
         with self.arrived:
             self.arrived.wait_for(lambda: message_id in self.answers or self.closed)
             return self.answers.get(message_id) or {"type": "Error", "message": f"no answer: {self._stderr()}"}
@@ -207,7 +214,7 @@ class _PagefindService:
         return self.log.read().decode("utf-8", "replace").strip()[-300:] or "no message"
 
     def close(self) -> None:
-        """End the service (end of its input) and wait for it."""
+        """End the service (end of its input: it exits at once, even while working) and wait for it."""
         if self.process.poll() is None:
             assert self.process.stdin is not None
             try:
@@ -223,49 +230,80 @@ class _PagefindService:
         self.log.close()
 
 
-def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
-    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, replaced),
-    in relpath order. Many pages are segmented by forked workers while
-    Pagefind indexes the ones already sent. Returns a summary line."""
-    pages = sorted(pages)
-    if not pages:
-        return "no searchable pages"
-    batches = list(range(0, len(pages), _BATCH))
-    workers = fork_workers(len(batches) // 4)
-    if workers > 1:
-        messages = forked_map(_batch_messages, pages, batches, workers)
-        first = [next(messages)]  # the workers are forked before the service's reader thread starts
-    else:
-        messages, first = (_batch_messages(pages, start) for start in batches), []
-    service = _PagefindService()
-    try:
-        service.send(_message(0, {"type": "NewIndex", "config": None}))
-        for batch in itertools.chain(first, messages):
-            for message in batch:
-                service.send(message)
-        last = len(pages) + 1
-        service.send(_message(last, {"type": "GetFiles", "index_id": 0}))
-        answer = service.wait(last)
-        refused = service.errors()
+class IndexJob:
+    """Indexing ``(relpath, html)`` pages, in relpath order: :meth:`start` sends every page to
+    Pagefind (segmented by forked workers while Pagefind indexes the ones already sent) and
+    asks for the bundle; Pagefind builds it while the caller does other work (a build writes
+    the site meanwhile); :meth:`finish` waits for it and writes it. :meth:`stop` ends a job
+    that will not be finished."""
+
+    def __init__(self, pages: Iterable[tuple[str, bytes]]) -> None:
+        self.pages = sorted(pages)
+        self.service: _PagefindService | None = None
+
+    def start(self) -> IndexJob:
+        """Send the pages and the request for the bundle."""
+        if not self.pages:
+            return self
+        batches = list(range(0, len(self.pages), _BATCH))
+        workers = fork_workers(len(batches) // 4)
+        if workers > 1:
+            messages = forked_map(_batch_messages, self.pages, batches, workers)
+            first = [next(messages)]  # the workers are forked before the service's reader thread starts
+        else:
+            messages, first = (_batch_messages(self.pages, start) for start in batches), []
+        self.service = _PagefindService()
+        try:
+            self.service.send(_message(0, {"type": "NewIndex", "config": None}))
+            for batch in itertools.chain(first, messages):
+                for message in batch:
+                    self.service.send(message)
+            self.service.send(_message(len(self.pages) + 1, {"type": "GetFiles", "index_id": 0}))
+            self.service.flush()
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            messages.close()
+        return self
+
+    def finish(self, bundle_dir: Path) -> str:
+        """Wait for the bundle and write it into ``bundle_dir`` (replaced); a summary line."""
+        if self.service is None:
+            return "no searchable pages"
+        try:
+            answer = self.service.wait(len(self.pages) + 1)
+            refused = self.service.errors()
+        finally:
+            self.stop()
         if refused:
             first = min(refused)
-            where = pages[first - 1][0] if 1 <= first <= len(pages) else "the index"
+            where = self.pages[first - 1][0] if 1 <= first <= len(self.pages) else "the index"
             raise SearchIndexError(f"pagefind refused {where}: {refused[first]}"
                                    + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""))
         if answer.get("type") != "GetFiles":
             raise SearchIndexError(f"pagefind failed: {answer.get('message')}")
         files = {str(f["path"]): base64.b64decode(f["content"]) for f in answer["files"]}  # type: ignore[union-attr]
-    finally:
-        messages.close()
-        service.close()
-    normalise_bundle(files)
-    if bundle_dir.exists():
-        shutil.rmtree(bundle_dir)
-    for relpath in sorted(files):
-        target = bundle_dir / safe_relpath(relpath)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(files[relpath])
-    return f"search index: {len(pages)} pages"
+        del answer
+        normalise_bundle(files)
+        if bundle_dir.exists():
+            shutil.rmtree(bundle_dir)
+        for relpath in sorted(files):
+            target = bundle_dir / safe_relpath(relpath)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(files[relpath])
+        return f"search index: {len(self.pages)} pages"
+
+    def stop(self) -> None:
+        """End Pagefind (at once if it is still working)."""
+        if self.service is not None:
+            self.service.close()
+
+
+def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
+    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, replaced),
+    in relpath order; returns a summary line."""
+    return IndexJob(pages).start().finish(bundle_dir)
 
 
 def _read_pf(data: bytes, name: str):

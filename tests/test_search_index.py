@@ -105,3 +105,17 @@ def test_a_pagefind_that_dies_gives_an_error_not_a_hang(built_site, tmp_path, mo
     with pytest.raises(search.SearchIndexError, match="out of memory"):
         search.build_index(search.searchable_pages(built_site), tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
+
+
+def test_an_index_job_that_is_not_finished_stops_pagefind(built_site, tmp_path):
+    """A build starts Pagefind before writing the site; if the write fails, Pagefind must not
+    be left running."""
+    import os
+
+    from tests.conftest import running_pagefind
+
+    job = search.IndexJob(search.searchable_pages(built_site)).start()
+    assert running_pagefind(os.getpid())
+    job.stop()
+    assert not running_pagefind(os.getpid())
+    assert job.service is not None and job.service.process.returncode is not None
