@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -67,6 +69,25 @@ def test_search_for_absent_word_finds_nothing(page, site_server):
     page.goto(site_server.base + "/search/?q=特斯拉")
     page.wait_for_function("document.getElementById('search-status').textContent.includes('没有找到')", timeout=15000)
     assert page.locator("#search-results li").count() == 0
+
+
+def _result_dates(page) -> list[tuple[int, int, int]]:
+    metas = page.locator("#search-results .list-meta").all_inner_texts()
+    return [tuple(int(n) for n in re.search(r"(\d{4})年(\d{1,2})月(\d{1,2})日", meta).groups()) for meta in metas]
+
+
+def test_search_sorted_by_date_lists_newest_first(page, site_server):
+    page.goto(site_server.base + "/search/?q=工信部&type=文章")
+    page.locator("#search-results li").first.wait_for(timeout=15000)
+    by_relevance = _result_dates(page)
+    page.goto(site_server.base + "/search/?q=工信部&type=文章&sort=date")
+    page.locator("#search-results li").first.wait_for(timeout=15000)
+    assert page.locator("#search-sort").input_value() == "date"
+    newest_first = _result_dates(page)
+    assert len(newest_first) == len(by_relevance) >= 5
+    assert newest_first == sorted(by_relevance, reverse=True)
+    assert by_relevance != newest_first  # the sort did something on this query
+    assert page.errors == []
 
 
 def test_search_filters_by_week_and_kind(page, site_server):
