@@ -13,7 +13,7 @@ from sitegen import __version__
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.group import build_entities
-from sitegen.output import write_site
+from sitegen.output import check_out_dir, write_site
 from sitegen.project import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
 from sitegen.search import IndexJob
@@ -144,6 +144,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
         previous.seconds = time.perf_counter() - started
         previous.warnings = list(diagnostics.warnings)
         return previous
+    check_out_dir(options.out, options.root)  # before the work, not after it
     inputs = _input_signature(options)
     project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
     update = project.update(diagnostics)

@@ -73,7 +73,8 @@ def exchange_paths(a: Path, b: Path) -> bool:
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
 
 
-def _check_out_dir(out: Path, root: Path) -> None:
+def check_out_dir(out: Path, root: Path) -> None:
+    """Refuse an output folder that would replace the sources (or is a file)."""
     resolved = out.resolve()
     protected = {root.resolve(), (root / "content").resolve(), (root / "templates").resolve(),
                  (root / "static").resolve(), Path.home().resolve(), Path("/")}
@@ -85,7 +86,7 @@ def _check_out_dir(out: Path, root: Path) -> None:
 
 def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None) -> None:
     """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
-    _check_out_dir(out, root)
+    check_out_dir(out, root)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:

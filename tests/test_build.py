@@ -367,3 +367,14 @@ def test_nothing_changed_nothing_built(scratch_site):
     assert build(scratch_site, out).exit_code == 0  # a warning only
     strict = build(scratch_site, out, "--strict")
     assert strict.exit_code != 0 and "unknown front matter key" in strict.output
+
+
+@pytest.mark.parametrize("out", ["content", "templates", "."])
+def test_an_output_folder_that_would_replace_sources_is_refused_before_any_work(scratch_site, out):
+    shutil.rmtree(scratch_site / ".sitegen-cache", ignore_errors=True)  # a build that did any work would make it
+    before = sorted(p.relative_to(scratch_site) for p in scratch_site.rglob("*") if p.is_file())
+    result = build(scratch_site, scratch_site / out)
+    assert result.exit_code == 2
+    assert "refusing to use" in result.output and "it would replace sources" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.relative_to(scratch_site) for p in scratch_site.rglob("*") if p.is_file()) == before
