@@ -16,6 +16,7 @@ a failed render or write is redone by the next update.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -395,7 +396,7 @@ class SiteProject:
         """Render ``plans`` into ``outputs``; returns the plans left when ``stop()`` said stop.
         A big render that cannot be stopped (a build) is spread over forked workers."""
         batches = self._render_in_workers(plans) if stop is None else None
-        rendered = (data for batch in batches for data in batch) if batches is not None else None
+        rendered = itertools.chain.from_iterable(batches) if batches is not None else None
         for index, plan in enumerate(plans):
             if stop is not None and stop():
                 return plans[index:]
@@ -417,7 +418,6 @@ class SiteProject:
         workers = fork_workers(len(batches) // 4)
         if workers < 2:
             return None
-
         return forked_map(_render_batch, (self, plans), batches, workers)
 
     def render_deferred(self, update: SiteUpdate, stop: Callable[[], bool] | None = None) -> SiteUpdate:

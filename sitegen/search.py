@@ -96,12 +96,11 @@ def index_copy(html: str) -> str:
     html_tag = _HTML_OPEN.search(html)
     if body is None or html_tag is None:
         return html
-    name = body.group(1)
     depth = 0
-    for tag in re.finditer(rf"<(/?){name}(?=[\s/>])[^>]*>", html[body.start():], re.I):
+    for tag in re.compile(rf"<(/?){body.group(1)}(?=[\s/>])[^>]*>", re.I).finditer(html, body.start()):
         depth += -1 if tag.group(1) else 1
         if depth == 0:
-            element = html[body.start():body.start() + tag.end()]
+            element = html[body.start():tag.end()]
             if element.count("data-pagefind-") != html.count("data-pagefind-"):
                 return html
             return f"<!doctype html>\n{html_tag.group(0)}<body>{element}</body></html>\n"
@@ -132,15 +131,12 @@ def _message(message_id: int, payload: dict[str, object]) -> bytes:
     return base64.b64encode(text.encode("utf-8")) + b","
 
 
-def _add_file_messages(pages: list[tuple[str, bytes]], first_id: int) -> list[bytes]:
-    """The ``AddFile`` requests of ``pages``: each page's segmented copy, under its URL."""
-    return [_message(first_id + n, {"type": "AddFile", "index_id": 0, "file_path": None, "url": page_url(relpath),
-                                    "file_contents": segment_html(index_copy(html.decode("utf-8")))})
-            for n, (relpath, html) in enumerate(pages)]
-
-
 def _batch_messages(pages: list[tuple[str, bytes]], start: int) -> list[bytes]:
-    return _add_file_messages(pages[start:start + _BATCH], 1 + start)
+    """The ``AddFile`` requests of pages ``start:start + _BATCH`` (request ``n + 1`` is page
+    ``n``): each page's segmented copy, under its URL."""
+    return [_message(start + 1 + n, {"type": "AddFile", "index_id": 0, "file_path": None, "url": page_url(relpath),
+                                     "file_contents": segment_html(index_copy(html.decode("utf-8")))})
+            for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
 
 
 class _PagefindService:

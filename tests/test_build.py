@@ -163,6 +163,24 @@ def test_two_builds_are_byte_identical(site_root, tmp_path):
     assert different == []
 
 
+def _differing_files(first: Path, second: Path) -> list[str]:
+    """Files missing from one folder or with other bytes in it (empty: the same site)."""
+    files_one = {p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file()}
+    files_two = {p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()}
+    return sorted((files_one ^ files_two) | {f for f in files_one & files_two
+                                              if (first / f).read_bytes() != (second / f).read_bytes()})
+
+
+def _break_template(site: Path, name: str, expression: str) -> int:
+    """Insert ``expression`` as the first line of ``name``'s main block; its line number."""
+    template = site / "templates" / name
+    lines = template.read_text("utf-8").split("\n")
+    at = lines.index("{% block main %}") + 1
+    lines.insert(at, expression)
+    template.write_text("\n".join(lines), "utf-8")
+    return at + 1
+
+
 _BUILD_IN_WORKERS = """
 import sys
 import sitegen.project as project
@@ -197,9 +215,7 @@ def test_render_spread_over_workers_gives_the_same_site(site_root, tmp_path):
     assert result.returncode == 0, result.stderr
     counted = int(re.search(r"rendered in workers: (\d+)", result.stderr).group(1))
     assert counted > 100  # every page went through the workers, not just a few
-    files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(spread) for p in spread.rglob("*") if p.is_file())
-    assert [str(p) for p in files if (serial / p).read_bytes() != (spread / p).read_bytes()] == []
+    assert _differing_files(serial, spread) == []
 
 
 def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratch_site, tmp_path):
@@ -225,21 +241,15 @@ def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratc
     assert _build_in_workers(scratch_site, tmp_path / "spread").returncode == 0
     clear_page_cache()
     assert build(scratch_site, tmp_path / "serial", "--no-search").exit_code == 0
-    files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(tmp_path / "spread") for p in (tmp_path / "spread").rglob("*") if p.is_file())
-    assert [str(p) for p in files if (tmp_path / "serial" / p).read_bytes() != (tmp_path / "spread" / p).read_bytes()] == []
+    assert _differing_files(tmp_path / "serial", tmp_path / "spread") == []
 
 
 def test_template_error_in_a_render_worker_names_template_and_line(scratch_site):
-    template = scratch_site / "templates" / "entity.html"
-    lines = template.read_text("utf-8").split("\n")
-    at = lines.index("{% block main %}") + 1
-    lines.insert(at, "{{ entity.no_such_field }}")
-    template.write_text("\n".join(lines), "utf-8")
+    line = _break_template(scratch_site, "entity.html", "{{ entity.no_such_field }}")
     result = _build_in_workers(scratch_site, scratch_site / "public")
     assert "rendered in workers: " in result.stderr and "rendered in workers: False" not in result.stderr
     assert result.returncode == 1, result.stderr
-    assert f"entity.html:{at + 1}" in result.stderr and "no_such_field" in result.stderr
+    assert f"entity.html:{line}" in result.stderr and "no_such_field" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (scratch_site / "public").exists()
 
@@ -270,14 +280,10 @@ def test_failed_build_keeps_previous_site_and_names_file_and_line(scratch_site):
 
 
 def test_template_error_names_template_and_line(scratch_site):
-    template = scratch_site / "templates" / "article.html"
-    lines = template.read_text("utf-8").split("\n")
-    at = lines.index("{% block main %}") + 1
-    lines.insert(at, "{{ article.no_such_field }}")
-    template.write_text("\n".join(lines), "utf-8")
+    line = _break_template(scratch_site, "article.html", "{{ article.no_such_field }}")
     result = build(scratch_site, scratch_site / "public", "--no-search")
     assert result.exit_code == 1
-    assert f"article.html:{at + 1}" in result.output and "no_such_field" in result.output
+    assert f"article.html:{line}" in result.output and "no_such_field" in result.output
 
 
 def test_slug_collision_is_refused(scratch_site):

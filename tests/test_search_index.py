@@ -12,6 +12,12 @@ import pytest
 from sitegen import search
 
 
+def _meta(bundle: Path) -> list:
+    """The decoded metadata file of a bundle (Pagefind's format, read as sitegen reads it)."""
+    (meta_file,) = bundle.glob("pagefind.*.pf_meta")
+    return search._read_pf(meta_file.read_bytes(), meta_file.name)
+
+
 def _bundle_bytes(bundle: Path) -> dict[str, bytes]:
     return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
 
@@ -34,16 +40,12 @@ def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site,
     import gzip
     import json
 
-    import cbor2
-
     pages = search.searchable_pages(built_site)
     search.build_index(list(reversed(pages)), tmp_path / "reversed")
     assert _bundle_bytes(tmp_path / "reversed") == _bundle_bytes(built_site / "pagefind")
     bundle = built_site / "pagefind"
-    (meta_file,) = bundle.glob("pagefind.*.pf_meta")
-    meta = cbor2.loads(gzip.decompress(meta_file.read_bytes())[len(b"pagefind_dcd"):])
     urls = []
-    for page_hash, _ in meta[1]:
+    for page_hash, _ in _meta(bundle)[1]:
         fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
         urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
     assert urls == [search.page_url(relpath) for relpath, _ in sorted(pages)] == sorted(urls, key=lambda u: u + "index.html")
@@ -76,16 +78,8 @@ def test_pages_the_copy_cannot_trim_safely_are_kept_whole(page):
 
 
 def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp_path):
-    import gzip
-
-    import cbor2
-
-    def meta_pages(bundle: Path) -> list[list]:
-        (meta_file,) = bundle.glob("pagefind.*.pf_meta")
-        return cbor2.loads(gzip.decompress(meta_file.read_bytes())[len(b"pagefind_dcd"):])[1]
-
     bundle = built_site / "pagefind"
-    names = [name for name, _ in meta_pages(bundle)]
+    names = [name for name, _ in _meta(bundle)[1]]
     assert all(re.fullmatch(r"zh-cn_[0-9a-f]{4}[0-9a-z]{1,3}", name) for name in names), names[:5]
     assert len(set(names)) == len(names)
     assert sorted(p.stem for p in (bundle / "fragment").iterdir()) == sorted(names)  # none missing, none extra
@@ -93,7 +87,7 @@ def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp
     relpath, html = pages[0]
     edited = [(relpath, html.replace("</h1>".encode(), "（更正）</h1>".encode(), 1)), *pages[1:]]
     search.build_index(edited, tmp_path / "edited")
-    renamed = [name for name, _ in meta_pages(tmp_path / "edited")]
+    renamed = [name for name, _ in _meta(tmp_path / "edited")[1]]
     assert all(old != new for old, new in zip(names, renamed))  # no browser keeps an old fragment under a new page
 
 
