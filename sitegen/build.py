@@ -14,6 +14,7 @@ from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.group import build_entities
 from sitegen.output import check_out_dir, write_site
+from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.project import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
 from sitegen.search import IndexJob
@@ -134,10 +135,10 @@ def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult 
     return result
 
 
-def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
+def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progress = NO_PROGRESS) -> BuildResult:
     """Build the whole site into ``options.out``; the previous output survives any failure.
     When nothing the build reads (and nothing in the output) changed since the last build
-    into the same folder, nothing is done."""
+    into the same folder, nothing is done. ``progress`` is told of each stage."""
     started = time.perf_counter()
     if not options.force and (previous := _up_to_date(options, diagnostics)) is not None:
         diagnostics.raise_if_strict(options.strict)
@@ -147,6 +148,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     check_out_dir(options.out, options.root)  # before the work, not after it
     inputs = _input_signature(options)
     project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
+    project.progress = progress
     update = project.update(diagnostics)
     project.close()
     if not update.articles:
@@ -160,14 +162,14 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult:
     if options.search:
         # Pagefind builds the index while the site is written into the staging folder
         indexing = IndexJob((p, d) for p, d in outputs.files.items()
-                            if p.endswith(".html") and b"data-pagefind-body" in d).start()
+                            if p.endswith(".html") and b"data-pagefind-body" in d).start(progress)
 
     def index(staging: Path) -> None:
         assert indexing is not None
-        result.search = indexing.finish(staging / "pagefind")
+        result.search = indexing.finish(staging / "pagefind", progress)
 
     try:
-        write_site(outputs, options.out, options.root, post=index if indexing else None)
+        write_site(outputs, options.out, options.root, post=index if indexing else None, progress=progress)
     finally:
         if indexing is not None:
             indexing.stop()

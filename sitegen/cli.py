@@ -12,6 +12,7 @@ import click
 
 from sitegen import __version__
 from sitegen.errors import EXIT_USAGE, Diagnostics, SitegenError
+from sitegen.progress import NO_PROGRESS, TerminalProgress
 
 
 def _fail(exc: SitegenError) -> None:
@@ -52,18 +53,14 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
     from sitegen.ingest.pages import write_pages
     from sitegen.ingest.pipeline import IngestReport, plan
 
-    diagnostics = Diagnostics()
+    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else NO_PROGRESS
+    diagnostics = Diagnostics(before_echo=progress.clear)
     report = IngestReport()
-    show_progress = sys.stderr.isatty()
-
-    def progress(path: Path) -> None:
-        if show_progress:
-            click.echo(f"\rreading {path.name[:60]:<60}", err=True, nl=False)
-
-    pages = plan(list(paths), diagnostics, report, progress)
-    if show_progress:
-        click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
-    write_pages(pages, content_dir, report, dry_run=dry_run, force=force)
+    try:
+        pages = plan(list(paths), diagnostics, report, progress)
+        write_pages(pages, content_dir, report, dry_run=dry_run, force=force, progress=progress)
+    finally:
+        progress.clear()
     if report_format == "json":
         click.echo(json.dumps({**report.as_dict(), "warnings": diagnostics.warnings}, ensure_ascii=False, indent=1))
     else:
@@ -102,10 +99,14 @@ def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, dr
     """Build the site from content/ and templates/ into OUT (nothing to do when no input changed)."""
     from sitegen.build import BuildOptions, build_site
 
-    diagnostics = Diagnostics()
+    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else NO_PROGRESS
+    diagnostics = Diagnostics(before_echo=progress.clear)
     options = BuildOptions(root=root, out=out_dir, base_url=base_url, search=not no_search, drafts=drafts, strict=strict,
                            force=force)
-    result = build_site(options, diagnostics)
+    try:
+        result = build_site(options, diagnostics, progress)
+    finally:
+        progress.clear()
     click.echo(result.summary())
 
 

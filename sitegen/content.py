@@ -21,6 +21,7 @@ from sitegen.frontmatter import parse_page
 from sitegen.markdown import render_markdown
 from sitegen.model import Article, EntityRef
 from sitegen.parallel import fork_workers, forked_map
+from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import content_hash, summarise
 
 SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
@@ -149,20 +150,25 @@ class PageCache:
         self.added += 1
         return page
 
-    def prefetch(self, paths: list[Path], summary_chars: int, batch: int = 250) -> None:
+    def prefetch(self, paths: list[Path], summary_chars: int, batch: int = 250,
+                 advance: Callable[[int], None] | None = None) -> bool:
         """Parse the pages of ``paths`` not cached yet in forked workers, when there are many
         (a first build): :meth:`read` then finds them here. Only a faster path: a page a
-        worker cannot read or parse is left for :meth:`read` to report."""
+        worker cannot read or parse is left for :meth:`read` to report. ``advance(n)`` is
+        told of each batch of ``n`` pages done. False when there were too few to be worth it."""
         workers = fork_workers(len(paths) // (4 * batch))
         if workers < 2:
-            return
+            return False
         shared = (sorted(paths), summary_chars, self.entries)  # the cache is inherited, not sent
-        for found in forked_map(_parse_batch, shared, [(start, start + batch) for start in range(0, len(paths), batch)],
-                                workers):
+        bounds = [(start, min(start + batch, len(paths))) for start in range(0, len(paths), batch)]
+        for (start, stop), found in zip(bounds, forked_map(_parse_batch, shared, bounds, workers)):
             for key, entry in found:
                 if key not in self.entries:
                     self.entries[key] = entry
                     self.added += 1
+            if advance is not None:
+                advance(stop - start)
+        return True
 
     def save(self, prune: bool) -> None:
         """Write the cache if it grew (``prune``: keep only the entries used in this run)."""
@@ -245,12 +251,15 @@ class EntityCache:
             except (OSError, json.JSONDecodeError):
                 self.entries = {}
 
-    def fill(self, texts: list[str], make_extractor: Callable[[], Extractor], batch: int = 2000) -> None:
-        """Extract entities of every text not cached yet (in batches: much faster per text);
-        the extractor is only created when something is missing."""
+    def fill(self, texts: list[str], make_extractor: Callable[[], Extractor], batch: int = 500,
+             progress: Progress = NO_PROGRESS) -> None:
+        """Extract entities of every text not cached yet, ``batch`` texts at a time (the tagger
+        takes a batch at once; forked workers share big fills); the extractor is only created
+        when something is missing. ``progress`` is told of each batch done."""
         missing = sorted({key: t for t in texts if (key := content_hash(t)) not in self.entries}.items())
         if not missing:
             return
+        progress.stage("finding people, organisations and places", len(missing))
         extractor = make_extractor()
         parts = [missing[start : start + batch] for start in range(0, len(missing), batch)]
         workers = fork_workers(len(parts))
@@ -259,10 +268,12 @@ class EntityCache:
             texts = [[t for _, t in part] for part in parts]
             for part, entries in zip(parts, forked_map(_entries, extractor, texts, workers)):
                 self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
+                progress.advance(len(part))
         else:
             for part in parts:
                 entries = _entries(extractor, [t for _, t in part])
                 self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
+                progress.advance(len(part))
         self.dirty = True
 
     def get(self, text: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:

@@ -8,6 +8,7 @@ CLI should end with. The CLI prints the message without a traceback.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,8 @@ class Diagnostics:
     echo: bool = True
     warnings: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
+    before_echo: Callable[[], None] | None = None
+    """Called before a warning is printed (to clear a progress line)."""
 
     def warn(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
         """Record a warning, printing it to stderr the first time it is seen."""
@@ -72,6 +75,8 @@ class Diagnostics:
         self._seen.add(text)
         self.warnings.append(text)
         if self.echo:
+            if self.before_echo is not None:
+                self.before_echo()
             print(f"warning: {text}", file=sys.stderr)
 
     def raise_if_strict(self, strict: bool) -> None:

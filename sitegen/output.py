@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ContentError, UsageError
+from sitegen.progress import NO_PROGRESS, Progress
 
 
 _UNSAFE_PARTS = frozenset({"", ".", ".."})
@@ -84,16 +85,19 @@ def check_out_dir(out: Path, root: Path) -> None:
         raise UsageError(f"output path {out} exists and is not a folder")
 
 
-def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None) -> None:
+def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None,
+               progress: Progress = NO_PROGRESS) -> None:
     """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
     check_out_dir(out, root)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
+        progress.stage("writing files", len(outputs.files))
         for relpath in sorted(outputs.files):
             target = staging / relpath
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(outputs.files[relpath])
+            progress.advance()
         if post is not None:
             post(staging)
         for dirpath, dirnames, filenames in os.walk(staging):

@@ -35,6 +35,7 @@ from sitegen.model import Article
 from sitegen.output import OutputSet
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner
+from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.render import Assets, Renderer, collect_static
 from sitegen.text import content_hash
 
@@ -136,6 +137,7 @@ class SiteProject:
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self.entity_cache: EntityCache | None = None
         self.page_cache: PageCache | None = None
+        self.progress: Progress = NO_PROGRESS
 
     # -- inputs ----------------------------------------------------------------------------
     def _reset(self) -> None:
@@ -211,15 +213,19 @@ class SiteProject:
         found, gone = self._scan(hints)
         errors: list[SitegenError] = []
         fresh: dict[str, _StoredPage] = {}
-        self.page_cache.prefetch([Path(name) for name, signature in found.items()
-                                  if (stored := self._store.get(name)) is None or stored.signature != signature],
-                                 self.config.summary_chars)
+        to_read = [Path(name) for name, signature in found.items()
+                   if (stored := self._store.get(name)) is None or stored.signature != signature]
+        progress = self.progress
+        progress.stage("reading pages", len(to_read))
+        prefetched = self.page_cache.prefetch(to_read, self.config.summary_chars, advance=progress.advance)
         for name, signature in found.items():
             stored = self._store.get(name)
             if stored is not None and stored.signature == signature:
                 if stored.article is None:  # entity data changed: same page, new entities
                     fresh[name] = stored
                 continue
+            if not prefetched:
+                progress.advance()
             recorder = RecordingDiagnostics()
             try:
                 page = self.page_cache.read(Path(name), recorder, self.config.summary_chars)
@@ -249,7 +255,8 @@ class SiteProject:
                 raise errors[0]
             raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
         assert self.entity_cache is not None
-        self.entity_cache.fill([stored.page.entity_text for stored in fresh.values()], self._extractor)
+        self.entity_cache.fill([stored.page.entity_text for stored in fresh.values()], self._extractor,
+                               progress=progress)
         if len(fresh) >= 100:  # a first build or a big change: keep the work for the next run
             if self.entity_cache.dirty:
                 self.entity_cache.save()
@@ -342,6 +349,7 @@ class SiteProject:
             timings[name] = now - lap
             lap = now
 
+        self.progress.stage("grouping weeks and entities")
         grouping = self.grouping
         if changes or full:
             grouping.update(changes)
@@ -397,10 +405,13 @@ class SiteProject:
         A big render that cannot be stopped (a build) is spread over forked workers."""
         batches = self._render_in_workers(plans) if stop is None else None
         rendered = itertools.chain.from_iterable(batches) if batches is not None else None
+        progress = self.progress
+        progress.stage("rendering pages", len(plans))
         for index, plan in enumerate(plans):
             if stop is not None and stop():
                 return plans[index:]
             data = next(rendered) if rendered is not None else self.render(plan)
+            progress.advance()
             if self.track_digests:
                 digest = hashlib.blake2b(data, digest_size=16).hexdigest()
                 digests[plan.relpath] = digest

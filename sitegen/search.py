@@ -22,13 +22,14 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from sitegen.errors import SitegenError
 from sitegen.output import safe_relpath
 from sitegen.parallel import fork_workers, forked_map
+from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import HAN
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
@@ -191,12 +192,18 @@ class _PagefindService:
         except BrokenPipeError:
             raise SearchIndexError(f"pagefind stopped: {self._stderr()}") from None
 
-    def wait(self, message_id: int) -> dict[str, object]:
-        """The answer to request ``message_id`` (after every earlier answer arrived)."""
+    def wait(self, message_id: int, tick: Callable[[int], None] | None = None) -> dict[str, object]:
+        """The answer to request ``message_id`` (after every earlier answer arrived);
+        ``tick(answers so far)`` is called a few times a second meanwhile."""
         self.flush()
-        with self.arrived:
-            self.arrived.wait_for(lambda: message_id in self.answers or self.closed)
-            return self.answers.get(message_id) or {"type": "Error", "message": f"no answer: {self._stderr()}"}
+        while True:
+            with self.arrived:
+                if self.arrived.wait_for(lambda: message_id in self.answers or self.closed,
+                                         timeout=None if tick is None else 0.2):
+                    return self.answers.get(message_id) or {"type": "Error", "message": f"no answer: {self._stderr()}"}
+                answered = len(self.answers)
+            assert tick is not None
+            tick(answered)
 
     def errors(self) -> dict[int, str]:
         """The requests Pagefind refused, with its message."""
@@ -237,10 +244,11 @@ class IndexJob:
         self.pages = sorted(pages)
         self.service: _PagefindService | None = None
 
-    def start(self) -> IndexJob:
+    def start(self, progress: Progress = NO_PROGRESS) -> IndexJob:
         """Send the pages and the request for the bundle."""
         if not self.pages:
             return self
+        progress.stage("search index: pages sent to Pagefind", len(self.pages))
         batches = list(range(0, len(self.pages), _BATCH))
         workers = fork_workers(len(batches) // 4)
         if workers > 1:
@@ -254,6 +262,7 @@ class IndexJob:
             for batch in itertools.chain(first, messages):
                 for message in batch:
                     self.service.send(message)
+                progress.advance(len(batch))
             self.service.send(_message(len(self.pages) + 1, {"type": "GetFiles", "index_id": 0}))
             self.service.flush()
         except BaseException:
@@ -263,12 +272,25 @@ class IndexJob:
             messages.close()
         return self
 
-    def finish(self, bundle_dir: Path) -> str:
+    def finish(self, bundle_dir: Path, progress: Progress = NO_PROGRESS) -> str:
         """Wait for the bundle and write it into ``bundle_dir`` (replaced); a summary line."""
         if self.service is None:
             return "no searchable pages"
+        pages = len(self.pages)
+        progress.stage("search index: pages indexed by Pagefind", pages)
+
+        bundling = False
+
+        def tick(answered: int) -> None:  # one answer to NewIndex, then one per page
+            nonlocal bundling
+            if answered <= pages:
+                progress.set(max(answered - 1, 0))
+            elif not bundling:
+                bundling = True
+                progress.stage("search index: Pagefind builds the bundle")
+
         try:
-            answer = self.service.wait(len(self.pages) + 1)
+            answer = self.service.wait(pages + 1, tick)
             refused = self.service.errors()
         finally:
             self.stop()

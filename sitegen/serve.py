@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
 from sitegen.output import exchange_paths, write_site
+from sitegen.progress import NO_PROGRESS, TerminalProgress
 from sitegen.project import SiteProject, SiteUpdate, write_in_place
 from sitegen.text import content_hash
 
@@ -258,6 +259,7 @@ class SiteBuilder:
                 with self.changed:
                     self.pending = set(update.deferred_left)
                     self.changed.notify_all()
+                self.project.progress.clear()
                 for warning in diagnostics.warnings:
                     print(f"[sitegen] warning: {warning}", file=sys.stderr, flush=True)
                 self._publish(None, changed, css)
@@ -275,10 +277,12 @@ class SiteBuilder:
                         self._index_soon()
             except SitegenError as exc:
                 self._clear_pending()
+                self.project.progress.clear()
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
                 self._publish({"message": exc.message, "location": exc.location()}, [], [])
             except Exception as exc:  # noqa: BLE001 - the preview must survive any failure
                 self._clear_pending()
+                self.project.progress.clear()
                 message = "".join(traceback.format_exception_only(exc)).strip()
                 print(f"[sitegen] build crashed: {message}", file=sys.stderr, flush=True)
                 self._publish({"message": message, "location": ""}, [], [])
@@ -544,7 +548,13 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
     debouncer = observer = server = None
     try:
         builder = SiteBuilder(root, work / "site", search)
-        builder.build()
+        if sys.stderr.isatty():  # the first build of a big site takes a while: show how far it got
+            builder.project.progress = TerminalProgress(sys.stderr)
+        try:
+            builder.build()
+        finally:
+            builder.project.progress.clear()
+            builder.project.progress = NO_PROGRESS  # rebuilds are short and logged
         debouncer = _Debouncer(builder.build)
         watched_builder = builder
 

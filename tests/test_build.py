@@ -193,10 +193,11 @@ def recorded(self, plans):
 project.SiteProject._render_in_workers = recorded
 import sitegen.content as content
 prefetch = content.PageCache.prefetch
-def prefetch_small_batches(self, paths, summary_chars):
+def prefetch_small_batches(self, paths, summary_chars, **options):
     before = self.added
-    prefetch(self, paths, summary_chars, batch=2)  # the sample site has ~30 pages
+    parsed = prefetch(self, paths, summary_chars, batch=2, **options)  # the sample site has ~30 pages
     print("parsed in workers:", self.added - before, file=sys.stderr)
+    return parsed
 content.PageCache.prefetch = prefetch_small_batches
 from sitegen.cli import main
 main()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sitegen.frontmatter import dump_page
 from sitegen.ingest.pipeline import IngestReport, PlannedPage
+from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import content_hash
 
 MANIFEST = ".ingest-manifest.json"
@@ -44,11 +45,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def write_pages(pages: list[PlannedPage], content: Path, report: IngestReport,
-                dry_run: bool = False, force: bool = False) -> None:
+                dry_run: bool = False, force: bool = False, progress: Progress = NO_PROGRESS) -> None:
     """Write ``pages`` under ``content`` (see the module docstring for the rules)."""
     manifest = _load_manifest(content)
     taken: dict[str, str] = {}
+    progress.stage("pages checked" if dry_run else "pages written", len(pages))
     for page in pages:
+        progress.advance()
         relpath = page.relpath
         # two items that want one path: keep both, the later one gets a suffix
         while relpath in taken and taken[relpath] != page.origin:

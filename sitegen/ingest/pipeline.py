@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from sitegen.ingest.dates import (
 from sitegen.ingest.readers import RawDocument, discover, read_documents
 from sitegen.ingest.split import RawItem, SplitResult, split_document, split_roundup
 from sitegen.ingest.titles import clean_stated_title, generate_headline
+from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import sentences, short_hash
 
 
@@ -215,23 +215,26 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
 
 
 def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
-         progress: Callable[[Path], None] | None = None) -> list[PlannedPage]:
-    """Read every document under ``paths`` and plan its pages (duplicates merged)."""
+         progress: Progress = NO_PROGRESS) -> list[PlannedPage]:
+    """Read every document under ``paths`` and plan its pages (duplicates merged);
+    ``progress`` has a stage per file, counting its documents."""
     ruler = default_ruler()
     planned: list[PlannedPage] = []
     by_origin: dict[str, PlannedPage] = {}
     dedupe = Deduplicator()
-    for path in discover(paths):
-        if progress:
-            progress(path)
+    files = discover(paths)
+    for number, path in enumerate(files, 1):
+        progress.stage(f"{path.name[:40]} (file {number:,}/{len(files):,}): documents")
         try:
             documents = read_documents(path)
         except ContentError as exc:
             diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
             report.failed_files.append(str(path))
             continue
+        progress.stage(f"{path.name[:40]} (file {number:,}/{len(files):,}): documents", len(documents))
         counter = 0
         for doc in documents:
+            progress.advance()
             report.documents += 1
             if doc.format == "md":
                 pages = _plan_markdown(doc, diagnostics)

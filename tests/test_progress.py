@@ -1,0 +1,168 @@
+"""Progress of a build: each stage reported with its real counts; one line redrawn on a
+terminal, cleared before the summary; nothing at all when the output is not a terminal (CI)."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sitegen.build import BuildOptions, build_site
+from sitegen.errors import Diagnostics
+from sitegen.progress import Progress, TerminalProgress
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class RecordedProgress(Progress):
+    """Every stage with its total and the steps reported for it."""
+
+    def __init__(self) -> None:
+        self.stages: list[list] = []  # [label, total, steps done]
+
+    def stage(self, label: str, total: int | None = None) -> None:
+        self.stages.append([label, total, 0])
+
+    def advance(self, steps: int = 1) -> None:
+        self.stages[-1][2] += steps
+
+    def set(self, done: int) -> None:
+        self.stages[-1][2] = done
+
+    def of(self, label: str) -> list:
+        found = [s for s in self.stages if s[0] == label]
+        assert len(found) == 1, (label, self.stages)
+        return found[0]
+
+
+def _site_copy(target: Path) -> Path:
+    for name in ("content", "templates", "static"):
+        shutil.copytree(REPO / name, target / name)
+    if (REPO / "sitegen.yaml").exists():
+        shutil.copy(REPO / "sitegen.yaml", target / "sitegen.yaml")
+    return target
+
+
+def test_build_reports_every_stage_with_its_real_counts(tmp_path):
+    root = _site_copy(tmp_path / "site")
+    pages = len(list((root / "content").rglob("*.md")))
+    progress = RecordedProgress()
+    result = build_site(BuildOptions(root=root, out=tmp_path / "out"), Diagnostics(echo=False), progress)
+
+    labels = [label for label, _, _ in progress.stages]
+    assert labels[:7] == ["reading pages", "finding people, organisations and places", "grouping weeks and entities",
+                          "rendering pages", "search index: pages sent to Pagefind", "writing files",
+                          "search index: pages indexed by Pagefind"]
+    assert set(labels[7:]) <= {"search index: Pagefind builds the bundle"}
+    assert progress.of("reading pages")[1:] == [pages, pages]
+    tagged = progress.of("finding people, organisations and places")
+    assert tagged[1] == tagged[2] and tagged[1] >= result.articles  # every article's text (and more) tagged once
+    rendered = progress.of("rendering pages")
+    assert rendered[1] == rendered[2] and 0 < rendered[1] < result.files  # the rest are static files
+    assert progress.of("writing files")[1:] == [result.files, result.files]
+    searchable = int(re.search(r"search index: (\d+) pages", result.search).group(1))
+    assert progress.of("search index: pages sent to Pagefind")[1:] == [searchable, searchable]
+    indexed = progress.of("search index: pages indexed by Pagefind")
+    assert indexed[1] == searchable and 0 <= indexed[2] <= searchable
+
+    # the same site again: pages and entities come from the cache, the tagger is not run
+    again = RecordedProgress()
+    build_site(BuildOptions(root=root, out=tmp_path / "out", force=True, search=False), Diagnostics(echo=False), again)
+    labels = [label for label, _, _ in again.stages]
+    assert labels == ["reading pages", "grouping weeks and entities", "rendering pages", "writing files"]
+
+
+def test_terminal_line_is_redrawn_in_place_and_cleared():
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    progress.stage("rendering pages", 4)
+    progress.advance()
+    assert stream.getvalue() == ""  # the first half second: a small build prints nothing
+    progress.started -= 1  # as if the build had been running for a second
+    progress.stage("rendering pages", 4)
+    progress.advance(3)  # within a tenth of a second of the last drawing: not drawn again
+    progress.drawn_at -= 1
+    progress.advance()
+    progress.clear()
+    progress.clear()  # nothing left to clear
+    lines = stream.getvalue().split("\r\x1b[K")
+    assert lines[0] == ""
+    assert re.fullmatch(r"rendering pages 0/4 \(0%\) · 1s", lines[1])
+    assert re.fullmatch(r"rendering pages 4/4 \(100%\) · 1s", lines[2])
+    assert lines[3:] == [""]
+
+
+_BUILD_SHOWING_PROGRESS_AT_ONCE = """
+import sys
+import sitegen.progress
+sitegen.progress._FIRST_DRAW_S = 0.0  # the sample site builds in about a second
+from sitegen.cli import cli
+cli(sys.argv[1:])
+"""
+
+
+def _on_a_terminal(*arguments: str) -> tuple[int, str]:
+    """Run ``sitegen ARGUMENTS`` with a terminal as its output (progress drawn from the
+    start); its exit code and everything it printed."""
+    main, child = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-c", _BUILD_SHOWING_PROGRESS_AT_ONCE, *arguments],
+                               stdin=subprocess.DEVNULL, stdout=child, stderr=child, cwd=REPO)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    return process.wait(timeout=120), output.decode("utf-8")
+
+
+def test_build_on_a_terminal_shows_progress_then_a_clean_summary(tmp_path):
+    root = _site_copy(tmp_path / "site")
+    (root / "content" / "articles" / "2025" / "02" / "misspelt-key.md").write_text(
+        "---\ntitle: 一篇前言有错字的稿件\ndate: 2025-02-21\nsoruce: 工信微报\n---\n正文。\n", "utf-8")
+    code, text = _on_a_terminal("build", "--root", str(root), "--out", str(tmp_path / "out"))
+    assert code == 0, text
+    for label in ("reading pages", "rendering pages", "writing files", "search index: pages sent to Pagefind"):
+        assert f"\x1b[K{label} " in text, text
+    # a warning and the summary each start on a cleared line, never after a progress line
+    warning = text.index("warning: ")
+    assert text[:warning].endswith("\r\x1b[K"), text[:warning][-80:]
+    summary = text.index("built ")
+    assert text[:summary].endswith("\r\x1b[K"), text[:summary][-80:]
+    assert "\x1b" not in text[summary:]
+
+
+def test_build_in_ci_prints_no_progress(tmp_path):
+    root = _site_copy(tmp_path / "site")
+    result = subprocess.run([sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built ")
+    assert "\r" not in result.stdout + result.stderr and "\x1b" not in result.stdout + result.stderr
+
+
+def test_ingest_on_a_terminal_counts_files_and_documents(tmp_path, seeds_dir):
+    raw = tmp_path / "raw"
+    shutil.copytree(seeds_dir, raw)
+    (raw / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    files = sorted(p.name for p in raw.glob("*.txt"))
+    code, text = _on_a_terminal("ingest", str(raw), "--content", str(tmp_path / "content"))
+    assert code == 1, text  # the binary file fails the run, at the end
+    for number, name in enumerate(files, 1):
+        if name != "image.txt":
+            assert f"\x1b[K{name} (file {number}/{len(files)}): documents 0/1 (0%)" in text, name
+    assert "\x1b[Kpages written 0/" in text
+    warning = text.index("warning: ")
+    assert "image.txt" in text[warning:].splitlines()[0] and text[:warning].endswith("\r\x1b[K")
+    report = text.index("documents read: ")
+    assert text[:report].endswith("\r\x1b[K") and "\x1b" not in text[report:]
