@@ -12,7 +12,7 @@ import click
 
 from sitegen import __version__
 from sitegen.errors import EXIT_USAGE, Diagnostics, SitegenError
-from sitegen.progress import NO_PROGRESS, TerminalProgress
+from sitegen.progress import progress_for
 
 
 def _fail(exc: SitegenError) -> None:
@@ -53,7 +53,7 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
     from sitegen.ingest.pages import write_pages
     from sitegen.ingest.pipeline import IngestReport, plan
 
-    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else NO_PROGRESS
+    progress = progress_for(sys.stderr)
     diagnostics = Diagnostics(before_echo=progress.clear)
     report = IngestReport()
     try:
@@ -99,7 +99,7 @@ def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, dr
     """Build the site from content/ and templates/ into OUT (nothing to do when no input changed)."""
     from sitegen.build import BuildOptions, build_site
 
-    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else NO_PROGRESS
+    progress = progress_for(sys.stderr)
     diagnostics = Diagnostics(before_echo=progress.clear)
     options = BuildOptions(root=root, out=out_dir, base_url=base_url, search=not no_search, drafts=drafts, strict=strict,
                            force=force)

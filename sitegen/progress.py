@@ -8,6 +8,7 @@ printed."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import TextIO
@@ -86,3 +87,11 @@ class TerminalProgress(Progress):
         self.stream.flush()
         self.drawn_at = now
         self.shown = True
+
+
+def progress_for(stream: TextIO) -> Progress:
+    """A :class:`TerminalProgress` on ``stream`` when it is a terminal that understands
+    ``ESC [ K`` (not ``TERM=dumb``); otherwise (CI, a pipe, a log file) :data:`NO_PROGRESS`."""
+    if stream.isatty() and os.environ.get("TERM") != "dumb":
+        return TerminalProgress(stream)
+    return NO_PROGRESS

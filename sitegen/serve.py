@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
 from sitegen.output import exchange_paths, write_site
-from sitegen.progress import NO_PROGRESS, TerminalProgress
+from sitegen.progress import NO_PROGRESS, progress_for
 from sitegen.project import SiteProject, SiteUpdate, write_in_place
 from sitegen.text import content_hash
 
@@ -548,8 +548,7 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
     debouncer = observer = server = None
     try:
         builder = SiteBuilder(root, work / "site", search)
-        if sys.stderr.isatty():  # the first build of a big site takes a while: show how far it got
-            builder.project.progress = TerminalProgress(sys.stderr)
+        builder.project.progress = progress_for(sys.stderr)  # the first build of a big site takes a while
         try:
             builder.build()
         finally:

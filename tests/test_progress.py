@@ -7,7 +7,9 @@ import io
 import os
 import pty
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -106,12 +108,13 @@ cli(sys.argv[1:])
 """
 
 
-def _on_a_terminal(*arguments: str) -> tuple[int, str]:
-    """Run ``sitegen ARGUMENTS`` with a terminal as its output (progress drawn from the
-    start); its exit code and everything it printed."""
+def _on_a_terminal(*arguments: str, term: str = "xterm") -> tuple[int, str]:
+    """Run ``sitegen ARGUMENTS`` with a terminal of type ``term`` as its output (progress
+    drawn from the start); its exit code and everything it printed."""
     main, child = pty.openpty()
     process = subprocess.Popen([sys.executable, "-c", _BUILD_SHOWING_PROGRESS_AT_ONCE, *arguments],
-                               stdin=subprocess.DEVNULL, stdout=child, stderr=child, cwd=REPO)
+                               stdin=subprocess.DEVNULL, stdout=child, stderr=child, cwd=REPO,
+                               env={**os.environ, "TERM": term})
     os.close(child)
     output = b""
     while True:
@@ -142,6 +145,13 @@ def test_build_on_a_terminal_shows_progress_then_a_clean_summary(tmp_path):
     assert "\x1b" not in text[summary:]
 
 
+def test_a_dumb_terminal_gets_no_progress(tmp_path):
+    root = _site_copy(tmp_path / "site")
+    code, text = _on_a_terminal("build", "--root", str(root), "--out", str(tmp_path / "out"), term="dumb")
+    assert code == 0, text
+    assert text.startswith("built ") and "\x1b" not in text
+
+
 def test_build_in_ci_prints_no_progress(tmp_path):
     root = _site_copy(tmp_path / "site")
     result = subprocess.run([sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out",
@@ -166,3 +176,34 @@ def test_ingest_on_a_terminal_counts_files_and_documents(tmp_path, seeds_dir):
     assert "image.txt" in text[warning:].splitlines()[0] and text[:warning].endswith("\r\x1b[K")
     report = text.index("documents read: ")
     assert text[:report].endswith("\r\x1b[K") and "\x1b" not in text[report:]
+
+
+def test_serve_shows_progress_for_its_first_build_only(tmp_path):
+    root = _site_copy(tmp_path / "site")
+    main, child = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-c", _BUILD_SHOWING_PROGRESS_AT_ONCE, "serve", "--root", str(root),
+                                "--port", "0", "--no-search"], stdin=subprocess.DEVNULL, stdout=child, stderr=child,
+                               cwd=REPO, env={**os.environ, "TERM": "xterm"})
+    os.close(child)
+    text = ""
+    try:
+        while "(Ctrl+C to stop)" not in text:
+            ready, _, _ = select.select([main], [], [], 60)
+            assert ready, text
+            text += os.read(main, 65536).decode("utf-8", "replace")
+        assert "\x1b[Krendering pages " in text
+        built = text.index("[sitegen] built: ")
+        assert text[:built].endswith("\r\x1b[K"), text[:built][-80:]
+        # an edit is rebuilt and logged without a progress line
+        page = next((root / "content" / "articles").rglob("*.md"))
+        page.write_text(page.read_text("utf-8") + "\n补充一句。\n", "utf-8")
+        after = len(text)
+        while "[sitegen] rebuilt: " not in text[after:]:
+            ready, _, _ = select.select([main], [], [], 60)
+            assert ready, text[after:]
+            text += os.read(main, 65536).decode("utf-8", "replace")
+        assert "\x1b" not in text[after:]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        os.close(main)
