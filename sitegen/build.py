@@ -13,11 +13,11 @@ from sitegen import __version__
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.group import build_entities
-from sitegen.output import check_out_dir, write_site
+from sitegen.output import StagedSite
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.project import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
-from sitegen.search import IndexJob
+from sitegen.search import IndexJob, add_file_request
 
 
 @dataclass(frozen=True)
@@ -145,34 +145,37 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
         previous.seconds = time.perf_counter() - started
         previous.warnings = list(diagnostics.warnings)
         return previous
-    check_out_dir(options.out, options.root)  # before the work, not after it
     inputs = _input_signature(options)
     project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
     project.progress = progress
-    update = project.update(diagnostics)
-    project.close()
-    if not update.articles:
-        diagnostics.warn("no articles found in content/", options.root / "content")
-    diagnostics.raise_if_strict(options.strict)
-    outputs = update.outputs
-    result = BuildResult(options.out, files=len(outputs), articles=update.articles, weeks=update.weeks,
+    indexing = IndexJob() if options.search else None
+    if indexing is not None:
+        project.prepare_page = add_file_request  # the pages' requests to Pagefind are made by the renderers
+    with StagedSite(options.out, options.root) as staged:  # checks the output folder before any work
+
+        def take(relpath: str, data: bytes, index_request: object) -> None:
+            """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
+            staged.write(relpath, data)
+            if index_request is not None:
+                assert indexing is not None
+                indexing.send(relpath, index_request)  # type: ignore[arg-type]
+
+        try:
+            update = project.update(diagnostics, sink=take)
+            project.close()
+            if not update.articles:
+                diagnostics.warn("no articles found in content/", options.root / "content")
+            diagnostics.raise_if_strict(options.strict)
+            if indexing is not None:
+                result_search = indexing.finish(staged.path / "pagefind", progress)
+        finally:
+            if indexing is not None:
+                indexing.stop()
+        staged.publish()
+    result = BuildResult(options.out, files=len(update.outputs), articles=update.articles, weeks=update.weeks,
                          entities=update.entities)
-
-    indexing = None
-    if options.search:
-        # Pagefind builds the index while the site is written into the staging folder
-        indexing = IndexJob((p, d) for p, d in outputs.files.items()
-                            if p.endswith(".html") and b"data-pagefind-body" in d).start(progress)
-
-    def index(staging: Path) -> None:
-        assert indexing is not None
-        result.search = indexing.finish(staging / "pagefind", progress)
-
-    try:
-        write_site(outputs, options.out, options.root, post=index if indexing else None, progress=progress)
-    finally:
-        if indexing is not None:
-            indexing.stop()
+    if indexing is not None:
+        result.search = result_search
     result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)
     manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,

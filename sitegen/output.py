@@ -1,10 +1,12 @@
 """The only code that touches the output folder.
 
-Pages are gathered in an :class:`OutputSet` first (which refuses unsafe paths and refuses to
-write one path twice), then :func:`write_site` writes them into a fresh staging folder beside
-the output, runs the post-processing hook (the search index), and swaps the staging folder
-in with one atomic ``renameat2(RENAME_EXCHANGE)``. A failed or killed build leaves the
-previous output exactly as it was; leftovers of a killed build are swept by the next one.
+Every output path goes through an :class:`OutputSet` (which refuses unsafe paths and refuses
+to write one path twice). A :class:`StagedSite` is a fresh staging folder beside the output:
+a build writes each page into it as soon as it is rendered (nothing is held in memory),
+adds the search index, and :meth:`StagedSite.publish` swaps it in with one atomic
+``renameat2(RENAME_EXCHANGE)``; :func:`write_site` does the same for files gathered first
+(the live preview). A failed or killed build leaves the previous output exactly as it was;
+leftovers of a killed build are swept by the next one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ContentError, UsageError
-from sitegen.progress import NO_PROGRESS, Progress
 
 
 _UNSAFE_PARTS = frozenset({"", ".", ".."})
@@ -38,22 +39,29 @@ def safe_relpath(relpath: str) -> str:
 
 
 class OutputSet:
-    """Output files by relative path, each written once."""
+    """Output files by relative path, each written once. With a ``sink`` (a build) each file
+    is handed to ``sink(relpath, data, extra)`` as it is added instead of being kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Callable[[str, bytes, object], None] | None = None) -> None:
         self.files: dict[str, bytes] = {}
         self.sources: dict[str, str] = {}
+        self.sink = sink
 
-    def add(self, relpath: str, data: bytes | str, source: str) -> None:
-        """Add a file; a second file for the same path is an error naming both sources."""
+    def add(self, relpath: str, data: bytes | str, source: str, extra: object = None) -> None:
+        """Add a file; a second file for the same path is an error naming both sources.
+        ``extra`` goes to the sink with it (a build's search-index request for the page)."""
         relpath = safe_relpath(relpath)
-        if relpath in self.files:
+        if relpath in self.sources:
             raise ContentError(f"two pages want the output path /{relpath}: {self.sources[relpath]} and {source}", source)
-        self.files[relpath] = data.encode("utf-8") if isinstance(data, str) else data
+        data = data.encode("utf-8") if isinstance(data, str) else data
         self.sources[relpath] = source
+        if self.sink is not None:
+            self.sink(relpath, data, extra)
+        else:
+            self.files[relpath] = data
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(self.sources)
 
 
 _RENAME_EXCHANGE = 2
@@ -85,21 +93,34 @@ def check_out_dir(out: Path, root: Path) -> None:
         raise UsageError(f"output path {out} exists and is not a folder")
 
 
-def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None,
-               progress: Progress = NO_PROGRESS) -> None:
-    """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
-    check_out_dir(out, root)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        progress.stage("writing files", len(outputs.files))
-        for relpath in sorted(outputs.files):
-            target = staging / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(outputs.files[relpath])
-            progress.advance()
-        if post is not None:
-            post(staging)
+class StagedSite:
+    """A new site written into a staging folder beside ``out`` and swapped in by
+    :meth:`publish`; leaving the ``with`` block without publishing (an error, Ctrl+C)
+    removes it and leaves ``out`` as it was."""
+
+    def __init__(self, out: Path, root: Path) -> None:
+        check_out_dir(out, root)
+        self.out = out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        self.published = False
+
+    def __enter__(self) -> StagedSite:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self.published:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def write(self, relpath: str, data: bytes) -> None:
+        """Write one file (``relpath`` as checked by :class:`OutputSet`)."""
+        target = self.path / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def publish(self) -> None:
+        """Make the staging folder the site, in one atomic step where the system allows."""
+        out, staging = self.out, self.path
         for dirpath, dirnames, filenames in os.walk(staging):
             os.chmod(dirpath, 0o755)
             for name in filenames:
@@ -116,10 +137,18 @@ def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path],
             os.replace(staging, out)
             if previous is not None:
                 shutil.rmtree(previous, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _sweep_leftovers(out)
+        self.published = True
+        _sweep_leftovers(out)
+
+
+def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None) -> None:
+    """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
+    with StagedSite(out, root) as staged:
+        for relpath in sorted(outputs.files):
+            staged.write(relpath, outputs.files[relpath])
+        if post is not None:
+            post(staged.path)
+        staged.publish()
 
 
 def _sweep_leftovers(out: Path) -> None:

@@ -138,6 +138,9 @@ class SiteProject:
         self.entity_cache: EntityCache | None = None
         self.page_cache: PageCache | None = None
         self.progress: Progress = NO_PROGRESS
+        self.prepare_page: Callable[[int, str, bytes], object] | None = None
+        """``prepare_page(number, relpath, data)`` runs on each page just rendered (in the worker
+        when rendering is spread); what it returns goes with the page to the outputs' sink."""
 
     # -- inputs ----------------------------------------------------------------------------
     def _reset(self) -> None:
@@ -289,13 +292,15 @@ class SiteProject:
 
     # -- the update --------------------------------------------------------------------------
     def update(self, diagnostics: Diagnostics, first: set[str] | None = None, defer_over: int = 0,
-               hints: set[str] | None = None) -> SiteUpdate:
+               hints: set[str] | None = None, sink: Callable[[str, bytes, object], None] | None = None) -> SiteUpdate:
         """Gather what changed since the last committed update (everything, the first time).
 
         With ``first`` (output paths, e.g. the pages open in a browser) and more than
         ``defer_over`` pages to render, only the dirty pages in ``first`` are rendered now;
         the others wait in ``update.deferred`` for :meth:`render_deferred`. ``hints``: the
-        content files a watcher saw change (only those are looked at; ``None``: all)."""
+        content files a watcher saw change (only those are looked at; ``None``: all). With a
+        ``sink`` (a build) each file goes to it as soon as it is made, in path order for the
+        pages, and ``update.outputs`` keeps only their paths."""
         inputs = self._inputs()
         full = inputs != self._inputs_fingerprint
         if full:
@@ -312,6 +317,11 @@ class SiteProject:
             for relpath in set(outputs.files) - static_changed:
                 del outputs.files[relpath]
                 del outputs.sources[relpath]
+        if sink is not None:
+            streamed = OutputSet(sink)
+            for relpath in sorted(outputs.files):
+                streamed.add(relpath, outputs.files[relpath], outputs.sources[relpath])
+            outputs = streamed
         if full or changed_templates or self.renderer is None:
             self.renderer = Renderer(self.root, self.config, assets)
             self.closure = template_closure(self.renderer)
@@ -407,22 +417,27 @@ class SiteProject:
         rendered = itertools.chain.from_iterable(batches) if batches is not None else None
         progress = self.progress
         progress.stage("rendering pages", len(plans))
+        prepare = self.prepare_page
         for index, plan in enumerate(plans):
             if stop is not None and stop():
                 return plans[index:]
-            data = next(rendered) if rendered is not None else self.render(plan)
+            if rendered is not None:
+                data, extra = next(rendered)
+            else:
+                data = self.render(plan)
+                extra = prepare(index, plan.relpath, data) if prepare is not None else None
             progress.advance()
             if self.track_digests:
                 digest = hashlib.blake2b(data, digest_size=16).hexdigest()
                 digests[plan.relpath] = digest
                 if not full and self._digests.get(plan.relpath) == digest:
                     continue  # same bytes as the file already written
-            outputs.add(plan.relpath, data, plan.source)
+            outputs.add(plan.relpath, data, plan.source, extra)
         if batches is not None:
             batches.close()  # ends the workers
         return []
 
-    def _render_in_workers(self, plans: list[PagePlan]) -> Iterator[list[bytes]] | None:
+    def _render_in_workers(self, plans: list[PagePlan]) -> Iterator[list[tuple[bytes, object]]] | None:
         """The bytes of ``plans`` in order (in batches), rendered by forked workers (rendering only reads the
         plans and the grouping they share); None when the work is too small to be worth it."""
         batches = [(start, min(start + RENDER_BATCH, len(plans))) for start in range(0, len(plans), RENDER_BATCH)]
@@ -479,10 +494,16 @@ class SiteProject:
             self.page_cache.save(prune=False)
 
 
-def _render_batch(shared: tuple[SiteProject, list[PagePlan]], bounds: tuple[int, int]) -> list[bytes]:
-    """In a forked worker: the bytes of plans ``start:stop`` of the render being spread."""
+def _render_batch(shared: tuple[SiteProject, list[PagePlan]], bounds: tuple[int, int]) -> list[tuple[bytes, object]]:
+    """In a forked worker: the bytes of plans ``start:stop`` of the render being spread, each
+    with what ``project.prepare_page`` made of it."""
     project, plans = shared
-    return [project.render(plan) for plan in plans[bounds[0]:bounds[1]]]
+    prepare = project.prepare_page
+    done = []
+    for number in range(*bounds):
+        data = project.render(plans[number])
+        done.append((data, prepare(number, plans[number].relpath, data) if prepare is not None else None))
+    return done
 
 
 def page_fingerprint(summary_chars: int) -> str:

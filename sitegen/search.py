@@ -15,7 +15,6 @@ import base64
 import gzip
 import hashlib
 import json
-import itertools
 import os
 import re
 import shutil
@@ -118,7 +117,10 @@ def pagefind_executable() -> Path:
 
 
 _BATCH = 200
-"""Pages per task when the copies are made by forked workers."""
+"""Pages per task when the requests are made by forked workers."""
+
+_GET_FILES_ID = 2**31 - 1
+"""The request id of the request for the bundle (page requests are numbered from 1)."""
 
 
 def page_url(relpath: str) -> str:
@@ -132,14 +134,25 @@ def _message(message_id: int, payload: dict[str, object]) -> bytes:
     return base64.b64encode(text.encode("utf-8")) + b","
 
 
-def _batch_messages(pages: list[tuple[str, bytes]], start: int) -> list[bytes]:
-    """The ``AddFile`` requests of pages ``start:start + _BATCH`` (request ``n + 1`` is page
-    ``n``): each page's segmented copy, under its URL."""
-    return [_message(start + 1 + n, {"type": "AddFile", "index_id": 0, "file_path": None, "url": page_url(relpath),
-                                     "file_contents": segment_html(index_copy(html.decode("utf-8")))})
-            for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
+def is_searchable(relpath: str, html: bytes) -> bool:
+    """Whether Pagefind should index this output file (a page with a ``data-pagefind-body``)."""
+    return relpath.endswith(".html") and b"data-pagefind-body" in html
 
 
+def add_file_request(number: int, relpath: str, html: bytes) -> tuple[int, bytes] | None:
+    """Pagefind's ``AddFile`` request for output file ``number`` of a site, with its request id
+    (``number + 1``): the page's segmented copy, under its URL; None for a file Pagefind
+    should not index. Made where the page is rendered (a forked worker in a big build)."""
+    if not is_searchable(relpath, html):
+        return None
+    return number + 1, _message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None,
+                                              "url": page_url(relpath),
+                                              "file_contents": segment_html(index_copy(html.decode("utf-8")))})
+
+
+def _batch_requests(pages: list[tuple[str, bytes]], start: int) -> list[tuple[int, bytes] | None]:
+    """The ``AddFile`` requests of pages ``start:start + _BATCH``."""
+    return [add_file_request(start + n, relpath, html) for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
 class _PagefindService:
     """``pagefind --service``, Pagefind's own protocol for its Node and Python APIs: requests
     are base64 JSON separated by commas on stdin, answered in order on stdout. Pages are
@@ -164,13 +177,15 @@ class _PagefindService:
                 pending.append(chunk)
                 continue
             *complete, rest = chunk.split(b",")
-            complete[0] = b"".join([*pending, complete[0]])
+            pending.append(complete[0])
+            complete[0] = b"".join(pending)
             pending = [rest] if rest else []
+            complete.reverse()
             with self.arrived:
-                for encoded in complete:
-                    answer = json.loads(base64.b64decode(encoded))
+                while complete:  # each answer's text is dropped as soon as it is read (the bundle's is big)
+                    answer = json.loads(base64.b64decode(complete.pop()))
                     message_id = answer.get("message_id")  # none when Pagefind could not read the request
-                    self.answers[-1 if message_id is None else message_id] = answer["payload"]
+                    self.answers[-1 if message_id is None else message_id] = answer.pop("payload")
                 self.arrived.notify_all()
         with self.arrived:
             self.closed = True
@@ -234,51 +249,35 @@ class _PagefindService:
 
 
 class IndexJob:
-    """Indexing ``(relpath, html)`` pages, in relpath order: :meth:`start` sends every page to
-    Pagefind (segmented by forked workers while Pagefind indexes the ones already sent) and
-    asks for the bundle; Pagefind builds it while the caller does other work (a build writes
-    the site meanwhile); :meth:`finish` waits for it and writes it. :meth:`stop` ends a job
-    that will not be finished."""
+    """One Pagefind bundle, its pages numbered in the order they are sent: :meth:`send`
+    passes each page's request (:func:`add_file_request`) as soon as it is made, so Pagefind
+    indexes while the caller renders and writes the site; :meth:`finish` asks for the bundle,
+    waits for it and writes it; :meth:`stop` ends a job that will not be finished. Pagefind is
+    started with the first page (after any forked workers: it is read by a thread)."""
 
-    def __init__(self, pages: Iterable[tuple[str, bytes]]) -> None:
-        self.pages = sorted(pages)
+    def __init__(self) -> None:
         self.service: _PagefindService | None = None
+        self.names: dict[int, str] = {}  # request id -> the page's output path
 
-    def start(self, progress: Progress = NO_PROGRESS) -> IndexJob:
-        """Send the pages and the request for the bundle."""
-        if not self.pages:
-            return self
-        progress.stage("search index: pages sent to Pagefind", len(self.pages))
-        batches = list(range(0, len(self.pages), _BATCH))
-        workers = fork_workers(len(batches) // 4)
-        if workers > 1:
-            messages = forked_map(_batch_messages, self.pages, batches, workers)
-            first = [next(messages)]  # the workers are forked before the service's reader thread starts
-        else:
-            messages, first = (_batch_messages(self.pages, start) for start in batches), []
-        self.service = _PagefindService()
-        try:
+    def send(self, relpath: str, request: tuple[int, bytes]) -> None:
+        """Send the request :func:`add_file_request` made for the page at ``relpath``."""
+        if self.service is None:
+            self.service = _PagefindService()
             self.service.send(_message(0, {"type": "NewIndex", "config": None}))
-            for batch in itertools.chain(first, messages):
-                for message in batch:
-                    self.service.send(message)
-                progress.advance(len(batch))
-            self.service.send(_message(len(self.pages) + 1, {"type": "GetFiles", "index_id": 0}))
-            self.service.flush()
+        message_id, message = request
+        self.names[message_id] = relpath
+        try:
+            self.service.send(message)
         except BaseException:
             self.stop()
             raise
-        finally:
-            messages.close()
-        return self
 
     def finish(self, bundle_dir: Path, progress: Progress = NO_PROGRESS) -> str:
-        """Wait for the bundle and write it into ``bundle_dir`` (replaced); a summary line."""
+        """Ask for the bundle, wait for it and write it into ``bundle_dir`` (replaced); a summary line."""
         if self.service is None:
             return "no searchable pages"
-        pages = len(self.pages)
+        pages = len(self.names)
         progress.stage("search index: pages indexed by Pagefind", pages)
-
         bundling = False
 
         def tick(answered: int) -> None:  # one answer to NewIndex, then one per page
@@ -290,19 +289,23 @@ class IndexJob:
                 progress.stage("search index: Pagefind builds the bundle")
 
         try:
-            answer = self.service.wait(pages + 1, tick)
+            self.service.send(_message(_GET_FILES_ID, {"type": "GetFiles", "index_id": 0}))
+            answer = self.service.wait(_GET_FILES_ID, tick)
             refused = self.service.errors()
         finally:
             self.stop()
         if refused:
             first = min(refused)
-            where = self.pages[first - 1][0] if 1 <= first <= len(self.pages) else "the index"
-            raise SearchIndexError(f"pagefind refused {where}: {refused[first]}"
+            raise SearchIndexError(f"pagefind refused {self.names.get(first, 'the index')}: {refused[first]}"
                                    + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""))
         if answer.get("type") != "GetFiles":
             raise SearchIndexError(f"pagefind failed: {answer.get('message')}")
-        files = {str(f["path"]): base64.b64decode(f["content"]) for f in answer["files"]}  # type: ignore[union-attr]
+        listed: list[dict[str, str]] = answer.pop("files")  # type: ignore[assignment]
         del answer
+        files = {}
+        while listed:  # each file's base64 text is dropped as soon as it is decoded
+            file = listed.pop()
+            files[file["path"]] = base64.b64decode(file["content"])
         normalise_bundle(files)
         if bundle_dir.exists():
             shutil.rmtree(bundle_dir)
@@ -310,7 +313,7 @@ class IndexJob:
             target = bundle_dir / safe_relpath(relpath)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(files[relpath])
-        return f"search index: {len(self.pages)} pages"
+        return f"search index: {pages} pages"
 
     def stop(self) -> None:
         """End Pagefind (at once if it is still working)."""
@@ -318,10 +321,36 @@ class IndexJob:
             self.service.close()
 
 
+def index_pages(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS) -> IndexJob:
+    """An :class:`IndexJob` sent every searchable page of ``(relpath, html)`` pages, in relpath
+    order (requests made by forked workers when there are many); finish it to get the bundle."""
+    pages = sorted(pages)
+    job = IndexJob()
+    progress.stage("search index: pages sent to Pagefind", len(pages))
+    batches = list(range(0, len(pages), _BATCH))
+    workers = fork_workers(len(batches) // 4)
+    if workers > 1:
+        requests = forked_map(_batch_requests, pages, batches, workers)
+    else:
+        requests = (_batch_requests(pages, start) for start in batches)
+    try:
+        for start, batch in zip(batches, requests):
+            for number, request in enumerate(batch, start):
+                if request is not None:
+                    job.send(pages[number][0], request)
+            progress.advance(len(batch))
+    except BaseException:
+        job.stop()
+        raise
+    finally:
+        requests.close()
+    return job
+
+
 def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
     """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, replaced),
     in relpath order; returns a summary line."""
-    return IndexJob(pages).start().finish(bundle_dir)
+    return index_pages(pages).finish(bundle_dir)
 
 
 def _read_pf(data: bytes, name: str):

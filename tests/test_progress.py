@@ -57,18 +57,17 @@ def test_build_reports_every_stage_with_its_real_counts(tmp_path):
     result = build_site(BuildOptions(root=root, out=tmp_path / "out"), Diagnostics(echo=False), progress)
 
     labels = [label for label, _, _ in progress.stages]
-    assert labels[:7] == ["reading pages", "finding people, organisations and places", "grouping weeks and entities",
-                          "rendering pages", "search index: pages sent to Pagefind", "writing files",
-                          "search index: pages indexed by Pagefind"]
-    assert set(labels[7:]) <= {"search index: Pagefind builds the bundle"}
+    # pages are written and sent to Pagefind as they are rendered: no stage of their own
+    assert labels[:5] == ["reading pages", "finding people, organisations and places", "grouping weeks and entities",
+                          "rendering pages", "search index: pages indexed by Pagefind"]
+    assert set(labels[5:]) <= {"search index: Pagefind builds the bundle"}
     assert progress.of("reading pages")[1:] == [pages, pages]
     tagged = progress.of("finding people, organisations and places")
     assert tagged[1] == tagged[2] and tagged[1] >= result.articles  # every article's text (and more) tagged once
     rendered = progress.of("rendering pages")
-    assert rendered[1] == rendered[2] and 0 < rendered[1] < result.files  # the rest are static files
-    assert progress.of("writing files")[1:] == [result.files, result.files]
+    static = len(list((root / "static").rglob("*.*")))
+    assert rendered[1] == rendered[2] == result.files - static > 0
     searchable = int(re.search(r"search index: (\d+) pages", result.search).group(1))
-    assert progress.of("search index: pages sent to Pagefind")[1:] == [searchable, searchable]
     indexed = progress.of("search index: pages indexed by Pagefind")
     assert indexed[1] == searchable and 0 <= indexed[2] <= searchable
 
@@ -76,7 +75,7 @@ def test_build_reports_every_stage_with_its_real_counts(tmp_path):
     again = RecordedProgress()
     build_site(BuildOptions(root=root, out=tmp_path / "out", force=True, search=False), Diagnostics(echo=False), again)
     labels = [label for label, _, _ in again.stages]
-    assert labels == ["reading pages", "grouping weeks and entities", "rendering pages", "writing files"]
+    assert labels == ["reading pages", "grouping weeks and entities", "rendering pages"]
 
 
 def test_terminal_line_is_redrawn_in_place_and_cleared():
@@ -135,7 +134,7 @@ def test_build_on_a_terminal_shows_progress_then_a_clean_summary(tmp_path):
         "---\ntitle: 一篇前言有错字的稿件\ndate: 2025-02-21\nsoruce: 工信微报\n---\n正文。\n", "utf-8")
     code, text = _on_a_terminal("build", "--root", str(root), "--out", str(tmp_path / "out"))
     assert code == 0, text
-    for label in ("reading pages", "rendering pages", "writing files", "search index: pages sent to Pagefind"):
+    for label in ("reading pages", "rendering pages", "search index: pages indexed by Pagefind"):
         assert f"\x1b[K{label} " in text, text
     # a warning and the summary each start on a cleared line, never after a progress line
     warning = text.index("warning: ")

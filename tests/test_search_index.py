@@ -108,8 +108,33 @@ def test_an_index_job_that_is_not_finished_stops_pagefind(built_site, tmp_path):
 
     from tests.conftest import running_pagefind
 
-    job = search.IndexJob(search.searchable_pages(built_site)).start()
+    job = search.index_pages(search.searchable_pages(built_site))
     assert running_pagefind(os.getpid())
     job.stop()
     assert not running_pagefind(os.getpid())
     assert job.service is not None and job.service.process.returncode is not None
+
+
+def test_pagefind_dying_while_the_site_is_rendered_fails_the_build_and_keeps_the_site(site_root, tmp_path,
+                                                                                     monkeypatch):
+    """Pages go to Pagefind as they are rendered and written into the staging folder: if
+    Pagefind dies meanwhile, the build fails naming its message, the previous site stays as
+    it was and the staging folder is gone."""
+    import shutil
+
+    from tests.conftest import build
+
+    root = tmp_path / "site"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(site_root / name, root / name)
+    out = tmp_path / "public"
+    assert build(root, out).exit_code == 0
+    before = _bundle_bytes(out)
+    script = tmp_path / "pagefind"
+    script.write_text("#!/bin/sh\nhead -c 20000 >/dev/null\necho 'pagefind: out of memory' >&2\nexit 3\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_executable", lambda: script)
+    result = build(root, out, "--force")
+    assert result.exit_code == 1 and "out of memory" in result.output, result.output
+    assert _bundle_bytes(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public.")] == []
