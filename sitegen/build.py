@@ -8,6 +8,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE
@@ -150,15 +151,15 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
     project.progress = progress
     indexing = IndexJob() if options.search else None
     if indexing is not None:
-        project.prepare_page = add_file_request  # the pages' requests to Pagefind are made by the renderers
+        project.prepare_page = add_file_request  # each page's request to Pagefind is made by its renderer
+    search_summary = "search index: skipped"
     with StagedSite(options.out, options.root) as staged:  # checks the output folder before any work
 
         def take(relpath: str, data: bytes, index_request: object) -> None:
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
             staged.write(relpath, data)
-            if index_request is not None:
-                assert indexing is not None
-                indexing.send(relpath, index_request)  # type: ignore[arg-type]
+            if indexing is not None and index_request is not None:
+                indexing.send(relpath, cast(tuple[int, bytes], index_request))
 
         try:
             update = project.update(diagnostics, sink=take)
@@ -167,15 +168,13 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)
             if indexing is not None:
-                result_search = indexing.finish(staged.path / "pagefind", progress)
+                search_summary = indexing.finish(staged.path / "pagefind", progress)
         finally:
             if indexing is not None:
                 indexing.stop()
         staged.publish()
     result = BuildResult(options.out, files=len(update.outputs), articles=update.articles, weeks=update.weeks,
-                         entities=update.entities)
-    if indexing is not None:
-        result.search = result_search
+                         entities=update.entities, search=search_summary)
     result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)
     manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,

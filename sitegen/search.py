@@ -153,6 +153,8 @@ def add_file_request(number: int, relpath: str, html: bytes) -> tuple[int, bytes
 def _batch_requests(pages: list[tuple[str, bytes]], start: int) -> list[tuple[int, bytes] | None]:
     """The ``AddFile`` requests of pages ``start:start + _BATCH``."""
     return [add_file_request(start + n, relpath, html) for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
+
+
 class _PagefindService:
     """``pagefind --service``, Pagefind's own protocol for its Node and Python APIs: requests
     are base64 JSON separated by commas on stdin, answered in order on stdout. Pages are
@@ -437,7 +439,7 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
         if relpath.startswith("pagefind/"):
             continue
         data = path.read_bytes()
-        if b"data-pagefind-body" in data:
+        if is_searchable(relpath, data):
             pages.append((relpath, data))
     return pages
 
