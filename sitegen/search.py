@@ -7,6 +7,16 @@ ICU words separated by spaces; the published HTML is never touched. Query and in
 agree word for word. The copy holds only what Pagefind reads from our pages (the ``<html>``
 tag and the ``data-pagefind-body`` element): a third of the bytes to segment, write and parse,
 and the same index byte for byte.
+
+A query is segmented *alone*, and ICU splits a few characters alone differently from the same
+characters in their sentence: 强富 alone is 强|富, but 强富美高 is 强|富美|高, so Pagefind (which
+matches whole words in a phrase) found nothing. Where jieba, a second segmenter, sees a word
+boundary inside an ICU word, the copy writes that word with ``:`` at the boundary (富:美).
+Pagefind indexes such a word whole (富美) *and* each part (富, 美) at the same position (its
+compound-word rule), so 强富 matches as a phrase too. jieba's boundaries, not every character,
+so that 指美 does not match 指出美国 (a part of 指出 followed by a part of 美国). The search
+page removes the ``:`` from excerpts; a real ASCII colon touching Chinese text gets spaces in
+the copy, so it is never mistaken for one.
 """
 
 from __future__ import annotations
@@ -34,7 +44,10 @@ from sitegen.text import HAN
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
 _CJK_RUN = re.compile(f"[{HAN}0-9A-Za-z]*[{HAN}][{HAN}0-9A-Za-z]*")
 _RAW_TEXT_OPEN = re.compile(r"<(script|style|template)\b", re.I)
+_HAN_WORD = re.compile(f"[{HAN}]+")
 _CJK_PUNCT = re.compile("[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’…—·]+")
+_COLON_BY_HAN = re.compile(f"(?<=[{HAN}]):|:(?=[{HAN}])")
+_PART_JOINER = ":"
 _SIGNATURE = b"pagefind_dcd"
 _BODY_OPEN = re.compile(r"<([A-Za-z][\w-]*)\b[^>]*\sdata-pagefind-body\b[^>]*>")
 _HTML_OPEN = re.compile(r"<html\b[^>]*>", re.I)
@@ -52,21 +65,51 @@ def _word_breaker():
     return icu.BreakIterator.createWordInstance(icu.Locale("zh_CN"))
 
 
-def segment(text: str) -> str:
-    """Insert spaces between the ICU words of each Chinese run in ``text``."""
+def _jieba_boundaries(run: str) -> set[int]:
+    """The offsets in ``run`` where jieba ends a word."""
+    import rjieba
 
-    def split_run(match: re.Match[str]) -> str:
-        run = match.group(0)
-        breaker = _word_breaker()
-        breaker.setText(run)
-        words = []
-        start = 0
-        for end in breaker:
+    boundaries = set()
+    offset = 0
+    for word in rjieba.cut(run):
+        offset += len(word)
+        boundaries.add(offset)
+    return boundaries
+
+
+@lru_cache(maxsize=200_000)
+def _prefix_ends(word: str) -> frozenset[int]:
+    """Where the words of jieba's dictionary that begin ``word`` end (安徽省: 2, after 安徽)."""
+    import rjieba
+
+    return frozenset(len(sub) for sub in rjieba.cut_for_search(word) if len(sub) < len(word) and word.startswith(sub))
+
+
+def segment_run(run: str) -> list[str]:
+    """The ICU words of one run of Chinese text, each Chinese word of several characters
+    with ``:`` where jieba ends a word inside it, in the sentence or in its dictionary
+    (``["强", "富:美", "高"]``, ``["安徽:省"]``)."""
+    breaker = _word_breaker()
+    breaker.setText(run)
+    boundaries = _jieba_boundaries(run)
+    words = []
+    start = 0
+    for end in breaker:
+        inside = boundaries | {start + at for at in _prefix_ends(run[start:end])} if end - start > 2 else boundaries
+        cuts = [start, *(at for at in range(start + 1, end) if at in inside), end]
+        if len(cuts) > 2 and _HAN_WORD.fullmatch(run, start, end):
+            words.append(_PART_JOINER.join(run[a:b] for a, b in zip(cuts, cuts[1:])))
+        elif run[start:end].strip():
             words.append(run[start:end])
-            start = end
-        return " ".join(w for w in words if w.strip())
+        start = end
+    return words
 
-    return _CJK_PUNCT.sub(lambda m: f" {m.group(0)} ", _CJK_RUN.sub(split_run, text))
+
+def segment(text: str) -> str:
+    """Put spaces between the words of each Chinese run in ``text`` (see :func:`segment_run`)
+    and around Chinese punctuation and an ASCII colon touching Chinese text."""
+    spaced = _CJK_RUN.sub(lambda m: " ".join(segment_run(m.group(0))), _COLON_BY_HAN.sub(" : ", text))
+    return _CJK_PUNCT.sub(lambda m: f" {m.group(0)} ", spaced)
 
 
 def segment_html(html: str) -> str:

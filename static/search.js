@@ -48,14 +48,17 @@ function chosenFilters(type) {
   return filters;
 }
 
-// Excerpts come from the segmented index: remove the spaces between Chinese words again
-// (a space stays only between two Latin letters or digits), and turn Pagefind's ". " block
-// separator after Chinese text into a full stop.
+// Excerpts come from the segmented index: remove the ":" the index puts inside a Chinese word
+// where a second segmenter sees a boundary (富:美; a real colon there has spaces round it), the
+// spaces between Chinese words (a space stays only between two Latin letters or digits), and
+// turn Pagefind's ". " block separator after Chinese text into a full stop.
 const CJK = "\\u3000-\\u303f\\u3400-\\u9fff\\uf900-\\ufaff\\uff00-\\uffef“”‘’—…·";
+const PART_JOINER = /(?<=[\u3400-\u9fff\uf900-\ufaff]):(?=[\u3400-\u9fff\uf900-\ufaff])/g;
 const SPACE_NEXT_TO_CJK = new RegExp(`(?<=[${CJK}](?:</?mark>)?) +|(?: +)(?=(?:</?mark>)?[${CJK}])`, "g");
 const BLOCK_DOT = new RegExp(`(?<=[${CJK}](?:</?mark>)?)\\. `, "g");
 function tidy(html) {
-  return html.replace(BLOCK_DOT, "。").replace(SPACE_NEXT_TO_CJK, "").replaceAll("</mark><mark>", "");
+  return html.replace(PART_JOINER, "").replace(BLOCK_DOT, "。").replace(SPACE_NEXT_TO_CJK, "")
+    .replaceAll("</mark><mark>", "");
 }
 
 function escapeText(text) {

@@ -138,3 +138,36 @@ def test_pagefind_dying_while_the_site_is_rendered_fails_the_build_and_keeps_the
     assert result.exit_code == 1 and "out of memory" in result.output, result.output
     assert _bundle_bytes(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public.")] == []
+
+
+@pytest.mark.parametrize("run,words", [
+    # jieba ends a word inside an ICU word: the parts are kept with ":" (a query of 江之头 or
+    # 强富 is split by ICU alone as 江|之|头 and 强|富)
+    ("我住江之头", ["我", "住:江", "之", "头"]),
+    ("强富美高", ["强", "富:美", "高"]),
+    # a dictionary word that begins a longer ICU word: 安徽 in 安徽省
+    ("安徽省委书记", ["安徽:省", "委", "书记"]),
+    # where both segmenters agree nothing is added: 指美 must not match 指出美国
+    ("指出美国向乌克兰", ["指出", "美国", "向", "乌克兰"]),
+    ("5G网络", ["5G", "网络"]),
+])
+def test_index_words_record_parts_where_jieba_sees_a_boundary(run, words):
+    assert search.segment_run(run) == words
+
+
+def test_a_real_colon_next_to_chinese_is_a_word_of_its_own():
+    """So the search page can tell it from the parts' ":" and keep it in excerpts."""
+    assert search.segment("记者:王凯 10:30 a:b") == "记者 : 王 凯 10:30 a:b"
+
+
+def test_parts_let_a_query_split_differently_alone_match_as_a_phrase(tmp_path):
+    """Pagefind indexes 富:美 as 富美 and as 富 and 美 at one position: the phrase 强 富 is found."""
+    page = ('<!doctype html><html lang="zh-CN"><body><main data-pagefind-body><h1>标题</h1>'
+            "<p>践行强富美高新要求。我住江之头。</p></main></body></html>")
+    search.build_index([("a/index.html", page.encode())], tmp_path / "bundle")
+    positions = {}  # word -> its positions on the page (Pagefind writes a weight as a negative number)
+    for chunk in sorted((tmp_path / "bundle" / "index").iterdir()):
+        for word, pages, _ in search._read_pf(chunk.read_bytes(), chunk.name)[0]:
+            positions[word] = [p for p in pages[0][1] if p >= 0]
+    assert positions["富美"] == positions["富"] == positions["美"] == [positions["强"][0] + 1]
+    assert positions["住江"] == positions["江"] == [positions["之"][0] - 1] == [positions["头"][0] - 2]
