@@ -131,6 +131,7 @@ class SiteBuilder:
         self._index_process: subprocess.Popen[str] | None = None
         self._index_timer: threading.Timer | None = None
         self._index_wanted = False
+        self._closed = False  # serve is stopping: a build still running keeps quiet and starts no index
         self.first_event_at: float | None = None  # of the changes the next build handles
         self.published_at = 0.0
         self.served: dict[str, int] = {}  # relpath -> state version when it was last served
@@ -155,12 +156,14 @@ class SiteBuilder:
         into a fresh bundle that is swapped in when done; a newer build restarts it."""
         self.stop_indexing()
         generation = self._index_generation
+        if self._closed:
+            return
 
         def work() -> None:
             fresh = Path(tempfile.mkdtemp(prefix="sitegen-index-", dir=self.out.parent)) / "pagefind"
             try:
                 with self._lock:
-                    if generation != self._index_generation:
+                    if generation != self._index_generation or self._closed:
                         return
                     process = subprocess.Popen([sys.executable, "-m", "sitegen.search", str(self.out), str(fresh)],
                                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -206,6 +209,8 @@ class SiteBuilder:
 
     def _index_soon(self) -> None:
         """Re-index a moment after a rebuild, once the open pages have reloaded."""
+        if self._closed:
+            return
         if self._index_timer is not None:
             self._index_timer.cancel()
         self._index_timer = threading.Timer(INDEX_DELAY_SECONDS, self._index_in_background)
@@ -260,6 +265,8 @@ class SiteBuilder:
                     self.pending = set(update.deferred_left)
                     self.changed.notify_all()
                 self.project.progress.clear()
+                if self._closed:
+                    return self.state
                 for warning in diagnostics.warnings:
                     print(f"[sitegen] warning: {warning}", file=sys.stderr, flush=True)
                 self._publish(None, changed, css)
@@ -326,9 +333,16 @@ class SiteBuilder:
             self.changed.wait_for(lambda: relpath not in self.pending, timeout=timeout)
 
     def close(self) -> None:
-        """Stop indexing and save caches."""
+        """Stop indexing and save the caches, at once: a build still running (Ctrl+C during a
+        rebuild) is not waited for; it ends without a word or an index, and the caches it is
+        changing are not saved half-way (the next start reads pages again where needed)."""
+        self._closed = True
         self.stop_indexing()
-        self.project.close()
+        if self._lock.acquire(blocking=False):
+            try:
+                self.project.close()
+            finally:
+                self._lock.release()
 
 
 class _Debouncer:

@@ -260,3 +260,46 @@ def test_interrupted_indexing_leaves_no_scratch_files(served):
     process.terminate()
     process.wait(timeout=10)
     assert list(process.system_tmp.iterdir()) == []
+
+
+def test_stopping_during_a_rebuild_neither_waits_nor_saves_half_caches_nor_indexes(site_root, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """Ctrl+C while a rebuild runs: serve stops at once; the rebuild's caches are not saved
+    half-way; when the rebuild ends it logs nothing and starts no search index on the folder
+    serve is deleting (it used to print 'search index failed' with a traceback after 'stopped')."""
+    import threading
+
+    from sitegen.serve import SiteBuilder
+
+    root = tmp_path / "site"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(site_root / name, root / name)
+    builder = SiteBuilder(root, tmp_path / "out", search=False)
+    builder.build()
+    builder.search = True
+    article = sorted((root / "content" / "articles").rglob("*.md"))[0]
+    article.write_text(article.read_text("utf-8").replace("title: ", "title: 更正 ", 1), "utf-8")
+    in_update, release = threading.Event(), threading.Event()
+    update = builder.project.update
+
+    def slow_update(*args, **kwargs):
+        in_update.set()
+        assert release.wait(30)
+        return update(*args, **kwargs)
+
+    saved = []
+    monkeypatch.setattr(builder.project, "update", slow_update)
+    monkeypatch.setattr(builder.project, "close", lambda: saved.append(True))
+    capsys.readouterr()
+    rebuild = threading.Thread(target=builder.build)
+    rebuild.start()
+    assert in_update.wait(30)
+    builder.close()  # returns while the rebuild is still held in its update
+    assert rebuild.is_alive() and saved == []
+    release.set()
+    rebuild.join(30)
+    assert not rebuild.is_alive()
+    assert builder._index_timer is None and builder._index_process is None
+    assert "rebuilt" not in capsys.readouterr().out
+    builder.close()  # no build running: the caches are saved
+    assert saved == [True]
