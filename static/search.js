@@ -40,6 +40,29 @@ async function fillFilterControls(pf) {
   selects.hidden = false;
 }
 
+// "Newest first": the pages' date order is not in the metadata every search downloads but in
+// a file of its own, fetched only for this (sitegen/search.py, date_order_path): page numbers
+// oldest first, each as its difference from the previous one. A result's id is its fragment
+// name: language_ + a 4-character stamp + the page's number in base 36; the file is named
+// after language_ + stamp, so it changes with the index.
+const dateRanks = new Map();
+async function sortNewestFirst(results) {
+  if (!results.length) return results;
+  const id = results[0].id;
+  const prefix = id.slice(0, id.lastIndexOf("_") + 5);
+  if (!dateRanks.has(prefix)) {
+    dateRanks.set(prefix, fetch(`/pagefind/date/${prefix}.json`).then((r) => r.json()).then((deltas) => {
+      const rank = new Map();
+      let page = 0;
+      deltas.forEach((delta, i) => { page += delta; rank.set(page, i); });
+      return rank;
+    }));
+  }
+  const rank = await dateRanks.get(prefix);
+  const of = (result) => rank.get(parseInt(result.id.slice(result.id.lastIndexOf("_") + 5), 36)) ?? -1;
+  return [...results].sort((a, b) => of(b) - of(a));
+}
+
 function chosenFilters(type) {
   const filters = type ? { "类型": type } : {};
   for (const select of selects.querySelectorAll("select[data-filter]")) {
@@ -73,14 +96,14 @@ async function run(query, type) {
   statusEl.textContent = "正在搜索…";
   const pf = await load();
   const filters = chosenFilters(type);
-  const sort = document.getElementById("search-sort").value ? { date: "desc" } : undefined;
-  const search = await pf.search(query, { filters, sort });
+  const search = await pf.search(query, { filters });
   let results = search.results;
   if (HAN.test(query) && !/\s/.test(query.trim()) && !query.includes('"')) {
-    const phrase = await pf.search(`"${query.trim()}"`, { filters, sort });
+    const phrase = await pf.search(`"${query.trim()}"`, { filters });
     const keep = new Set(phrase.results.map((r) => r.id));
     results = results.filter((r) => keep.has(r.id));
   }
+  if (document.getElementById("search-sort").value) results = await sortNewestFirst(results);
   const data = await Promise.all(results.slice(0, 20).map((r) => r.data()));
   statusEl.textContent = data.length ? `找到 ${results.length} 条结果` : `没有找到与“${query}”相关的内容`;
   for (const item of data) {

@@ -45,10 +45,28 @@ def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site,
     assert _bundle_bytes(tmp_path / "reversed") == _bundle_bytes(built_site / "pagefind")
     bundle = built_site / "pagefind"
     urls = []
-    for page_hash, _ in _meta(bundle)[1]:
+    for number, (page_hash, _) in enumerate(_meta(bundle)[1]):
+        assert search.page_number(page_hash) == number
         fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
         urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
     assert urls == [search.page_url(relpath) for relpath, _ in sorted(pages)] == sorted(urls, key=lambda u: u + "index.html")
+
+
+def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
+    """Every search downloads the metadata; only sorting by date needs the pages' date order."""
+    import json
+
+    bundle = built_site / "pagefind"
+    meta = _meta(bundle)
+    assert meta[4] == []
+    (first_page, _), *_ = meta[1]
+    prefix = first_page[: first_page.rindex("_") + 5]
+    deltas = json.loads((bundle / search.date_order_path(prefix)).read_bytes())
+    numbers = [sum(deltas[: i + 1]) for i in range(len(deltas))]
+    pages = sorted(search.searchable_pages(built_site))
+    date_keys = [re.search(r'data-pagefind-sort="date:([^"]+)"', html.decode()).group(1) for _, html in pages]
+    assert numbers == sorted(range(len(pages)), key=date_keys.__getitem__)
+    assert [p.name for p in (bundle / "date").iterdir()] == [f"{prefix}.json"]
 
 
 PAGE = """<!doctype html>
@@ -171,3 +189,50 @@ def test_parts_let_a_query_split_differently_alone_match_as_a_phrase(tmp_path):
             positions[word] = [p for p in pages[0][1] if p >= 0]
     assert positions["富美"] == positions["富"] == positions["美"] == [positions["强"][0] + 1]
     assert positions["住江"] == positions["江"] == [positions["之"][0] - 1] == [positions["头"][0] - 2]
+
+
+def _index_by_url(bundle: Path) -> tuple[dict[str, dict[str, list]], dict[str, set[str]], list[int]]:
+    """Every word of a bundle with, per page URL, its locations; every filter value with its
+    page URLs; and the size of each word index chunk (decoded as pagefind.js reads them)."""
+    import gzip
+    import json
+
+    meta = _meta(bundle)
+    urls = []
+    for page_hash, _ in meta[1]:
+        fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
+        urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
+    words: dict[str, dict[str, list]] = {}
+    sizes = []
+    previous_to = ""
+    for from_word, to_word, chunk_hash in meta[2]:
+        assert previous_to < from_word <= to_word  # ranges in order, not overlapping
+        previous_to = to_word
+        path = bundle / "index" / f"{chunk_hash}.pf_index"
+        sizes.append(len(gzip.decompress(path.read_bytes())))
+        for word, pages, *_ in search._read_pf(path.read_bytes(), path.name)[0]:
+            assert from_word <= word[: len(from_word)] and word[: len(to_word)] <= to_word
+            number = 0
+            for page in pages:
+                number += page[0]  # page numbers are delta-coded
+                words.setdefault(word, {})[urls[number]] = page[1:]
+    filters = {}
+    for name, filter_hash in meta[3]:
+        path = bundle / "filter" / f"{filter_hash}.pf_filter"
+        for value, pages in search._read_pf(path.read_bytes(), path.name)[1]:
+            filters[f"{name}:{value}"] = {urls[number] for number in pages}
+    return words, filters, sizes
+
+
+def test_renumbered_and_rechunked_index_says_what_pagefind_wrote(built_site, tmp_path, monkeypatch):
+    """Renumbering the pages and cutting the word index into small chunks changes no word's
+    pages or locations and no filter's pages; chunks are about 8 KB, not Pagefind's ~60 KB."""
+    pages = search.searchable_pages(built_site)
+    monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
+    search.build_index(pages, tmp_path / "as-pagefind-wrote")
+    written_words, written_filters, written_sizes = _index_by_url(tmp_path / "as-pagefind-wrote")
+    words, filters, sizes = _index_by_url(built_site / "pagefind")
+    assert words == written_words and filters == written_filters
+    assert len(words) > 2000 and len(filters) > 100
+    assert min(written_sizes) > 50_000 and len(sizes) >= 8 * len(written_sizes)
+    assert all(size < 2 * search._CHUNK_BYTES for size in sizes), sizes  # none of this site's words is that big
