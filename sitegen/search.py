@@ -33,6 +33,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from sitegen.errors import SitegenError
@@ -69,12 +70,7 @@ def _jieba_boundaries(run: str) -> set[int]:
     """The offsets in ``run`` where jieba ends a word."""
     import rjieba
 
-    boundaries = set()
-    offset = 0
-    for word in rjieba.cut(run):
-        offset += len(word)
-        boundaries.add(offset)
-    return boundaries
+    return set(accumulate(map(len, rjieba.cut(run))))
 
 
 @lru_cache(maxsize=200_000)
@@ -95,12 +91,15 @@ def segment_run(run: str) -> list[str]:
     words = []
     start = 0
     for end in breaker:
-        inside = boundaries | {start + at for at in _prefix_ends(run[start:end])} if end - start > 2 else boundaries
-        cuts = [start, *(at for at in range(start + 1, end) if at in inside), end]
-        if len(cuts) > 2 and _HAN_WORD.fullmatch(run, start, end):
-            words.append(_PART_JOINER.join(run[a:b] for a, b in zip(cuts, cuts[1:])))
-        elif run[start:end].strip():
-            words.append(run[start:end])
+        word = run[start:end]
+        if end - start > 1 and _HAN_WORD.fullmatch(word):
+            in_dictionary = _prefix_ends(word) if end - start > 2 else frozenset()
+            cuts = [at - start for at in range(start + 1, end) if at in boundaries or at - start in in_dictionary]
+            if cuts:
+                word = _PART_JOINER.join(word[a:b] for a, b in zip([0, *cuts], [*cuts, len(word)]))
+            words.append(word)
+        elif word.strip():
+            words.append(word)
         start = end
     return words
 
