@@ -397,13 +397,18 @@ def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
     return index_pages(pages).finish(bundle_dir)
 
 
-def _read_pf(data: bytes, name: str):
-    import cbor2
-
+def _unpack_pf(data: bytes, name: str) -> bytes:
+    """The CBOR inside one of Pagefind's compressed files."""
     raw = gzip.decompress(data)
     if not raw.startswith(_SIGNATURE):
         raise SearchIndexError(f"unexpected Pagefind file format: {name}")
-    return cbor2.loads(raw[len(_SIGNATURE):])
+    return raw[len(_SIGNATURE):]
+
+
+def _read_pf(data: bytes, name: str):
+    import cbor2
+
+    return cbor2.loads(_unpack_pf(data, name))
 
 
 def _write_pf(data, prefix: str, hash_length: int) -> tuple[str, bytes]:
@@ -460,6 +465,7 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
 
 
 _DATE_SORT = "date"
+_STAMP_LENGTH = 4  # hex digits of the index's stamp that begins fragment and chunk names (static/search.js too)
 _CHUNK_BYTES = 8_000  # measured on the 5,000-item site: 4,000 / 8,000 / 16,000 -> 214 / 209 / 213 KB per query
 
 
@@ -487,11 +493,11 @@ def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
 
     import cbor2
 
-    raw = gzip.decompress(data)
-    if not raw.startswith(_SIGNATURE) or raw[len(_SIGNATURE)] != 0x81:
+    raw = _unpack_pf(data, name)
+    if raw[:1] != b"\x81":  # a word index is an array of one item, the array of its words
         raise SearchIndexError(f"unexpected Pagefind file format: {name}")
     stream = io.BytesIO(raw)
-    stream.seek(len(_SIGNATURE) + 1)
+    stream.seek(1)
     decoder = cbor2.CBORDecoder(stream)
     head = stream.read(1)[0]
     count = head - 0x80 if head < 0x98 else int.from_bytes(stream.read(1 << (head - 0x98)), "big")
@@ -507,23 +513,25 @@ def _rechunk_word_index(files: dict[str, bytes], meta: list, language: str) -> N
     range in the metadata is the shortest prefixes that tell it from its neighbours, as
     Pagefind makes them."""
     chunks: list[tuple[str, str, bytes]] = []  # first word, last word, encoded chunk
-    pending: list[bytes] = []
-    first = last = ""
+    pending: list[tuple[str, bytes]] = []
     size = 0
+
+    def close_chunk() -> None:
+        encoded = b"\x81" + _cbor_array_head(len(pending)) + b"".join(data for _, data in pending)
+        chunks.append((pending[0][0], pending[-1][0], encoded))
+        pending.clear()
+
     for _, _, old_hash in meta[2]:
         name = f"index/{old_hash}.pf_index"
         for word, encoded in _encoded_words(files.pop(name), name):
-            if not pending:
-                first = word
-            pending.append(encoded)
-            last = word
+            pending.append((word, encoded))
             size += len(encoded)
             if size >= _CHUNK_BYTES:
-                chunks.append((first, last, b"\x81" + _cbor_array_head(len(pending)) + b"".join(pending)))
-                pending, size = [], 0
+                close_chunk()
+                size = 0
     if pending:
-        chunks.append((first, last, b"\x81" + _cbor_array_head(len(pending)) + b"".join(pending)))
-    stamp = hashlib.sha256(b"".join(raw for _, _, raw in chunks)).hexdigest()[:4]
+        close_chunk()
+    stamp = hashlib.sha256(b"".join(raw for _, _, raw in chunks)).hexdigest()[:_STAMP_LENGTH]
     ranges = [[first_word, last_word] for first_word, last_word, _ in chunks]
     for left, right in zip(ranges, ranges[1:]):
         left[1], right[0] = _distinguishing_prefixes(left[1], right[0])
@@ -547,7 +555,7 @@ def _distinguishing_prefixes(left: str, right: str) -> tuple[str, str]:
 
 def page_number(fragment_name: str) -> int:
     """A page's number from its fragment name (see :func:`_shorten_fragment_names`)."""
-    return int(fragment_name.rpartition("_")[2][4:], 36)
+    return int(fragment_name.rpartition("_")[2][_STAMP_LENGTH:], 36)
 
 
 def _base36(number: int) -> str:
@@ -569,7 +577,7 @@ def _shorten_fragment_names(files: dict[str, bytes], meta: list, language: str, 
     (a hash of the metadata) and the page's number in base 36 take 37 KB. A fragment whose
     page changes still gets a new name (the stamp changes), so caches stay correct; pages
     Pagefind found identical keep sharing one fragment. Returns what every name begins with."""
-    stamp = hashlib.sha256(repr(meta).encode("utf-8") + also_hashed).hexdigest()[:4]
+    stamp = hashlib.sha256(repr(meta).encode("utf-8") + also_hashed).hexdigest()[:_STAMP_LENGTH]
     renamed: dict[str, str] = {}
     for number, page in enumerate(meta[1]):
         old = page[0]

@@ -45,11 +45,16 @@ async function fillFilterControls(pf) {
 // oldest first, each as its difference from the previous one. A result's id is its fragment
 // name: language_ + a 4-character stamp + the page's number in base 36; the file is named
 // after language_ + stamp, so it changes with the index.
+const STAMP_LENGTH = 4;
+function splitId(id) {
+  const cut = id.lastIndexOf("_") + 1 + STAMP_LENGTH;
+  return { prefix: id.slice(0, cut), number: parseInt(id.slice(cut), 36) };
+}
+
 const dateRanks = new Map();
 async function sortNewestFirst(results) {
   if (!results.length) return results;
-  const id = results[0].id;
-  const prefix = id.slice(0, id.lastIndexOf("_") + 5);
+  const { prefix } = splitId(results[0].id);
   if (!dateRanks.has(prefix)) {
     dateRanks.set(prefix, fetch(`/pagefind/date/${prefix}.json`).then((r) => r.json()).then((deltas) => {
       const rank = new Map();
@@ -59,7 +64,7 @@ async function sortNewestFirst(results) {
     }));
   }
   const rank = await dateRanks.get(prefix);
-  const of = (result) => rank.get(parseInt(result.id.slice(result.id.lastIndexOf("_") + 5), 36)) ?? -1;
+  const of = (result) => rank.get(splitId(result.id).number) ?? -1;
   return [...results].sort((a, b) => of(b) - of(a));
 }
 
