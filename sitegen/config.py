@@ -1,16 +1,19 @@
-"""Site configuration: ``sitegen.yaml`` at the site root (every key optional)."""
+"""Site configuration: ``sitegen.yaml`` at the site root (every key optional, each checked)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sitegen.errors import ContentError
+from sitegen.files import read_text_file
+from sitegen.text import CONTROL_CHARS
+from sitegen.yamldoc import load_mapping
 
 CONFIG_FILE = "sitegen.yaml"
+_BASE_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[^\s\"'<>\\]*)?$")
 
 
 @dataclass(frozen=True)
@@ -35,31 +38,49 @@ class SiteConfig:
         """A copy whose base URL is ``base_url`` (normalised to end in ``/``)."""
         if not base_url:
             return self
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values["base_url"] = base_url.rstrip("/") + "/"
-        return SiteConfig(**values)
+        return replace(self, base_url=base_url.rstrip("/") + "/")
+
+
+RANGES: dict[str, tuple[int, int]] = {
+    "digest_size": (1, 100), "entity_min_articles": (1, 1_000_000), "home_recent": (1, 1000),
+    "feed_size": (1, 1000), "summary_chars": (20, 2000), "related_articles": (0, 50),
+}
+"""The values a whole-number setting may take."""
+
+
+def check_base_url(value: str) -> str | None:
+    """Why ``value`` cannot be a site's base URL, or None when it can (an http(s) URL)."""
+    if not _BASE_URL.match(value):
+        return "must be an absolute http:// or https:// URL, such as https://example.org/"
+    return None
 
 
 def load_config(root: Path) -> SiteConfig:
-    """Read ``root/sitegen.yaml``; unknown keys and wrong types are content errors."""
+    """Read ``root/sitegen.yaml``; unknown keys and wrong types or values are content errors
+    naming the file and line."""
     path = root / CONFIG_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return SiteConfig()
-    try:
-        data: Any = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ContentError(f"malformed YAML: {getattr(exc, 'problem', exc)}", path, mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ContentError("the configuration must be a mapping", path, 1)
+    loaded = load_mapping(read_text_file(path, 1024 * 1024), path, "setting")
     known = {f.name: f for f in fields(SiteConfig)}
     values: dict[str, Any] = {}
-    for key, value in data.items():
+    for key, value in loaded.data.items():
+        line = loaded.line_of(key)
         if key not in known:
-            raise ContentError(f"unknown setting '{key}' (known: {', '.join(sorted(known))})", path)
+            raise ContentError(f"unknown setting '{key}' (known: {', '.join(sorted(known))})", path, line)
         default = getattr(SiteConfig(), key)
         if not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
-            raise ContentError(f"setting '{key}' must be a {type(default).__name__}", path)
+            raise ContentError(f"setting '{key}' must be a {type(default).__name__}", path, line)
+        if isinstance(value, str):
+            if CONTROL_CHARS.search(value):
+                raise ContentError(f"setting '{key}' holds a control character", path, line)
+            if key == "title" and not value.strip():
+                raise ContentError("setting 'title' must not be empty", path, line)
+        if key in RANGES and not RANGES[key][0] <= value <= RANGES[key][1]:
+            low, high = RANGES[key]
+            raise ContentError(f"setting '{key}' must be between {low:,} and {high:,}, not {value:,}", path, line)
+        if key == "base_url" and (problem := check_base_url(value)):
+            raise ContentError(f"setting 'base_url' {problem}", path, line)
         values[key] = value
     config = SiteConfig(**values)
     return config.with_base_url(config.base_url)

@@ -7,46 +7,52 @@ import hashlib
 import json
 import os
 import pickle
-import re
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sitegen.entities import KINDS, EntityCatalog, Extractor
 from sitegen.errors import ContentError, Diagnostics
-from sitegen.frontmatter import parse_page
-from sitegen.markdown import render_markdown
+from sitegen.files import describe_mode, read_regular_file
+from sitegen.frontmatter import FrontMatter, parse_page
+from sitegen.markdown import MarkupLimitError, render_markdown
 from sitegen.model import Article, EntityRef
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.text import content_hash, summarise
+from sitegen.text import CONTROL_CHARS, content_hash, summarise
 
-SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
 MAX_PAGE_BYTES = 5 * 1024 * 1024
-KNOWN_KEYS = {
-    "title", "date", "date_uncertain", "event_date", "source", "source_url", "origin", "also", "category",
-    "tags", "weight", "draft", "slug", "author", "editor", "supervisor", "original_script", "summary",
-}
+_TOO_LARGE = "split it or run raw documents through `sitegen ingest`"
 
 
-def discover_pages(content: Path) -> list[Path]:
-    """Markdown pages under ``content`` (not ``_data`` nor hidden folders), sorted."""
-    return [Path(p) for p, _ in scan_pages(content)]
-
-
-def scan_pages(content: Path) -> list[tuple[str, tuple[int, int, int]]]:
-    """Markdown pages under ``content`` as (path, (size, mtime_ns, inode)), sorted by path;
-    one ``scandir`` pass (fast enough to run on every live-preview rebuild)."""
+def scan_pages(content: Path, skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, tuple[int, int, int]]]:
+    """Markdown pages under ``content`` (not ``_data`` nor hidden folders) as
+    (path, (size, mtime_ns, inode)), sorted by path; one ``scandir`` pass (fast enough to run
+    on every live-preview rebuild). What is not a regular file (a FIFO, a device, a link
+    loop or to nothing) is left out and added to ``skipped`` as (path, reason); a folder that
+    cannot be read is an error."""
     found: list[tuple[str, tuple[int, int, int]]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def skip(path: str, reason: str) -> None:
+        if skipped is not None:
+            skipped.append((path, reason))
 
     def walk(folder: str) -> None:
         try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                skip(folder, "a link back to a folder already read (a loop): skipped")
+                return
+            seen.add((info.st_dev, info.st_ino))
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError):
             return
+        except OSError as exc:
+            raise ContentError(f"cannot read folder: {exc.strerror}", folder) from None
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -55,58 +61,20 @@ def scan_pages(content: Path) -> list[tuple[str, tuple[int, int, int]]]:
                     if not entry.name.startswith("_"):
                         walk(entry.path)
                 elif entry.name.endswith(".md"):
-                    stat = entry.stat()
-                    found.append((entry.path, (stat.st_size, stat.st_mtime_ns, stat.st_ino)))
+                    info = entry.stat()
+                    if not stat.S_ISREG(info.st_mode):
+                        skip(entry.path, f"not a regular file ({describe_mode(info.st_mode)}): skipped")
+                        continue
+                    found.append((entry.path, (info.st_size, info.st_mtime_ns, info.st_ino)))
             except FileNotFoundError:
+                if entry.is_symlink():
+                    skip(entry.path, "a link to nothing: skipped")
                 continue  # deleted while we looked
+            except OSError as exc:
+                skip(entry.path, f"{exc.strerror}: skipped")
 
     walk(str(content))
     return found
-
-
-def _key_line(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines()[1:], start=2):
-        if line.startswith(f"{key}:"):
-            return number
-        if line.rstrip() == "---":
-            break
-    return None
-
-
-@dataclass(frozen=True)
-class _Field:
-    path: Path
-    text: str
-
-    def error(self, key: str, message: str) -> ContentError:
-        return ContentError(f"'{key}' {message}", self.path, _key_line(self.text, key) or 1)
-
-
-def _as_date(value: Any, key: str, where: _Field, required: bool) -> date | None:
-    if value is None or value == "":
-        if required:
-            raise where.error(key, "is required (YYYY-MM-DD)")
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise where.error(key, f"must be a date like 2025-02-21, not {value!r}")
-
-
-def _as_str_list(value: Any, key: str, where: _Field) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return tuple(str(v) for v in value)
-    raise where.error(key, "must be a list of strings")
 
 
 class PageCache:
@@ -132,10 +100,7 @@ class PageCache:
 
     def read(self, path: Path, diagnostics: Diagnostics, summary_chars: int) -> PageData:
         """The page at ``path``: from the cache when its bytes were parsed before."""
-        size = path.stat().st_size
-        if size > MAX_PAGE_BYTES:
-            return read_page(path, diagnostics, summary_chars)  # raises the size error
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_PAGE_BYTES, _TOO_LARGE)
         key = page_key(path, data)
         self.used.add(key)
         hit = self.entries.get(key)
@@ -198,9 +163,7 @@ def _parse_batch(shared: tuple[list[Path], int, dict[str, tuple]], bounds: tuple
     found = []
     for path in paths[bounds[0]:bounds[1]]:
         try:
-            if path.stat().st_size > MAX_PAGE_BYTES:
-                continue
-            data = path.read_bytes()
+            data = read_regular_file(path, MAX_PAGE_BYTES)
             key = page_key(path, data)
             if key in cached:
                 continue
@@ -309,11 +272,7 @@ class PageData:
 
 def read_page(path: Path, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
     """Read and validate one page (front matter and Markdown); entities come later."""
-    size = path.stat().st_size
-    if size > MAX_PAGE_BYTES:
-        raise ContentError(f"page is {size / 1024 / 1024:.0f} MB (at most {MAX_PAGE_BYTES // 1024 // 1024} MB): "
-                           "split it or run raw documents through `sitegen ingest`", path)
-    return parse_page_bytes(path, path.read_bytes(), diagnostics, summary_chars)
+    return parse_page_bytes(path, read_regular_file(path, MAX_PAGE_BYTES, _TOO_LARGE), diagnostics, summary_chars)
 
 
 def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
@@ -326,51 +285,36 @@ def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_
                            "converts GBK/Big5 documents", path, line) from None
     if "\x00" in text:
         raise ContentError("NUL byte in page", path, text[: text.index("\x00")].count("\n") + 1)
+    if (control := CONTROL_CHARS.search(text)) is not None:
+        diagnostics.warn(f"control character U+{ord(control.group()):04X} removed (and any others)", path,
+                         text[: control.start()].count("\n") + 1)
+        text = CONTROL_CHARS.sub("", text)
     page = parse_page(text, path)
-    front = page.front
-    where = _Field(path, text)
-    for key in sorted(front):
-        if key not in KNOWN_KEYS:
-            diagnostics.warn(f"unknown front matter key '{key}'", path, _key_line(text, str(key)))
-    title = front.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise where.error("title", "is required and must be text")
-    title = " ".join(title.split())
-    if len(title) > 200:
-        raise where.error("title", f"is {len(title)} characters long (at most 200)")
-    day = _as_date(front.get("date"), "date", where, required=True)
-    assert day is not None
-    slug = front.get("slug", path.stem)
-    if not isinstance(slug, str) or not SLUG_RE.match(slug):
-        raise where.error("slug", "may only hold letters, digits, '_' and '-' (it becomes a URL path)")
-    weight = front.get("weight", 0)
-    if isinstance(weight, bool) or not isinstance(weight, int):
-        raise where.error("weight", "must be a whole number")
-    for flag in ("draft", "date_uncertain"):
-        if not isinstance(front.get(flag, False), bool):
-            raise where.error(flag, "must be true or false")
-    for key in ("source", "source_url", "origin", "category"):
-        if front.get(key) is not None and not isinstance(front.get(key), (str, int, float)):
-            raise where.error(key, "must be text")
-    source_url = front.get("source_url")
-    if source_url and not re.match(r"^https?://", str(source_url)):
-        raise where.error("source_url", "must be an http(s) URL")
-    body_html, plain = render_markdown(page.body)
-    summary = front.get("summary") if isinstance(front.get("summary"), str) else summarise(plain, summary_chars)
+    lines = page.yaml
+
+    def warn(message: str, line: int | None) -> None:
+        diagnostics.warn(message, path, line)
+
+    front = FrontMatter.from_mapping(page.front, path, path.stem, lines.line_of if lines else lambda key: None, warn)
+    try:
+        body_html, plain = render_markdown(page.body, lambda message, line: warn(message, page.body_line + line))
+    except MarkupLimitError as exc:
+        raise ContentError(str(exc), path, page.body_line + exc.body_line) from None
+    summary = front.summary if front.summary is not None else summarise(plain, summary_chars)
     fields = dict(
-        slug=slug,
-        title=title,
-        date=day,
-        date_uncertain=bool(front.get("date_uncertain", False)),
-        event_date=_as_date(front.get("event_date"), "event_date", where, required=False),
-        source=str(front["source"]) if front.get("source") not in (None, "") else None,
-        source_url=str(source_url) if source_url else None,
-        origin=str(front["origin"]) if front.get("origin") else None,
-        also=_as_str_list(front.get("also"), "also", where),
-        category=str(front["category"]) if front.get("category") else None,
-        tags=_as_str_list(front.get("tags"), "tags", where),
-        weight=weight,
-        draft=bool(front.get("draft", False)),
+        slug=front.slug,
+        title=front.title,
+        date=front.date,
+        date_uncertain=front.date_uncertain,
+        event_date=front.event_date,
+        source=front.source,
+        source_url=front.source_url,
+        origin=front.origin,
+        also=front.also,
+        category=front.category,
+        tags=front.tags,
+        weight=front.weight,
+        draft=front.draft,
         summary=summary,
     )
     return PageData(path, fields, page.body, body_html, plain)

@@ -1,23 +1,34 @@
-"""Read and write Markdown pages with YAML front matter (``---`` fenced)."""
+"""Markdown pages with YAML front matter (``---`` fenced), and the front matter's schema.
+
+:class:`FrontMatter` is the one definition of what a page's front matter may hold: ``build``
+reads pages through it and ``ingest`` writes pages through it, so ingest can never write a
+page that build refuses. Errors name the file and the line of the offending key.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sitegen.errors import ContentError
-
-try:  # the C loader is several times faster on big sites
-    _Loader: type = yaml.CSafeLoader
-    _Dumper: type = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
-    _Dumper = yaml.SafeDumper
+from sitegen.text import CONTROL_CHARS
+from sitegen.yamldoc import Dumper, Loader, YamlMapping, load_mapping
 
 FENCE = "---"
+SLUG_RE = re.compile(r"^[\w][\w\-]{0,119}$", re.UNICODE)
+TITLE_MAX = 200
+MAX_KEYS = 100
+"""Keys a page's front matter may have (reading 20,000 took a minute)."""
+_URL = re.compile(r"^https?://[^\s/]+", re.I)
+
+Warn = Callable[[str, int | None], None]
+"""``warn(message, line)``: a warning about the page being read."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,7 @@ class PageFile:
     front: dict[str, Any]
     body: str
     body_line: int  # 1-based line number where the body starts
+    yaml: YamlMapping | None = None
 
 
 def parse_page(text: str, path: Path | str) -> PageFile:
@@ -40,37 +52,159 @@ def parse_page(text: str, path: Path | str) -> PageFile:
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r\n") == FENCE), None)
     if end is None:
         raise ContentError("front matter is not closed by a '---' line", path, 1)
-    raw = "".join(lines[1:end])
-    if "\x00" in raw:
-        raise ContentError("NUL byte in front matter", path, 1)
-    try:
-        front = yaml.load(raw, Loader=_Loader)  # noqa: S506 - safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ContentError(f"malformed YAML front matter: {problem}", path, line) from None
-    except (ValueError, OverflowError, TypeError) as exc:
-        # a well-formed value YAML cannot turn into Python (date: 2025-13-45): find its line
-        raise ContentError(f"invalid value in front matter: {exc}", path, _failing_line(lines[1:end])) from None
-    if front is None:
-        front = {}
-    if not isinstance(front, dict):
-        raise ContentError("front matter must be a mapping of keys to values", path, 2)
-    return PageFile(front, "".join(lines[end + 1 :]), end + 2)
+    loaded = load_mapping("".join(lines[1:end]), path, "front matter", first_line=2, max_keys=MAX_KEYS)
+    return PageFile(loaded.data, "".join(lines[end + 1 :]), end + 2, loaded)
 
 
-def _failing_line(lines: list[str]) -> int:
-    """1-based file line of the first front matter line that does not load on its own."""
-    for number, line in enumerate(lines, start=2):
+@dataclass(frozen=True)
+class FrontMatter:
+    """A page's validated front matter (see the README's content model)."""
+
+    title: str
+    date: date
+    slug: str
+    date_uncertain: bool = False
+    event_date: date | None = None
+    source: str | None = None
+    source_url: str | None = None
+    origin: str | None = None
+    also: tuple[str, ...] = ()
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    weight: int = 0
+    draft: bool = False
+    summary: str | None = None
+    author: str | None = None
+    editor: str | None = None
+    supervisor: str | None = None
+    original_script: str | None = None
+
+    @classmethod
+    def from_mapping(cls, front: Mapping[str, Any], path: Path | str, default_slug: str,
+                     line_of: Callable[[str], int | None] = lambda key: None,
+                     warn: Warn = lambda message, line: None, drop_bad_links: bool = False) -> FrontMatter:
+        """Validate ``front`` (a page's front matter as loaded); a bad value raises
+        :class:`ContentError` naming ``path`` and its line. Unknown keys and removed control
+        characters are warnings. With ``drop_bad_links`` (ingest), a ``source_url`` build would
+        refuse is dropped with a warning instead."""
+
+        def error(key: str, message: str) -> ContentError:
+            return ContentError(f"'{key}' {message}", path, line_of(key) or 1)
+
+        def text(key: str, value: Any) -> str | None:
+            if value is None or value == "":
+                return None
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise error(key, "must be text")
+            return _without_controls(str(value), lambda: warn(f"control characters removed from '{key}'", line_of(key)))
+
+        def text_list(key: str, value: Any) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                                      for v in items):
+                raise error(key, "must be a list of strings")
+            return tuple(t for v in items if (t := text(key, v)) is not None)
+
+        def flag(key: str) -> bool:
+            value = front.get(key, False)
+            if value is None:
+                return False
+            if not isinstance(value, bool):
+                raise error(key, "must be true or false")
+            return value
+
+        for key in front:
+            if key not in _KNOWN_KEYS:
+                warn(f"unknown front matter key '{key}'", line_of(key))
+        title = text("title", front.get("title"))
+        if title is None or not title.strip():
+            raise error("title", "is required and must be text")
+        title = " ".join(title.split())
+        if len(title) > TITLE_MAX:
+            raise error("title", f"is {len(title)} characters long (at most {TITLE_MAX})")
+        day = _as_date(front.get("date"), "date", error)
+        if day is None:
+            raise error("date", "is required (YYYY-MM-DD)")
+        slug = front.get("slug", default_slug)
+        if not isinstance(slug, str) or not SLUG_RE.match(slug):
+            raise error("slug", "may only hold letters, digits, '_' and '-' (it becomes a URL path)")
+        weight = front.get("weight", 0)
+        if weight is None:
+            weight = 0
+        if isinstance(weight, bool) or not isinstance(weight, int) or abs(weight) > 10**9:
+            raise error("weight", "must be a whole number")
+        source_url = text("source_url", front.get("source_url"))
+        if source_url is not None and not _URL.match(source_url):
+            if not drop_bad_links:
+                raise error("source_url", "must be an http(s) URL")
+            warn(f"'source_url' is not an http(s) URL: dropped ({source_url[:60]})", line_of("source_url"))
+            source_url = None
+        summary = front.get("summary")
+        return cls(
+            title=title, date=day, slug=slug, date_uncertain=flag("date_uncertain"),
+            event_date=_as_date(front.get("event_date"), "event_date", error),
+            source=text("source", front.get("source")), source_url=source_url, origin=text("origin", front.get("origin")),
+            also=text_list("also", front.get("also")), category=text("category", front.get("category")),
+            tags=text_list("tags", front.get("tags")), weight=weight, draft=flag("draft"),
+            summary=text("summary", summary) if isinstance(summary, str) else None,
+            author=text("author", front.get("author")), editor=text("editor", front.get("editor")),
+            supervisor=text("supervisor", front.get("supervisor")),
+            original_script=text("original_script", front.get("original_script")),
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The fields to write, in the order pages show them; empty optional fields left out
+        (``source`` is always written, ``null`` when unknown)."""
+        out: dict[str, Any] = {"title": self.title, "date": self.date, "date_uncertain": self.date_uncertain}
+        if self.event_date is not None and self.event_date != self.date:
+            out["event_date"] = self.event_date
+        out["source"] = self.source
+        for key in ("source_url", "origin"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out["also"] = list(self.also)
+        if self.category is not None:
+            out["category"] = self.category
+        if self.tags:
+            out["tags"] = list(self.tags)
+        for key in ("author", "editor", "supervisor", "original_script", "summary"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.weight:
+            out["weight"] = self.weight
+        out["slug"] = self.slug
+        out["draft"] = self.draft
+        return out
+
+
+_KNOWN_KEYS = frozenset(f.name for f in fields(FrontMatter))
+
+
+def _without_controls(value: str, warn: Callable[[], None]) -> str:
+    if CONTROL_CHARS.search(value):
+        warn()
+        return CONTROL_CHARS.sub("", value)
+    return value
+
+
+def _as_date(value: Any, key: str, error: Callable[[str, str], ContentError]) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
         try:
-            yaml.load(line, Loader=_Loader)  # noqa: S506 - safe loader
-        except Exception:  # noqa: BLE001 - any failure marks the culprit
-            return number
-    return 1
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise error(key, f"must be a date like 2025-02-21, not {value!r:.40}")
 
 
-def dump_page(front: dict[str, Any], body: str) -> str:
+def dump_page(front: Mapping[str, Any], body: str) -> str:
     """Serialise a page: keys in the given order, Unicode kept, lists in flow style."""
     parts = [FENCE]
     for key, value in front.items():
@@ -78,11 +212,11 @@ def dump_page(front: dict[str, Any], body: str) -> str:
             continue
         expected = {key: list(value) if isinstance(value, tuple) else value}
         for style in (None, '"'):  # plain style when it reads back the same, else double quotes
-            dumped = yaml.dump(list(value) if isinstance(value, tuple) else value, Dumper=_Dumper,
+            dumped = yaml.dump(list(value) if isinstance(value, tuple) else value, Dumper=Dumper,
                                allow_unicode=True, default_flow_style=True, width=10**6, default_style=style)
             dumped = dumped.rstrip("\n").removesuffix("\n...").rstrip("\n")
             line = f"{key}: {dumped}"
-            if "\n" not in line and yaml.load(line, Loader=_Loader) == expected:  # noqa: S506 - safe loader
+            if "\n" not in line and yaml.load(line, Loader=Loader) == expected:  # noqa: S506 - safe loader
                 break
         parts.append(line)
     parts.append(FENCE)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from sitegen.config import CONFIG_FILE, load_config
 from sitegen.content import EntityCache, PageCache, PageData, RecordingDiagnostics, make_article, scan_pages
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
+from sitegen.files import describe_mode
 from sitegen.group import Grouping, Touched
 from sitegen.model import Article
 from sitegen.output import OutputSet
@@ -186,34 +188,47 @@ class SiteProject:
         self._templates = current
         return changed
 
-    def _scan(self, hints: set[str] | None) -> tuple[dict[str, tuple[int, int, int]], set[str]]:
+    def _scan(self, hints: set[str] | None, diagnostics: Diagnostics) -> tuple[dict[str, tuple[int, int, int]], set[str]]:
         """Signatures of the pages to look at, and the stored pages that are gone. With
-        ``hints`` (paths the watcher saw change) only those are looked at."""
+        ``hints`` (paths the watcher saw change) only those are looked at. Files that are not
+        pages (a FIFO, a device, a link loop) are skipped with a warning."""
         content = self.root / "content"
+        skipped: list[tuple[str, str]] = []
         if hints is None or not self._store:
-            found = dict(scan_pages(content))
-            return found, set(self._store) - set(found)
-        found, gone = {}, set()
-        prefix = str(content) + os.sep
-        for name in sorted(hints):
-            if not name.startswith(prefix) or not name.endswith(".md"):
-                continue
-            parts = name[len(prefix):].split(os.sep)
-            if any(part.startswith((".", "_")) for part in parts[:-1]) or parts[-1].startswith("."):
-                continue
-            try:
-                stat = os.stat(name)
-            except FileNotFoundError:
-                if name in self._store:
-                    gone.add(name)
-                continue
-            found[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            found = dict(scan_pages(content, skipped))
+            gone = set(self._store) - set(found)
+        else:
+            found, gone = {}, set()
+            prefix = str(content) + os.sep
+            for name in sorted(hints):
+                if not name.startswith(prefix) or not name.endswith(".md"):
+                    continue
+                parts = name[len(prefix):].split(os.sep)
+                if any(part.startswith((".", "_")) for part in parts[:-1]) or parts[-1].startswith("."):
+                    continue
+                try:
+                    info = os.stat(name)
+                except FileNotFoundError:
+                    if name in self._store:
+                        gone.add(name)
+                    continue
+                except OSError as exc:
+                    skipped.append((name, f"{exc.strerror}: skipped"))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    skipped.append((name, f"not a regular file ({describe_mode(info.st_mode)}): skipped"))
+                    continue
+                found[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+        for name, reason in skipped:
+            diagnostics.warn(reason, name)
+            if name in self._store:
+                gone.add(name)
         return found, gone
 
     def _load_changes(self, diagnostics: Diagnostics, hints: set[str] | None) -> dict[str, Article | None]:
         """The articles that changed since the last update (``None``: gone or now a draft);
         unchanged files keep their parsed page. Nothing is stored unless every page is valid."""
-        found, gone = self._scan(hints)
+        found, gone = self._scan(hints, diagnostics)
         errors: list[SitegenError] = []
         fresh: dict[str, _StoredPage] = {}
         to_read = [Path(name) for name, signature in found.items()

@@ -155,7 +155,7 @@ def test_huge_page_is_rejected_quickly(tmp_path, site_root):
     root = make_site(tmp_path, site_root, extra={"huge.md": huge})
     started = time.perf_counter()
     result = run_build(root)
-    assert result.returncode == 1 and "huge.md: page is 51 MB" in result.stderr
+    assert result.returncode == 1 and "huge.md: too large: 51 MB (at most 5 MB)" in result.stderr
     assert time.perf_counter() - started < 60
 
 
@@ -276,7 +276,7 @@ def test_entity_slugs_are_ascii_and_path_safe(name):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet="甲乙丙丁戊己庚辛abc123./\\ ", min_size=1, max_size=30), min_size=1, max_size=8, unique=True))
 def test_ingest_slugs_are_safe_unique_and_stable(tmp_path_factory, names):
-    from sitegen.content import SLUG_RE
+    from sitegen.frontmatter import SLUG_RE
     from sitegen.errors import Diagnostics
     from sitegen.ingest.clean import clean_text
     from sitegen.ingest.pages import write_pages
@@ -298,3 +298,47 @@ def test_ingest_slugs_are_safe_unique_and_stable(tmp_path_factory, names):
     assert len(written) == len(pages)  # two items never share a file
     for path in written:
         assert SLUG_RE.match(path.stem) and path.resolve().is_relative_to(content.resolve())
+
+
+_FRONT_KEYS = ["title", "date", "date_uncertain", "event_date", "source", "source_url", "origin", "also", "category",
+               "tags", "weight", "draft", "slug", "summary", "author", "editor", "supervisor", "original_script",
+               "unknown_key"]
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), _text, st.dates(), st.datetimes(),
+    st.sampled_from(["2025-02-30", "javascript:alert(1)", "https://example.org/", "a/../../b", "\x1b[31m", "…" * 300,
+                     "2025-01-01", "", " ", "yes", "~"]),
+)
+_yaml_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=3),
+                            max_leaves=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(key=st.sampled_from(_FRONT_KEYS), value=_yaml_values)
+def test_front_matter_values_of_every_yaml_type_are_taken_or_refused_cleanly(tmp_path_factory, key, value):
+    """Any YAML value under any key: build takes the page or refuses it with file and line;
+    ingest of the same page as a raw .md skips it with a message or writes a page build takes."""
+    import yaml
+
+    from sitegen.content import parse_page_bytes
+    from sitegen.errors import ContentError, Diagnostics
+    from sitegen.ingest.pages import write_pages
+    from sitegen.ingest.pipeline import IngestReport, plan
+
+    front = {"title": "标题", "date": "2025-01-02", key: value}
+    text = "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n正文。\n"
+    folder = tmp_path_factory.mktemp("fuzz")
+    page = folder / "page.md"
+    page.write_text(text, "utf-8")
+    try:
+        parse_page_bytes(page, page.read_bytes(), Diagnostics(echo=False))
+    except ContentError as exc:
+        assert exc.path == str(page) and exc.line is not None and "\n" not in exc.message
+    report = IngestReport()
+    planned = plan([page], Diagnostics(echo=False), report)
+    content = folder / "content"
+    write_pages(planned, content, report)
+    assert len(report.written) + len(report.failed_files) == 1, report
+    for written in content.rglob("*.md"):
+        parse_page_bytes(written, written.read_bytes(), Diagnostics(echo=False))  # build takes what ingest wrote
+        assert written.resolve().is_relative_to(content.resolve())

@@ -8,10 +8,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sitegen.errors import ContentError
-from sitegen.text import content_hash
+from sitegen.files import read_text_file
+from sitegen.text import CONTROL_CHARS, content_hash
+from sitegen.yamldoc import YamlMapping, entries, load_mapping
 
 KINDS = {"PER": "person", "ORG": "org", "LOC": "place"}
 """Extractor kinds → URL kind segment."""
@@ -38,54 +38,60 @@ class EntityData:
         return None
 
 
-def _read_yaml(text: str, path: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ContentError(f"malformed entity data: {getattr(exc, 'problem', exc)}", path,
-                           mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ContentError("entity data must be a mapping (aliases/add/ignore/descriptions)", path, 1)
-    return data
+def _text(value: Any, path: str, line: int | None, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not str(value).strip():
+        raise ContentError(f"{what} must be a name (text), not {value!r:.40}", path, line)
+    if CONTROL_CHARS.search(str(value)):
+        raise ContentError(f"{what} holds a control character", path, line)
+    return str(value).strip()
 
 
-def _names(value: Any, path: str, key: str) -> list[str]:
+def _names(loaded: YamlMapping, path: str, *keys: str) -> list[str]:
+    value: Any = loaded.data
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    line = loaded.line_of(*keys)
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ContentError(f"'{key}' must be a list of names", path)
-    return [v.strip() for v in value if v.strip()]
+    if not isinstance(value, list):
+        raise ContentError(f"'{'.'.join(keys)}' must be a list of names", path, line)
+    return [_text(v, path, line, f"an entry of '{'.'.join(keys)}'") for v in value]
+
+
+def _mapping(loaded: YamlMapping, path: str, key: str, message: str) -> list[tuple[str, Any, int | None]]:
+    value = loaded.data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise ContentError(message, path, loaded.line_of(key))
+    return list(entries(loaded, key))
 
 
 def load_entity_data(site_file: Path | None) -> EntityData:
-    """Built-in data merged with ``site_file`` (the site's entries win)."""
+    """Built-in data merged with ``site_file`` (the site's entries win); a wrong entry is a
+    content error naming the file and line."""
     builtin = resources.files("sitegen").joinpath("data/entities.yaml").read_text("utf-8")
     sources = [(builtin, "sitegen/data/entities.yaml")]
-    if site_file is not None and site_file.exists():
-        sources.append((site_file.read_text("utf-8"), str(site_file)))
+    if site_file is not None and (site_file.exists() or site_file.is_symlink()):
+        sources.append((read_text_file(site_file), str(site_file)))
     aliases: dict[str, str] = {}
     add: dict[str, set[str]] = {"PER": set(), "ORG": set(), "LOC": set()}
     ignore: set[str] = set()
     descriptions: dict[str, str] = {}
     for text, path in sources:
-        data = _read_yaml(text, path)
-        raw_aliases = data.get("aliases") or {}
-        if not isinstance(raw_aliases, dict):
-            raise ContentError("'aliases' must map a name to its canonical name", path)
-        aliases.update({str(k).strip(): str(v).strip() for k, v in raw_aliases.items()})
-        raw_add = data.get("add") or {}
-        if not isinstance(raw_add, dict):
-            raise ContentError("'add' must map person/org/place to lists of names", path)
-        for kind, names in raw_add.items():
+        loaded = load_mapping(text, path, "entity data")
+        for key, _, line in entries(loaded):
+            if key not in {"aliases", "add", "ignore", "descriptions"}:
+                raise ContentError(f"unknown key '{key}' (use aliases, add, ignore, descriptions)", path, line)
+        for name, target, line in _mapping(loaded, path, "aliases", "'aliases' must map a name to its canonical name"):
+            aliases[_text(name, path, line, "an alias")] = _text(target, path, line, f"the canonical name of '{name}'")
+        for kind, _, line in _mapping(loaded, path, "add", "'add' must map person/org/place to lists of names"):
             if kind not in _DATA_KINDS:
-                raise ContentError(f"unknown entity kind '{kind}' (use person, org or place)", path)
-            add[_DATA_KINDS[kind]].update(_names(names, path, f"add.{kind}"))
-        ignore.update(_names(data.get("ignore"), path, "ignore"))
-        raw_desc = data.get("descriptions") or {}
-        if not isinstance(raw_desc, dict):
-            raise ContentError("'descriptions' must map a name to a sentence", path)
-        descriptions.update({str(k): str(v) for k, v in raw_desc.items()})
+                raise ContentError(f"unknown entity kind '{kind}' (use person, org or place)", path, line)
+            add[_DATA_KINDS[kind]].update(_names(loaded, path, "add", kind))
+        ignore.update(_names(loaded, path, "ignore"))
+        for name, sentence, line in _mapping(loaded, path, "descriptions", "'descriptions' must map a name to a sentence"):
+            descriptions[_text(name, path, line, "a described name")] = _text(sentence, path, line, f"the description of '{name}'")
     fingerprint = content_hash("\n".join(t for t, _ in sources))[:16]
     return EntityData(aliases, {k: frozenset(v) for k, v in add.items()}, frozenset(ignore), descriptions, fingerprint)
 
