@@ -40,7 +40,7 @@ def test_all_raw_html_pages_ingest_with_their_titles():
     report = IngestReport()
     planned = plan(pages, Diagnostics(echo=False), report)
     assert report.failed_files == [] and report.documents == 286
-    titles = {p.origin.split("#")[0]: p.front["title"] for p in planned}
+    titles = {p.origin.split("#")[0].rsplit("/", 1)[-1]: p.front["title"] for p in planned}
     checked = 0
     for name, record in expected.items():
         if name in titles:
@@ -79,7 +79,8 @@ def test_same_story_twice_is_written_once_with_the_other_origin(tmp_path):
     pages = pages_in(tmp_path / "c")
     assert len(pages) == 3  # the French and Russian editions are different news
     merged = next(p for p in pages if p["title"] == twice[0]["title"])
-    assert merged["origin"] == "items.jsonl#1" and merged["also"] == ["items.jsonl#2"]
+    origin = f"{tmp_path.name}/items.jsonl"
+    assert merged["origin"] == f"{origin}#1" and merged["also"] == [f"{origin}#2"]
 
 
 def test_markdown_pages_pass_through(tmp_path):
@@ -90,7 +91,7 @@ def test_markdown_pages_pass_through(tmp_path):
     assert result.exit_code == 0, result.output
     [page] = pages_in(tmp_path / "c")
     assert page["title"] == "编辑手写的一页" and page["_body"].strip() == "正文**加粗**。"
-    assert page["origin"] == "note.md#1"
+    assert page["origin"] == "raw/note.md#1"
 
 
 @pytest.mark.parametrize("encoding,bom", [("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("gb18030", b"")])

@@ -18,7 +18,7 @@ def load_pages(content: Path) -> dict[str, dict]:
     pages = {}
     for path in sorted(content.rglob("*.md")):
         page = parse_page(path.read_text("utf-8"), path)
-        pages[page.front["origin"]] = {"front": page.front, "body": page.body, "path": path}
+        pages[page.front["origin"].rsplit("/", 1)[-1]] = {"front": page.front, "body": page.body, "path": path}
     return pages
 
 
@@ -85,7 +85,7 @@ def test_item_title_date_and_text(pages, expected, name, position, item):
     if "author" in item:
         assert front.get("author") == item["author"]
     assert isinstance(front["date"], date)
-    assert front["origin"] == f"{name}#{position}"
+    assert front["origin"] == f"seeds/{name}#{position}"  # the folder given, then the file
 
 
 def test_boilerplate_dropped_everywhere(ingested_seeds, expected):

@@ -43,6 +43,7 @@ class Deduplicator:
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._hashes: dict[str, object] = {}
         self._entries: dict[str, _Entry] = {}
+        self._keys: set[str] = set()
 
     def _minhash(self, text: str):
         from datasketch import MinHash
@@ -54,6 +55,9 @@ class Deduplicator:
 
     def check(self, key: str, body: str, day: date) -> str | None:
         """The key of an earlier duplicate of ``body`` (and remember this item if none)."""
+        if key in self._keys:
+            return None  # the same item again: it is not its own duplicate
+        self._keys.add(key)
         text = normalise(body)
         digest = short_hash(text, 20)
         earlier = self._exact.get(digest)

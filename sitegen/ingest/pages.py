@@ -9,10 +9,10 @@ reported (``--force`` overrides), and a page an editor deleted is not brought ba
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from sitegen.errors import ContentError
+from sitegen.files import atomic_write, read_regular_file, read_text_file
 from sitegen.frontmatter import dump_page
 from sitegen.ingest.pipeline import IngestReport, PlannedPage
 from sitegen.progress import NO_PROGRESS, Progress
@@ -22,26 +22,43 @@ MANIFEST = ".ingest-manifest.json"
 
 
 def _load_manifest(content: Path) -> dict[str, dict[str, str]]:
+    """The manifest's records by origin; a damaged one counts as empty (every existing page
+    is then treated as edited by hand, so none is overwritten)."""
     path = content / MANIFEST
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data = json.loads(read_text_file(path, 512 * 1024 * 1024))
+    except json.JSONDecodeError:
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items()
+            if isinstance(v, dict) and isinstance(v.get("path"), str) and all(isinstance(x, str) for x in v.values())}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _legacy_record(manifest: dict[str, dict[str, str]], page: PlannedPage,
+                   legacy: set[str]) -> tuple[str, dict[str, str]] | None:
+    """The manifest entry of a page written before origins named the folder
+    (``002_….txt#2`` where it is now ``seeds/002_….txt#2``), if this document is the one it came
+    from: the first document of that name to come back claims it (and is recorded as its
+    source), later ones with the same file name get pages of their own. ``legacy``: the
+    manifest's entries of that form not claimed yet."""
+    name = page.origin.rsplit("/", 1)[-1]
+    record = manifest.get(name)
+    source = page.origin.rsplit("#", 1)[0]
+    if name == page.origin or name not in legacy or record is None or record.get("source", source) != source:
+        return None
+    legacy.discard(name)
+    return name, record
+
+
+def _inside(content: Path, relpath: str) -> Path:
+    """``content / relpath``, refusing anything that would land outside ``content``."""
+    target = content / relpath
+    if not target.resolve().is_relative_to(content.resolve()) or ".." in Path(relpath).parts:
+        raise ContentError(f"refusing to write outside the content folder: {relpath}", content / MANIFEST)
+    return target
 
 
 def write_pages(pages: list[PlannedPage], content: Path, report: IngestReport,
@@ -49,22 +66,32 @@ def write_pages(pages: list[PlannedPage], content: Path, report: IngestReport,
     """Write ``pages`` under ``content`` (see the module docstring for the rules)."""
     manifest = _load_manifest(content)
     taken: dict[str, str] = {}
+    legacy = {key for key in manifest if "/" not in key}  # written before origins named the folder
+    manifest_changed = False
     progress.stage("pages checked" if dry_run else "pages written", len(pages))
     for page in pages:
         progress.advance()
+        key = page.origin
+        record = manifest.get(key)
+        if record is None and (found := _legacy_record(manifest, page, legacy)) is not None:
+            key, record = found
+            if record.get("source") is None:
+                record["source"] = page.origin.rsplit("#", 1)[0]
+                manifest_changed = True
+            page = PlannedPage({**page.front, "origin": key, "slug": Path(record.get("path", "")).stem or page.front["slug"]},
+                               page.body)
         relpath = page.relpath
         # two items that want one path: keep both, the later one gets a suffix
-        while relpath in taken and taken[relpath] != page.origin:
-            page.front["slug"] = f"{page.front['slug']}-{len(taken) % 97}"
+        while relpath in taken and taken[relpath] != key:
+            page = PlannedPage({**page.front, "slug": f"{page.front['slug']}-{len(taken) % 97}"}, page.body)
             relpath = page.relpath
-        taken[relpath] = page.origin
-        record = manifest.get(page.origin)
+        taken[relpath] = key
         if record and record.get("path"):
             relpath = record["path"]
-        target = content / relpath
+        target = _inside(content, relpath)
         data = dump_page(page.front, page.body).encode("utf-8")
         if target.exists():
-            current = target.read_bytes()
+            current = read_regular_file(target, 64 * 1024 * 1024)
             if current == data:
                 report.unchanged.append(relpath)
                 continue
@@ -79,8 +106,10 @@ def write_pages(pages: list[PlannedPage], content: Path, report: IngestReport,
         else:
             report.written.append(relpath)
         if not dry_run:
-            _atomic_write(target, data)
-            manifest[page.origin] = {"path": relpath, "sha256": content_hash(data)}
-    if not dry_run and (report.written or report.updated):
+            atomic_write(target, data)
+            manifest[key] = {**(record or {}), "path": relpath, "sha256": content_hash(data)}
+            legacy.discard(key)
+            manifest_changed = True
+    if not dry_run and manifest_changed:
         ordered = {key: manifest[key] for key in sorted(manifest)}
-        _atomic_write(content / MANIFEST, (json.dumps(ordered, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+        atomic_write(content / MANIFEST, (json.dumps(ordered, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import ContentError, Diagnostics
-from sitegen.frontmatter import parse_page
+from sitegen.frontmatter import TITLE_MAX, FrontMatter, parse_page
 from sitegen.ingest.clean import Cleaned, default_ruler
 from sitegen.ingest.dedupe import Deduplicator
 from sitegen.ingest.dates import (
@@ -217,36 +217,47 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
 def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
          progress: Progress = NO_PROGRESS) -> list[PlannedPage]:
     """Read every document under ``paths`` and plan its pages (duplicates merged);
-    ``progress`` has a stage per file, counting its documents."""
+    ``progress`` has a stage per file, counting its documents. A file that cannot be read or
+    planned is reported (``report.failed_files``) and the others go on."""
     ruler = default_ruler()
     planned: list[PlannedPage] = []
     by_origin: dict[str, PlannedPage] = {}
     dedupe = Deduplicator()
     files = discover(paths)
-    for number, path in enumerate(files, 1):
-        progress.stage(f"{path.name[:40]} (file {number:,}/{len(files):,}): documents")
+    for number, raw in enumerate(files, 1):
+        label = f"{raw.path.name[:40]} (file {number:,}/{len(files):,}): documents"
+        progress.stage(label)
         try:
-            documents = read_documents(path)
+            documents = read_documents(raw)
         except ContentError as exc:
             diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
-            report.failed_files.append(str(path))
+            report.failed_files.append(str(raw.path))
             continue
-        progress.stage(f"{path.name[:40]} (file {number:,}/{len(files):,}): documents", len(documents))
+        progress.stage(label, len(documents))
         counter = 0
         for doc in documents:
             progress.advance()
             report.documents += 1
-            if doc.format == "md":
-                pages = _plan_markdown(doc, diagnostics)
-            else:
-                pages = plan_document(doc, ruler.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None), diagnostics, counter)
+            try:
+                if doc.format == "md":
+                    pages = _plan_markdown(doc, diagnostics)
+                else:
+                    cleaned = ruler.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None)
+                    pages = [_checked(page, doc, diagnostics) for page in plan_document(doc, cleaned, diagnostics, counter)]
+            except ContentError as exc:
+                diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
+                if str(doc.path) not in report.failed_files:
+                    report.failed_files.append(str(doc.path))
+                continue
             counter += len(pages)
             for page in pages:
                 report.items += 1
+                if page.origin in by_origin:  # the same document twice (one file given twice)
+                    continue
                 earlier = dedupe.check(page.origin, page.front["title"] + "\n" + page.body, page.front["date"])
                 if earlier is not None:
                     first = by_origin[earlier]
-                    first.front["also"].append(page.origin)
+                    first.front["also"] = [*first.front["also"], page.origin]
                     report.duplicates.append(f"{page.origin} = {first.origin}")
                     continue
                 by_origin[page.origin] = page
@@ -257,18 +268,39 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
     return planned
 
 
+def _checked(page: PlannedPage, doc: RawDocument, diagnostics: Diagnostics) -> PlannedPage:
+    """``page`` as build will read it: its front matter through the one schema (a link build
+    would refuse is dropped with a warning), so ingest never writes a page build refuses."""
+    def warn(message: str, line: int | None) -> None:
+        diagnostics.warn(message, doc.path, doc.record)
+
+    title = " ".join(str(page.front.get("title") or "").split()) or generate_headline(page.body) or doc.name
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+    front = FrontMatter.from_mapping({**page.front, "title": title}, doc.path, str(page.front["slug"]), warn=warn,
+                                     drop_bad_links=True)
+    return PlannedPage(front.to_mapping(), page.body)
+
+
 def _plan_markdown(doc: RawDocument, diagnostics: Diagnostics) -> list[PlannedPage]:
-    """A clean ``.md`` page passes through; ``origin`` and ``slug`` are added when missing."""
+    """A clean ``.md`` page passes through, checked as build checks pages; ``origin`` and
+    ``slug`` are added when missing, keys build does not know are kept (build warns)."""
     page = parse_page(doc.text, doc.path)
+    lines = page.yaml
     front = dict(page.front)
-    if not isinstance(front.get("title"), str) or not front.get("date"):
-        diagnostics.warn("skipped: a Markdown page needs 'title' and 'date'", doc.path)
-        return []
-    front.setdefault("origin", f"{doc.name}#1")
-    front.setdefault("also", [])
-    day = front["date"] if isinstance(front["date"], date) else None
-    if day is None:
-        diagnostics.warn("skipped: 'date' is not a YYYY-MM-DD date", doc.path)
-        return []
-    front.setdefault("slug", f"{day:%Y%m%d}-{short_hash(front['origin'], 6)}")
-    return [PlannedPage(front, page.body.strip("\n"))]
+    if front.get("origin") in (None, ""):
+        front["origin"] = f"{doc.name}#1"
+    day = front.get("date")
+    default_slug = f"{day:%Y%m%d}-{short_hash(str(front['origin']), 6)}" if isinstance(day, date) else doc.path.stem
+
+    def warn(message: str, line: int | None) -> None:
+        diagnostics.warn(message, doc.path, line)
+
+    checked = FrontMatter.from_mapping(front, doc.path, default_slug, lines.line_of if lines else lambda key: None,
+                                       warn, drop_bad_links=True)
+    known = checked.to_mapping()
+    extra = {k: v for k, v in front.items() if k not in _FRONT_KEYS}
+    return [PlannedPage({**known, **extra}, page.body.strip("\n"))]
+
+
+_FRONT_KEYS = frozenset(f.name for f in fields(FrontMatter))

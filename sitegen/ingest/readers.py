@@ -4,13 +4,16 @@ input format into :class:`RawDocument` records. Nothing here cleans text."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import ContentError
+from sitegen.files import read_regular_file
+from sitegen.text import CONTROL_CHARS
 
 SUPPORTED_SUFFIXES = {".txt", ".text", ".html", ".htm", ".shtml", ".jsonl", ".md", ".markdown"}
 MAX_BYTES = 20 * 1024 * 1024
@@ -21,28 +24,55 @@ class RawDocument:
     """One document as read from disk, before cleaning."""
 
     path: Path
-    name: str  # the file name used in ``origin``
+    name: str  # the document's name in ``origin`` (see :func:`discover`)
     text: str
     format: str  # txt | html | jsonl | md
     meta: dict[str, Any] = field(default_factory=dict)
     record: int | None = None  # 1-based record number inside a .jsonl file
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Every supported file under ``paths`` (files or folders, recursively), sorted."""
-    found: set[Path] = set()
+@dataclass(frozen=True)
+class RawFile:
+    """A file to ingest and the name its documents' origins carry."""
+
+    path: Path
+    name: str
+
+
+def _origin_name(path: Path, base: Path) -> str:
+    """``folder/relative/path`` of a file under ``base`` (a folder given to ingest): the
+    folder's own name first, so that ``siteA/index.html`` and ``siteB/index.html`` differ."""
+    folder = base.resolve().name
+    relative = path.relative_to(base).as_posix()
+    return f"{folder}/{relative}" if folder else relative
+
+
+def discover(paths: list[Path]) -> list[RawFile]:
+    """Every supported file under ``paths`` (files or folders, recursively, hidden ones
+    left out), sorted by path. A file is named by its path below the folder given, with that
+    folder's name first; a file given by itself, by its folder's name and its own, so it has
+    the same name either way. Links to folders are followed once (no loops). What is not a
+    regular file is kept: reading it says what it is."""
+    found: dict[Path, str] = {}
     for path in paths:
         if path.is_dir():
-            for child in path.rglob("*"):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not any(
-                    part.startswith(".") for part in child.relative_to(path).parts
-                ):
-                    found.add(child)
-        elif path.is_file():
-            found.add(path)
+            seen: set[tuple[int, int]] = set()
+            for folder, folders, files in os.walk(path, followlinks=True):
+                info = os.stat(folder)
+                if (info.st_dev, info.st_ino) in seen:
+                    folders.clear()
+                    continue
+                seen.add((info.st_dev, info.st_ino))
+                folders[:] = sorted(d for d in folders if not d.startswith("."))
+                for name in files:
+                    child = Path(folder) / name
+                    if not name.startswith(".") and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                        found.setdefault(child, _origin_name(child, path))
+        elif path.exists() or path.is_symlink():
+            found.setdefault(path, _origin_name(path, path.parent))
         else:
             raise ContentError("no such file or folder", path)
-    return sorted(found)
+    return [RawFile(path, name) for path, name in sorted(found.items())]
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -91,7 +121,7 @@ def _parse_date(value: Any) -> date | None:
     return None
 
 
-def _read_jsonl(path: Path, text: str) -> Iterator[RawDocument]:
+def _read_jsonl(path: Path, name: str, text: str) -> Iterator[RawDocument]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -109,10 +139,10 @@ def _read_jsonl(path: Path, text: str) -> Iterator[RawDocument]:
         for key, target in (("url", "source_url"), ("source", "source")):
             if isinstance(record.get(key), str) and record[key].strip():
                 meta[target] = record[key].strip()
-        yield RawDocument(path, path.name, record["text"], "jsonl", meta, record=number)
+        yield RawDocument(path, name, record["text"], "jsonl", meta, record=number)
 
 
-def _read_html(path: Path, text: str) -> RawDocument:
+def _read_html(path: Path, name: str, text: str) -> RawDocument:
     import trafilatura
 
     extracted = trafilatura.bare_extraction(
@@ -133,20 +163,31 @@ def _read_html(path: Path, text: str) -> RawDocument:
         meta["source_url"] = data["url"]
     if data.get("sitename"):
         meta["source"] = data["sitename"]
-    return RawDocument(path, path.name, body, "html", meta)
+    return RawDocument(path, name, body, "html", meta)
 
 
-def read_documents(path: Path) -> list[RawDocument]:
+def _without_controls(doc: RawDocument) -> RawDocument:
+    """The document with control characters (ESC, form feed…) removed from its text and
+    metadata: no page, feed or title should hold them."""
+    meta = {k: CONTROL_CHARS.sub("", v) if isinstance(v, str) else v for k, v in doc.meta.items()}
+    return replace(doc, text=CONTROL_CHARS.sub("", doc.text), meta=meta)
+
+
+def read_documents(raw: RawFile) -> list[RawDocument]:
     """Read one file into documents (a .jsonl file holds many)."""
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ContentError(f"file too large ({size // 1024 // 1024} MB > {MAX_BYTES // 1024 // 1024} MB)", path)
-    text = decode(path.read_bytes(), path)
+    path = raw.path
+    data = read_regular_file(path, MAX_BYTES)
+    try:
+        text = decode(data, path)
+    except UnicodeDecodeError as exc:  # a UTF-16 mark over bytes that are not
+        raise ContentError(f"invalid UTF-16: {exc.reason}", path) from None
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return list(_read_jsonl(path, text))
-    if suffix in {".html", ".htm", ".shtml"}:
-        return [_read_html(path, text)]
-    if suffix in {".md", ".markdown"}:
-        return [RawDocument(path, path.name, text, "md")]
-    return [RawDocument(path, path.name, text, "txt")]
+        documents = list(_read_jsonl(path, raw.name, text))
+    elif suffix in {".html", ".htm", ".shtml"}:
+        documents = [_read_html(path, raw.name, text)]
+    elif suffix in {".md", ".markdown"}:
+        documents = [RawDocument(path, raw.name, text, "md")]
+    else:
+        documents = [RawDocument(path, raw.name, text, "txt")]
+    return [_without_controls(doc) for doc in documents]
