@@ -7,14 +7,16 @@ import json
 import os
 import time
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 from sitegen import __version__
-from sitegen.config import CONFIG_FILE
+from sitegen.config import CONFIG_FILE, check_base_url
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.group import build_entities
-from sitegen.output import StagedSite
+from sitegen.files import atomic_write
+from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.project import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
@@ -136,16 +138,34 @@ def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult 
     return result
 
 
-def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progress = NO_PROGRESS) -> BuildResult:
+def site_sources(root: Path) -> tuple[Path, ...]:
+    """What a build reads and must never replace: content, templates, static files, settings
+    and the caches."""
+    return (root / "content", root / "templates", root / "static", root / CONFIG_FILE, root / CACHE_DIR)
+
+
+def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progress = NO_PROGRESS,
+               on_wait: Callable[[], None] | None = None) -> BuildResult:
     """Build the whole site into ``options.out``; the previous output survives any failure.
     When nothing the build reads (and nothing in the output) changed since the last build
-    into the same folder, nothing is done. ``progress`` is told of each stage."""
+    into the same folder, nothing is done. A second build into the same folder waits for the
+    first (``on_wait`` is told). ``progress`` is told of each stage."""
     started = time.perf_counter()
-    if not options.force and (previous := _up_to_date(options, diagnostics)) is not None:
-        diagnostics.raise_if_strict(options.strict)
-        previous.seconds = time.perf_counter() - started
-        previous.warnings = list(diagnostics.warnings)
-        return previous
+    if options.base_url is not None and (problem := check_base_url(options.base_url)):
+        raise UsageError(f"--base-url {problem}")
+    check_out_dir(options.out, options.root, site_sources(options.root), ours=_manifest_path(options).is_file())
+    with OutputLock(options.out, on_wait):
+        if not options.force and (previous := _up_to_date(options, diagnostics)) is not None:
+            diagnostics.raise_if_strict(options.strict)
+            previous.seconds = time.perf_counter() - started
+            previous.warnings = list(diagnostics.warnings)
+            return previous
+        result = _build(options, diagnostics, progress)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) -> BuildResult:
     inputs = _input_signature(options)
     project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
     project.progress = progress
@@ -153,7 +173,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
     if indexing is not None:
         project.prepare_page = add_file_request  # each page's request to Pagefind is made by its renderer
     search_summary = "search index: skipped"
-    with StagedSite(options.out, options.root) as staged:  # checks the output folder before any work
+    with StagedSite(options.out) as staged:
 
         def take(relpath: str, data: bytes, index_request: object) -> None:
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
@@ -168,19 +188,18 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)
             if indexing is not None:
-                search_summary = indexing.finish(staged.path / "pagefind", progress)
+                bundle, search_summary = indexing.finish(progress)
+                for relpath, data in bundle.items():
+                    staged.write(f"pagefind/{relpath}", data)
         finally:
             if indexing is not None:
                 indexing.stop()
         staged.publish()
     result = BuildResult(options.out, files=len(update.outputs), articles=update.articles, weeks=update.weeks,
                          entities=update.entities, search=search_summary)
-    result.seconds = time.perf_counter() - started
     result.warnings = list(diagnostics.warnings)
     manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
-    path = _manifest_path(options)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest), "utf-8")
+    atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
     return result

@@ -6,18 +6,34 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from sitegen import __version__
-from sitegen.errors import EXIT_USAGE, Diagnostics, SitegenError
+from sitegen.errors import EXIT_CONTENT, EXIT_USAGE, Diagnostics, SitegenError
 from sitegen.progress import progress_for
 
 
-def _fail(exc: SitegenError) -> None:
+def _fail(exc: SitegenError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
+
+
+def _crash(exc: Exception, debug: bool) -> NoReturn:
+    """Anything else that went wrong: one line (a file error names the file), the traceback
+    only with ``--debug``."""
+    if debug:
+        traceback.print_exc()
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror}", err=True)
+    else:
+        hint = "" if debug else " (a bug in sitegen: run with --debug for the details)"
+        click.echo(f"error: {type(exc).__name__}: {exc}{hint}", err=True)
+    sys.exit(EXIT_CONTENT)
 
 
 class _Group(click.Group):
@@ -26,11 +42,16 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SitegenError as exc:
             _fail(exc)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the promise: no traceback, one line
+            _crash(exc, bool(ctx.params.get("debug")))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """Build a Chinese news-digest website from scraped documents.
 
     Typical use: `sitegen ingest RAW_DIR`, fix titles in content/, `sitegen serve` to
@@ -85,8 +106,8 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
 
 
 @cli.command()
-@click.option("--out", "out_dir", default="public", show_default=True, type=click.Path(path_type=Path),
-              help="Output folder (replaced atomically at the end).")
+@click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
+              help="Output folder, replaced atomically at the end  [default: ROOT/public]")
 @click.option("--base-url", default=None, help="Absolute URL the site is published at (feeds, sitemap, canonical links).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
@@ -94,17 +115,19 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
 @click.option("--force", is_flag=True, help="Build even if nothing changed since the last build into OUT.")
 @click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Site root holding content/ and templates/.")
-def build(out_dir: Path, base_url: str | None, strict: bool, no_search: bool, drafts: bool, force: bool,
+def build(out_dir: Path | None, base_url: str | None, strict: bool, no_search: bool, drafts: bool, force: bool,
           root: Path) -> None:
     """Build the site from content/ and templates/ into OUT (nothing to do when no input changed)."""
     from sitegen.build import BuildOptions, build_site
 
     progress = progress_for(sys.stderr)
     diagnostics = Diagnostics(before_echo=progress.clear)
+    out_dir = root / "public" if out_dir is None else out_dir
     options = BuildOptions(root=root, out=out_dir, base_url=base_url, search=not no_search, drafts=drafts, strict=strict,
                            force=force)
     try:
-        result = build_site(options, diagnostics, progress)
+        result = build_site(options, diagnostics, progress, on_wait=lambda: click.echo(
+            f"waiting for another build into {out_dir} to finish…", err=True))
     finally:
         progress.clear()
     click.echo(result.summary())

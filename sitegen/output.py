@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 import sys
@@ -20,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-from sitegen.errors import ContentError, UsageError
+from sitegen.errors import ContentError, SitegenError, UsageError
 
 
 _UNSAFE_PARTS = frozenset({"", ".", ".."})
@@ -82,28 +83,73 @@ def exchange_paths(a: Path, b: Path) -> bool:
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
 
 
-def check_out_dir(out: Path, root: Path) -> None:
-    """Refuse an output folder that would replace the sources (or is a file)."""
+MARKER = ".sitegen-output"
+"""A file in every output folder sitegen makes: the proof that replacing the folder deletes
+nothing of the user's."""
+_MARKER_TEXT = b"This folder is made by `sitegen build` and replaced by every build: do not keep files here.\n"
+
+
+def check_out_dir(out: Path, root: Path, sources: tuple[Path, ...], ours: bool = False) -> None:
+    """Refuse an output folder that is, holds or lies inside the site's sources (``sources``:
+    content, templates, static, settings, cache) or the site itself, a file, or a folder with
+    something in it that sitegen did not make (no :data:`MARKER`, and ``ours`` false: no
+    record of an earlier build there)."""
     resolved = out.resolve()
-    protected = {root.resolve(), (root / "content").resolve(), (root / "templates").resolve(),
-                 (root / "static").resolve(), Path.home().resolve(), Path("/")}
-    if resolved in protected:
-        raise UsageError(f"refusing to use {out} as the output folder (it would replace sources)")
+    site = root.resolve()
+    if site.is_relative_to(resolved) or resolved in {Path.home().resolve(), Path("/")}:
+        raise UsageError(f"refusing to use {out} as the output folder: it would replace sources (it holds the site; "
+                         "every build replaces the output folder: use one of its own, such as public/)")
+    for source in sources:
+        if resolved.is_relative_to(source.resolve()):
+            raise UsageError(f"refusing to use {out} as the output folder: it would replace sources (it is "
+                             f"inside {source}; every build replaces the output folder)")
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path {out} exists and is not a folder")
+    if out.is_dir() and not ours and not (out / MARKER).is_file() and any(out.iterdir()):
+        raise UsageError(f"refusing to replace {out}: it is not empty and was not made by sitegen (it has no "
+                         f"{MARKER} file); choose another --out or empty it")
+
+
+class OutputLock:
+    """An exclusive lock held for a whole build into ``out``: a second build into the same
+    folder waits for the first (``on_wait`` is told once). The lock is on the folder that
+    holds ``out`` (``flock`` on the folder itself), so nothing is left behind."""
+
+    def __init__(self, out: Path, on_wait: Callable[[], None] | None = None) -> None:
+        self.out = out
+        self.on_wait = on_wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        parent = self.out.absolute().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if self.on_wait is not None:
+                self.on_wait()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
 
 
 class StagedSite:
     """A new site written into a staging folder beside ``out`` and swapped in by
     :meth:`publish`; leaving the ``with`` block without publishing (an error, Ctrl+C)
-    removes it and leaves ``out`` as it was."""
+    removes it and leaves ``out`` as it was. Hold an :class:`OutputLock` meanwhile."""
 
-    def __init__(self, out: Path, root: Path) -> None:
-        check_out_dir(out, root)
+    def __init__(self, out: Path) -> None:
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
         self.published = False
+        self.written = 0
+        self.write(MARKER, _MARKER_TEXT)
 
     def __enter__(self) -> StagedSite:
         return self
@@ -117,14 +163,27 @@ class StagedSite:
         target = self.path / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        self.written += 1
+
+    def link_tree(self, source: Path, relpath: str) -> None:
+        """Put a copy of folder ``source`` at ``relpath`` (hard links: the files are never
+        changed in place, only replaced)."""
+        shutil.copytree(source, self.path / relpath, copy_function=os.link)
+        self.written += sum(len(files) for _, _, files in os.walk(self.path / relpath))
 
     def publish(self) -> None:
-        """Make the staging folder the site, in one atomic step where the system allows."""
+        """Make the staging folder the site, in one atomic step where the system allows.
+        The staging folder must hold every file written into it (nothing else removed any)."""
         out, staging = self.out, self.path
+        found = 0
         for dirpath, dirnames, filenames in os.walk(staging):
             os.chmod(dirpath, 0o755)
             for name in filenames:
                 os.chmod(os.path.join(dirpath, name), 0o644)
+            found += len(filenames)
+        if found != self.written:
+            raise SitegenError(f"the new site lost files while it was written ({found:,} of {self.written:,} in "
+                               f"{staging}); {out} was left as it was")
         if out.exists() and exchange_paths(staging, out):
             # one atomic step: ``out`` is the new site, ``staging`` holds the previous one
             shutil.rmtree(staging, ignore_errors=True)
@@ -141,13 +200,13 @@ class StagedSite:
         _sweep_leftovers(out)
 
 
-def write_site(outputs: OutputSet, out: Path, root: Path, post: Callable[[Path], None] | None = None) -> None:
+def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None] | None = None) -> None:
     """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
-    with StagedSite(out, root) as staged:
+    with StagedSite(out) as staged:
         for relpath in sorted(outputs.files):
             staged.write(relpath, outputs.files[relpath])
         if post is not None:
-            post(staged.path)
+            post(staged)
         staged.publish()
 
 

@@ -316,10 +316,11 @@ class IndexJob:
             self.stop()
             raise
 
-    def finish(self, bundle_dir: Path, progress: Progress = NO_PROGRESS) -> str:
-        """Ask for the bundle, wait for it and write it into ``bundle_dir`` (replaced); a summary line."""
+    def finish(self, progress: Progress = NO_PROGRESS) -> tuple[dict[str, bytes], str]:
+        """Ask for the bundle and wait for it: its files by path inside the bundle folder, and
+        a summary line."""
         if self.service is None:
-            return "no searchable pages"
+            return {}, "no searchable pages"
         pages = len(self.names)
         progress.stage("search index: pages indexed by Pagefind", pages)
         bundling = False
@@ -351,13 +352,7 @@ class IndexJob:
             file = listed.pop()
             files[file["path"]] = base64.b64decode(file["content"])
         normalise_bundle(files)
-        if bundle_dir.exists():
-            shutil.rmtree(bundle_dir)
-        for relpath in sorted(files):
-            target = bundle_dir / safe_relpath(relpath)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[relpath])
-        return f"search index: {pages} pages"
+        return {safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, f"search index: {pages} pages"
 
     def stop(self) -> None:
         """End Pagefind (at once if it is still working)."""
@@ -392,9 +387,14 @@ def index_pages(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROG
 
 
 def build_index(pages: Iterable[tuple[str, bytes]], bundle_dir: Path) -> str:
-    """Index ``(relpath, html)`` pages into ``bundle_dir`` (the site's ``pagefind/``, replaced),
-    in relpath order; returns a summary line."""
-    return index_pages(pages).finish(bundle_dir)
+    """Index ``(relpath, html)`` pages into ``bundle_dir`` (a new folder), in relpath order;
+    returns a summary line."""
+    files, summary = index_pages(pages).finish()
+    for relpath, data in files.items():
+        target = bundle_dir / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return summary
 
 
 def _unpack_pf(data: bytes, name: str) -> bytes:

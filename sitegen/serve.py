@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
-from sitegen.output import exchange_paths, write_site
+from sitegen.output import StagedSite, exchange_paths, write_site
 from sitegen.progress import NO_PROGRESS, progress_for
 from sitegen.project import SiteProject, SiteUpdate, write_in_place
 from sitegen.text import content_hash
@@ -40,6 +40,8 @@ EVENTS_PATH = "/__sitegen/events"
 CLIENT_PATH = "/__sitegen/livereload.js"
 CLIENT_TAG = f'<script src="{CLIENT_PATH}" defer></script>'.encode()
 WATCHED_DIRS = ("content", "templates", "static")
+MAX_URL_CHARS = 8192
+"""Longer request targets are answered 414 (as most servers do)."""
 
 CLIENT_JS = r"""
 (() => {
@@ -236,7 +238,7 @@ class SiteBuilder:
                 update = self.project.update(diagnostics, first=first_relpaths, defer_over=self.DEFER_OVER,
                                              hints=hints)
                 if update.full or not self._built_once:
-                    write_site(update.outputs, self.out, self.root, post=self._keep_index)
+                    write_site(update.outputs, self.out, post=self._keep_index)
                 else:
                     self.pending = self.pending | {p.relpath for p in update.deferred}
                     write_in_place(update, self.out)
@@ -303,10 +305,10 @@ class SiteBuilder:
             self.pending = set()
             self.changed.notify_all()
 
-    def _keep_index(self, staging: Path) -> None:
+    def _keep_index(self, staged: StagedSite) -> None:
         previous = self.out / "pagefind"
         if previous.is_dir():
-            shutil.copytree(previous, staging / "pagefind", copy_function=os.link)
+            staged.link_tree(previous, "pagefind")
 
     def _wait_for_reloads(self, relpaths: set[str], timeout: float = RELOAD_WAIT_SECONDS) -> None:
         """Give the open pages that changed a moment to fetch their new version before the
@@ -418,6 +420,20 @@ def start_watcher(root: Path, on_change) -> object:
     return observer
 
 
+class _PreviewServer(ThreadingHTTPServer):
+    """The preview's HTTP server: a request that fails is one line in the log, never a traceback
+    (a browser that hangs up early is not worth a line)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)):
+            return
+        message = "".join(traceback.format_exception_only(error)).strip() if error else "unknown error"
+        print(f"[sitegen] request from {client_address[0]} failed: {message}", file=sys.stderr, flush=True)
+
+
 def make_handler(builder: SiteBuilder):
     """A request handler class serving ``builder.out`` with live reload injected."""
     site_dir = builder.out
@@ -440,6 +456,18 @@ def make_handler(builder: SiteBuilder):
             pass
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            if len(self.path) > MAX_URL_CHARS:
+                return self._send(HTTPStatus.REQUEST_URI_TOO_LONG, b"URL too long", "text/plain; charset=utf-8")
+            try:
+                return self._get()
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                return None
+            except Exception as exc:  # noqa: BLE001 - one bad request must not stop the preview
+                message = "".join(traceback.format_exception_only(exc)).strip()
+                print(f"[sitegen] request {self.path[:200]} failed: {message}", file=sys.stderr, flush=True)
+                return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, message.encode(), "text/plain; charset=utf-8")
+
+        def _get(self) -> None:
             path = urlsplit(self.path).path
             if path == EVENTS_PATH:
                 return self._events()
@@ -480,10 +508,13 @@ def make_handler(builder: SiteBuilder):
             if "\x00" in relative:
                 return None
             root = Path(site_dir).resolve()
-            candidate = (root / relative).resolve()
-            if candidate != root and root not in candidate.parents:
+            try:
+                candidate = (root / relative).resolve()
+                if candidate != root and root not in candidate.parents:
+                    return None
+                return candidate if candidate.exists() else None
+            except (OSError, ValueError):  # a name too long for the file system, say
                 return None
-            return candidate if candidate.exists() else None
 
         def _inject(self, html: bytes) -> bytes:
             index = html.rfind(b"</body>")
@@ -578,7 +609,7 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
             debouncer.trigger(path)
 
         observer = start_watcher(root, on_change)
-        server = ThreadingHTTPServer((host, port), make_handler(builder))
+        server = _PreviewServer((host, port), make_handler(builder))
         server.daemon_threads = True
         url = f"http://{host}:{server.server_address[1]}/"
         print(f"[sitegen] serving {root} at {url} (Ctrl+C to stop)", flush=True)

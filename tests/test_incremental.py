@@ -36,7 +36,7 @@ def _fresh_build(root: Path, out: Path) -> dict[str, bytes]:
     update = SiteProject(root).update(Diagnostics(echo=False))
     if out.exists():
         shutil.rmtree(out)
-    write_site(update.outputs, out, root)
+    write_site(update.outputs, out)
     return _files(out)
 
 
@@ -61,7 +61,7 @@ class Incremental:
         if update.full:
             if self.out.exists():
                 shutil.rmtree(self.out)
-            write_site(update.outputs, self.out, self.root)
+            write_site(update.outputs, self.out)
         else:
             write_in_place(update, self.out)
         self.project.commit(update)
