@@ -53,10 +53,10 @@ def main() -> int:
     seconds = time.perf_counter() - started
     by_file: dict[str, list] = {}
     for page in planned:
-        by_file.setdefault(page.origin.split("#")[0], []).append(page)
+        by_file.setdefault(page.origin.split("#")[0].rsplit("/", 1)[-1], []).append(page)
     for page in planned:
         for other in page.front["also"]:
-            by_file.setdefault(other.split("#")[0], []).append(page)
+            by_file.setdefault(other.split("#")[0].rsplit("/", 1)[-1], []).append(page)
     matched = titles_ok = 0
     recall_sum = precision_sum = 0.0
     shown = 0

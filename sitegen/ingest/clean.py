@@ -8,50 +8,14 @@ one by one with fixture files under ``tests/fixtures/clean/<rule>/``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sitegen.ingest.cleaned import Cleaned
+from sitegen.ingest.rules import REPAIR_RULES, TIDY_RULES, Rule
 
-@dataclass(frozen=True)
-class Cleaned:
-    """Text of a raw document during cleaning, with the metadata the rules pulled out of it."""
-
-    text: str
-    meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-
-    def with_text(self, text: str) -> "Cleaned":
-        """A copy with new text."""
-        return replace(self, text=text)
-
-    def with_meta(self, **values: Any) -> "Cleaned":
-        """A copy with ``values`` merged into meta (first value of a key wins; lists extend)."""
-        merged = dict(self.meta)
-        for key, value in values.items():
-            if value in (None, "", [], ()):
-                continue
-            if isinstance(value, list):
-                merged[key] = list(merged.get(key, [])) + [v for v in value if v not in merged.get(key, [])]
-            else:
-                merged.setdefault(key, value)
-        return replace(self, meta=MappingProxyType(merged))
-
-    def lines(self) -> list[str]:
-        """The text's lines."""
-        return self.text.split("\n")
-
-
-RuleFunc = Callable[[Cleaned], Cleaned]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One named cleaning step."""
-
-    name: str
-    func: RuleFunc
-    doc: str
+__all__ = ["Cleaned", "Rule", "Ruler", "clean_text", "default_ruler", "repair_ruler", "tidy_ruler"]
 
 
 class Ruler:
@@ -93,10 +57,21 @@ class Ruler:
 
 
 def default_ruler() -> Ruler:
-    """The cleaning rules ingest uses, in the order they must run."""
-    from sitegen.ingest.rules import RULES
+    """Every cleaning rule, in the order they run: the repairs, then the tidying (ingest
+    finds the article between the two; see :func:`repair_ruler` and :func:`tidy_ruler`)."""
+    return Ruler(REPAIR_RULES + TIDY_RULES)
 
-    return Ruler(RULES)
+
+def repair_ruler() -> Ruler:
+    """The rules that repair a document's text before its article is looked for: markup
+    left in it, whitespace, pinyin annotations, traditional characters, wrapped lines."""
+    return Ruler(REPAIR_RULES)
+
+
+def tidy_ruler() -> Ruler:
+    """The rules that tidy an article's text once it is found: metadata lines, credits,
+    widgets, link markers, punctuation."""
+    return Ruler(TIDY_RULES)
 
 
 def clean_text(text: str, meta: Mapping[str, Any] | None = None) -> Cleaned:

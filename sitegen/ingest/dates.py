@@ -30,14 +30,6 @@ class DateMention:
     day: int | None = None
 
 
-@dataclass(frozen=True)
-class ResolvedDate:
-    """A resolved date and whether its year is known from the document."""
-
-    value: date
-    uncertain: bool
-
-
 def has_date_expression(text: str) -> bool:
     """Does ``text`` state a calendar date (``2025年5月21日``, ``8月3日``, ``21日``)?"""
     return bool(_FULL.search(text) or _MONTH_DAY.search(text) or _ISO.search(text))
@@ -93,3 +85,95 @@ def resolve_month_day(month: int, day: int, reference: date) -> date | None:
     if candidate is None or candidate > reference:
         candidate = _safe_date(reference.year - 1, month, day)
     return candidate
+
+
+# -- page stamps: the date a page gives itself (by its headline, in its metadata line) ---------
+
+_MONTHS = {name: number for number, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
+_STAMP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # 2015-01-26 14:45:49, 2015/1/26, 2015.01.26, 2015年1月26日, 2015-01-2614:45 (glued to a clock)
+    ("ymd", re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?!\d{3})")),
+    ("ymd", re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?")),
+    # ROC years: 109-07-26, 109年7月26日, 民国109年7月26日
+    ("roc", re.compile(r"(?:民国|民國)?(?<![\d.])(?P<y>1[01]\d|9\d)(?:(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})"
+                       r"|\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日)(?!\d)")),
+    # 7/5/2005 (month first, as US-hosted sites print it)
+    ("mdy", re.compile(r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?!\d)")),
+    # September 10th, 2005 / Sep 10, 2005
+    ("en", re.compile(r"(?P<mn>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})")),
+    # 2005年3月 (no day)
+    ("ym", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d)")),
+    # 10-08 12:00, 9月7日 (no year)
+    ("md", re.compile(r"(?<![\d\-/.年])(?P<m>\d{1,2})-(?P<d>\d{1,2})\s+\d{1,2}:\d{2}|"
+                      r"(?<![\d年])(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")),
+)
+_STAMP_LABEL = re.compile(r"(发布|发表|更新|上传|刊登|出版|发稿|录入|添加)?\s*(时间|日期|于)\s*[:：]?\s*$|"
+                          r"(posted|published|updated|date)\s*(on|:)?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A date written on a page: ``precision`` says how much of it the page gives (``day``;
+    ``month`` or ``year`` only; ``month_day`` without a year), ``labelled`` whether a label such
+    as 发布时间： stands before it."""
+
+    year: int | None
+    month: int | None
+    day: int | None
+    precision: str
+    start: int
+    labelled: bool
+
+    @property
+    def date(self) -> date | None:
+        """The full date, when the page gives year, month and day."""
+        if self.precision != "day" or self.year is None or self.month is None or self.day is None:
+            return None
+        return _safe_date(self.year, self.month, self.day)
+
+
+def find_stamps(text: str) -> list[Stamp]:
+    """Every date written in ``text`` (one line of a page), in order; overlapping forms give
+    the most precise one."""
+    found: list[Stamp] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _STAMP_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            stamp = _stamp(kind, match, text)
+            if stamp is not None:
+                found.append(stamp)
+                taken.append((match.start(), match.end()))
+    return sorted(found, key=lambda s: s.start)
+
+
+def _stamp(kind: str, match: re.Match[str], text: str) -> Stamp | None:
+    labelled = bool(_STAMP_LABEL.search(text[max(0, match.start() - 12): match.start()]))
+    if kind == "md":
+        month, day = int(match["m"] or match["m2"]), int(match["d"] or match["d2"])
+        if _safe_date(2000, month, day) is None:
+            return None
+        return Stamp(None, month, day, "month_day", match.start(), labelled)
+    if kind == "ym":
+        year, month = int(match["y"]), int(match["m"])
+        return Stamp(year, month, None, "month", match.start(), labelled) if 1 <= month <= 12 else None
+    if kind == "en":
+        month = _MONTHS.get(match["mn"].lower())
+        if month is None:
+            return None
+        year, day = int(match["y"]), int(match["d"])
+    else:
+        year = int(match["y"])
+        month = int(match["m"] if match["m"] is not None else match["m2"])
+        day = int(match["d"] if match["d"] is not None else match["d2"])
+        if kind == "roc":
+            if not labelled and "民国" not in match.group(0) and "民國" not in match.group(0):
+                return None  # 109-07-26 is an ROC date only where a label says it is a date
+            year += 1911
+    if _safe_date(year, month, day) is None:
+        return None
+    return Stamp(year, month, day, "day", match.start(), labelled)

@@ -27,7 +27,7 @@ def normalise(body: str) -> str:
 @dataclass
 class _Entry:
     key: str
-    day: date
+    day: date | None
 
 
 class Deduplicator:
@@ -53,7 +53,12 @@ class Deduplicator:
         minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
         return minhash
 
-    def check(self, key: str, body: str, day: date) -> str | None:
+    def _close(self, one: date | None, other: date | None) -> bool:
+        """Dated items further apart than ``max_days`` are different news; an undated one may
+        be either."""
+        return one is None or other is None or abs((one - other).days) <= self.max_days
+
+    def check(self, key: str, body: str, day: date | None) -> str | None:
         """The key of an earlier duplicate of ``body`` (and remember this item if none)."""
         if key in self._keys:
             return None  # the same item again: it is not its own duplicate
@@ -61,13 +66,13 @@ class Deduplicator:
         text = normalise(body)
         digest = short_hash(text, 20)
         earlier = self._exact.get(digest)
-        if earlier and abs((earlier.day - day).days) <= self.max_days:
+        if earlier and self._close(earlier.day, day):
             return earlier.key
         minhash = self._minhash(text) if len(text) >= MIN_NEAR_CHARS else None
         if minhash is not None:
             for candidate in sorted(self._lsh.query(minhash)):
                 entry = self._entries[candidate]
-                if abs((entry.day - day).days) <= self.max_days and \
+                if self._close(entry.day, day) and \
                         minhash.jaccard(self._hashes[candidate]) >= self.threshold:  # type: ignore[attr-defined]
                     return entry.key
         entry = _Entry(key, day)

@@ -7,6 +7,7 @@ overwrite a page an editor changed.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
@@ -15,7 +16,7 @@ from typing import Any
 
 from sitegen.errors import ContentError, Diagnostics
 from sitegen.frontmatter import TITLE_MAX, FrontMatter, parse_page
-from sitegen.ingest.clean import Cleaned, default_ruler
+from sitegen.ingest.clean import Cleaned, Ruler, repair_ruler, tidy_ruler
 from sitegen.ingest.dedupe import Deduplicator
 from sitegen.ingest.dates import (
     DateMention,
@@ -24,8 +25,10 @@ from sitegen.ingest.dates import (
     resolve_month_day,
     stated_years,
 )
-from sitegen.ingest.readers import RawDocument, discover, read_documents
-from sitegen.ingest.split import RawItem, SplitResult, split_document, split_roundup
+from sitegen.ingest.layout import LayoutModel, default_model, find_layout
+from sitegen.ingest.lines import Line, page_lines, shared_lines
+from sitegen.ingest.readers import RawDocument, RawFile, discover, read_documents
+from sitegen.ingest.split import RawItem, SplitResult, is_digest, split_document, split_roundup
 from sitegen.ingest.titles import clean_stated_title, generate_headline
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import sentences, short_hash
@@ -44,9 +47,11 @@ class PlannedPage:
 
     @property
     def relpath(self) -> str:
-        """Path under ``content/``: ``articles/YYYY/MM/<slug>.md``."""
-        day: date = self.front["date"]
-        return f"articles/{day:%Y}/{day:%m}/{self.front['slug']}.md"
+        """Path under ``content/``: ``articles/YYYY/MM/<slug>.md`` (``articles/undated/`` for
+        an item whose page gives no date)."""
+        day: date | None = self.front.get("date")
+        folder = f"{day:%Y}/{day:%m}" if day is not None else "undated"
+        return f"articles/{folder}/{self.front['slug']}.md"
 
 
 @dataclass
@@ -147,17 +152,24 @@ def _fallback_year(index: int, resolved: list[_Dated]) -> int | None:
     return None
 
 
+def _split(text: str, meta: dict[str, Any], doc: RawDocument) -> SplitResult:
+    """The items of a cleaned document: a record's own title or a page's headline makes one
+    article, unless the text really is a digest, a roundup or a newsletter."""
+    title = doc.meta.get("title")
+    if title:
+        roundup = split_roundup(text)
+        if roundup is not None:
+            # the record's own title (国内联播快讯) names the column its stories came from
+            return SplitResult("roundup", tuple(replace(item, category=title) for item in roundup.items))
+        return SplitResult("article", (RawItem(1, title, tuple(p for p in text.split("\n") if p.strip())),))
+    split = split_document(text, headline=meta.get("headline"))
+    return split
+
+
 def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, counter_start: int = 0) -> list[PlannedPage]:
     """Turn one cleaned document into planned pages."""
     meta = {**doc.meta, **{k: v for k, v in cleaned.meta.items() if k not in doc.meta}}
-    roundup = split_roundup(cleaned.text) if doc.meta.get("title") else None
-    if roundup is not None:
-        # the record's own title (国内联播快讯) names the column its stories came from
-        split = SplitResult("roundup", tuple(replace(item, category=doc.meta["title"]) for item in roundup.items))
-    elif doc.meta.get("title"):
-        split = SplitResult("article", (RawItem(1, doc.meta["title"], tuple(p for p in cleaned.text.split("\n") if p.strip())),))
-    else:
-        split = split_document(cleaned.text)
+    split = _split(cleaned.text, meta, doc)
     if not split.items:
         diagnostics.warn("no news item found (document is empty after cleaning)", doc.path)
         return []
@@ -171,17 +183,8 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
         dated = resolved[index]
         event = dated.date
         uncertain = not dated.certain
-        mention = _mention_of(item)
         if event is None:
-            year = _fallback_year(index, resolved)
-            ref = today()
-            if mention and mention.month and mention.day:
-                event = (
-                    date(year, mention.month, mention.day)
-                    if year
-                    else resolve_month_day(mention.month, mention.day, ref)
-                )
-            event = event or published or ref
+            event = _partial_date(item, index, resolved, meta)
             uncertain = True
         page_date = published or event
         front: dict[str, Any] = {
@@ -208,41 +211,86 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
         if split.shape == "digest":
             # the digest's own order says how important its editors found each item
             front["weight"] = len(split.items) - index
-        front["slug"] = f"{page_date:%Y%m%d}-{short_hash(origin, 6)}"
+        front["slug"] = f"{page_date:%Y%m%d}-{short_hash(origin, 6)}" if page_date else f"undated-{short_hash(origin, 6)}"
         front["draft"] = False
         pages.append(PlannedPage(front, item.body))
     return pages
 
 
+def _partial_date(item: RawItem, index: int, resolved: list[_Dated], meta: dict[str, Any]) -> date | None:
+    """An item's date when its year (or day) is not known: a month and day stated by the
+    item or the page, in the year of the nearest dated item of the same document or the latest
+    such day up to today; the first of the month (or year) a page stamp gives; else none.
+    Such a date is always flagged uncertain; no date at all is ever made up."""
+    mention = _mention_of(item)
+    month_day = (mention.month, mention.day) if mention and mention.month and mention.day else meta.get("month_day")
+    if month_day:
+        year = _fallback_year(index, resolved)
+        try:
+            return date(year, *month_day) if year else resolve_month_day(*month_day, today())
+        except ValueError:
+            return None
+    return meta.get("month_or_year")
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A document read, with its text repaired and (for a scraped page) split into lines."""
+
+    doc: RawDocument
+    repaired: Cleaned
+    lines: tuple[Line, ...] | None
+
+
 def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
-         progress: Progress = NO_PROGRESS) -> list[PlannedPage]:
+         progress: Progress = NO_PROGRESS, model: LayoutModel | None = None) -> list[PlannedPage]:
     """Read every document under ``paths`` and plan its pages (duplicates merged);
     ``progress`` has a stage per file, counting its documents. A file that cannot be read or
-    planned is reported (``report.failed_files``) and the others go on."""
-    ruler = default_ruler()
-    planned: list[PlannedPage] = []
-    by_origin: dict[str, PlannedPage] = {}
-    dedupe = Deduplicator()
+    planned is reported (``report.failed_files``) and the others go on. Scraped pages (text
+    files) are read together first: a line repeated across them is page furniture."""
+    repair, tidy = repair_ruler(), tidy_ruler()
+    model = model or default_model()
     files = discover(paths)
+    read: list[tuple[RawFile, list[_Read]]] = []
     for number, raw in enumerate(files, 1):
-        label = f"{raw.path.name[:40]} (file {number:,}/{len(files):,}): documents"
-        progress.stage(label)
+        progress.stage(f"{raw.path.name[:40]} (file {number:,}/{len(files):,}): reading")
         try:
             documents = read_documents(raw)
         except ContentError as exc:
             diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
             report.failed_files.append(str(raw.path))
             continue
-        progress.stage(label, len(documents))
-        counter = 0
+        prepared = []
         for doc in documents:
+            if doc.format == "md":
+                prepared.append(_Read(doc, Cleaned(doc.text), None))
+                continue
+            repaired = repair.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None)
+            prepared.append(_Read(doc, repaired, tuple(page_lines(repaired.text)) if doc.format == "txt" else None))
+        read.append((raw, prepared))
+    pages_lines = [r.lines for _, prepared in read for r in prepared if r.lines is not None]
+    shared = iter(shared_lines(pages_lines))
+
+    planned: list[PlannedPage] = []
+    by_origin: dict[str, PlannedPage] = {}
+    dedupe = Deduplicator()
+    for number, (raw, prepared) in enumerate(read, 1):
+        progress.stage(f"{raw.path.name[:40]} (file {number:,}/{len(read):,}): documents", len(prepared))
+        counter = 0
+        for item in prepared:
+            doc = item.doc
             progress.advance()
             report.documents += 1
             try:
                 if doc.format == "md":
                     pages = _plan_markdown(doc, diagnostics)
                 else:
-                    cleaned = ruler.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None)
+                    text = item.repaired
+                    if item.lines is not None:
+                        page_shared = next(shared)
+                        if not is_digest(text.text):  # a digest's numbered items are its article
+                            text = _article_of(item.lines, page_shared, model, text, tidy)
+                    cleaned = tidy.run(text.text, text.meta)
                     pages = [_checked(page, doc, diagnostics) for page in plan_document(doc, cleaned, diagnostics, counter)]
             except ContentError as exc:
                 diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
@@ -254,7 +302,7 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                 report.items += 1
                 if page.origin in by_origin:  # the same document twice (one file given twice)
                     continue
-                earlier = dedupe.check(page.origin, page.front["title"] + "\n" + page.body, page.front["date"])
+                earlier = dedupe.check(page.origin, page.front["title"] + "\n" + page.body, page.front.get("date"))
                 if earlier is not None:
                     first = by_origin[earlier]
                     first.front["also"] = [*first.front["also"], page.origin]
@@ -264,8 +312,37 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                 planned.append(page)
     for page in planned:
         if page.front.get("date_uncertain"):
-            report.uncertain_dates.append(f"{page.origin}: {page.front['title']} ({page.front['date']})")
+            shown = page.front.get("date") or "no date"
+            report.uncertain_dates.append(f"{page.origin}: {page.front['title']} ({shown})")
     return planned
+
+
+def _article_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel, repaired: Cleaned,
+                tidy: Ruler) -> Cleaned:
+    """The article of a scraped page: its body lines, with the headline and the page's own
+    date stamp found around them in meta (see :mod:`sitegen.ingest.layout`), and what the
+    lines between headline and body say (author, source: the metadata rules read them)."""
+    layout = find_layout(lines, model, shared)
+    meta: dict[str, Any] = {}
+    if layout.title is not None:
+        headline = tidy.run(_HEADLINE_PREFIX.sub("", layout.title.text)).text.strip()
+        meta["headline"] = meta["title"] = headline
+        if layout.body:
+            header = "\n".join(line.text for line in lines[layout.title.number + 1: layout.body[0].number])
+            meta.update({k: v for k, v in tidy.run(header).meta.items() if k in _HEADER_KEYS})
+    stamp = layout.stamp
+    if stamp is not None:
+        if stamp.date is not None:
+            meta["published"] = stamp.date
+        elif stamp.precision == "month_day":
+            meta["month_day"] = (stamp.month, stamp.day)
+        elif stamp.year is not None:
+            meta["month_or_year"] = date(stamp.year, stamp.month or 1, 1)
+    return repaired.with_text("\n\n".join(line.text for line in layout.body)).with_meta(**meta)
+
+
+_HEADER_KEYS = frozenset({"author", "source", "editor", "supervisor", "tags"})
+_HEADLINE_PREFIX = re.compile(r"^(?:原标题|标题|题目)\s*[:：]\s*")
 
 
 def _checked(page: PlannedPage, doc: RawDocument, diagnostics: Diagnostics) -> PlannedPage:

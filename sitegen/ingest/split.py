@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sitegen.ingest.dates import has_date_expression
+from sitegen.ingest.dates import first_mention, has_date_expression
 from sitegen.text import lead_sentence
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -61,6 +61,12 @@ def is_heading(line: str) -> bool:
     if stripped[-1] in "。！？；：:;.!?…，," or "。" in stripped:
         return False
     return True
+
+
+def is_digest(text: str) -> bool:
+    """Whether ``text`` is laid out as a digest: numbered items ①②… (a page built this way is
+    split as a digest, whatever surrounds it)."""
+    return sum(1 for line in text.split("\n") if _CIRCLED_LINE.match(line.strip())) >= 2
 
 
 def _split_digest(lines: list[str]) -> SplitResult | None:
@@ -164,7 +170,38 @@ def split_roundup(text: str) -> SplitResult | None:
     return SplitResult("roundup", tuple(items), intro) if items else None
 
 
-def split_document(text: str) -> SplitResult:
-    """Cut cleaned ``text`` into items (see the module docstring for the shapes)."""
+def _is_news_list(split: SplitResult) -> bool:
+    """Whether titled items are separate news (a newsletter: three or more short items, most
+    opening with a date or 近日/日前) rather than the sections of one article under its
+    subheadings."""
+    titled = [item for item in split.items if item.title]
+    if len(titled) < 3:
+        return False
+    dated = sum(1 for item in titled if item.paragraphs and first_mention(lead_sentence(item.paragraphs[0])))
+    paragraphs = sum(len(item.paragraphs) for item in titled) / len(titled)
+    return dated >= 2 * len(titled) / 3 and paragraphs <= 3
+
+
+def split_document(text: str, headline: str | None = None) -> SplitResult:
+    """Cut cleaned ``text`` into items (see the module docstring for the shapes). A page
+    with a ``headline`` (found above its body) is one article unless it is a digest or a
+    newsletter of separate news."""
     lines = [line.strip() for line in text.split("\n")]
-    return _split_digest(lines) or _split_blocks(lines)
+    digest = _split_digest(lines)
+    if digest is not None:
+        return digest
+    blocks = _split_blocks(lines)
+    if headline is None:
+        if len(blocks.items) > 1 and blocks.shape in {"newsletter", "article"} and not _is_news_list(blocks):
+            return _one_article(lines, None)
+        return blocks
+    if blocks.shape == "newsletter" and _is_news_list(blocks):
+        return blocks
+    return _one_article(lines, headline)
+
+
+def _one_article(lines: list[str], headline: str | None) -> SplitResult:
+    paragraphs = tuple(line for line in lines if line)
+    if headline is None and paragraphs and is_heading(paragraphs[0]) and len(paragraphs) > 1:
+        headline, paragraphs = paragraphs[0], paragraphs[1:]
+    return SplitResult("article", (RawItem(1, headline, paragraphs),) if paragraphs else ())

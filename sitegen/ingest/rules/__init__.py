@@ -5,7 +5,11 @@ boilerplate detectors see normal simplified text; the tail cut comes before anyt
 dates; punctuation is restored last so detectors can match ASCII and full-width forms alike.
 """
 
-from sitegen.ingest.clean import Rule
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from sitegen.ingest.cleaned import Cleaned
 from sitegen.ingest.rules import (
     breadcrumb,
     collapse_blank_lines,
@@ -26,12 +30,30 @@ from sitegen.ingest.rules import (
     widgets,
 )
 
-_MODULES = [
+
+@dataclass(frozen=True)
+class Rule:
+    """One named cleaning step."""
+
+    name: str
+    func: Callable[[Cleaned], Cleaned]
+    doc: str
+
+
+def _rules(modules: list[ModuleType]) -> list[Rule]:
+    return [Rule(m.__name__.rsplit(".", 1)[-1], m.apply, (m.__doc__ or "").strip()) for m in modules]
+
+
+REPAIR_RULES: list[Rule] = _rules([
     html_comments,
     html_entities,
     normalize_whitespace,
     pinyin_annotations,
     to_simplified,
+])
+"""Before the article is looked for: the text's script and markup repaired."""
+
+TIDY_RULES: list[Rule] = _rules([
     related_tail,
     breadcrumb,
     metadata_line,
@@ -44,8 +66,5 @@ _MODULES = [
     footer_credits,
     fullwidth_punctuation,
     collapse_blank_lines,
-]
-
-RULES: list[Rule] = [
-    Rule(m.__name__.rsplit(".", 1)[-1], m.apply, (m.__doc__ or "").strip()) for m in _MODULES
-]
+])
+"""After: what is left of page furniture inside the article, and punctuation."""

@@ -4,7 +4,7 @@ the last segment is the document's own title."""
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _LEAD = re.compile(r"^(当前位置|您的位置|您现在的位置|你的位置|所在位置|位置)\s*[:：]\s*")
 _SEPARATORS = re.compile(r"\s*(?:>>|>|»|›|＞|→|/)\s*")

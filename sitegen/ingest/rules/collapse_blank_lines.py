@@ -2,7 +2,7 @@
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 
 def apply(doc: Cleaned) -> Cleaned:

@@ -3,7 +3,7 @@
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _CREDIT = re.compile(
     r"^[（(【\[]?\s*(?P<role>责任编辑|编辑|监制|审核|审校|校对|终审|初审|复审|摄影|记者|通讯员|作者|来源)\s*[:：]\s*(?P<name>[^。]{1,30}?)\s*[）)】\]]?$"

@@ -4,7 +4,7 @@ Latin text and URLs keep their ASCII punctuation."""
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 from sitegen.text import HAN
 
 _CJK = f"[{HAN}“”‘’《》）（、。]"

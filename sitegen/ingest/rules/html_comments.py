@@ -3,7 +3,7 @@
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _DANGLING = re.compile(r"<!--[^\n]*$|^[^\n]*?-->", re.M)

@@ -5,7 +5,7 @@ carry. Decoded text stays text: pages are rendered with raw HTML off."""
 import html
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _REFERENCE = re.compile(r"\\?&(#[xX][0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});")
 

@@ -3,7 +3,7 @@ bare ``图片``/``img`` lines."""
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _PLACEHOLDER = re.compile(
     r"^[\[【(（]?\s*(图片关键词|图片|图像|img|image|点击查看大图|点击图片查看大图|查看大图|配图|视频加载中[.…。]*)\s*[\]】)）]?$",

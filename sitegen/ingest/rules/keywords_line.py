@@ -2,7 +2,7 @@
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _KEYWORDS = re.compile(r"^(关键词|关键字|标签|tags?)\s*[:：]\s*(?P<values>.*)$", re.I)
 _SPLIT = re.compile(r"[\s,，、;；|/]+")

@@ -3,7 +3,7 @@
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _MARKER_LINE = re.compile(
     r"^[【\[]?\s*(链接|详情|详细|全文|更多|点我访问原文链接|点击访问原文链接|访问原文链接|阅读原文|原文链接|查看原文|点击查看原文|点击阅读全文|阅读全文)\s*[】\]]?\s*(»|>|＞|›|》)*\s*$"

@@ -5,7 +5,7 @@ view counter), a date glued to a counter (``2025-06-301``), labelled lines such 
 import re
 from datetime import date
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _DATE = r"(?P<y>(?:19|20)\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?"
 _BARE = re.compile(

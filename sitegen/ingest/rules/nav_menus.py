@@ -4,7 +4,7 @@ more short keywords with no sentence punctuation."""
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _MENU_SPLIT = re.compile(r"\s*[|丨｜•·]\s*")
 _WORD_SPLIT = re.compile(r"[\s,，;；/]+")

@@ -3,7 +3,7 @@ indentation, trailing blanks, and spaces wedged into dates such as ``6 月6 日`
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = re.compile("[ \t\u00a0\u3000\u2002\u2003\u2009]+")

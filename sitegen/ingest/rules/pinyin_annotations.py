@@ -12,7 +12,7 @@ way (pypinyin's table), the one forming the most frequent words with its neighbo
 import re
 from functools import lru_cache
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 from sitegen.text import HAN
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"

@@ -5,7 +5,7 @@ and anywhere a line that is the known title again, bare or as ``视频简介：<
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _SUMMARY_LABEL = re.compile(r"^(视频简介|内容简介|内容提要|简介|摘要|标题)\s*[:：]\s*")
 

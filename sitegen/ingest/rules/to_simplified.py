@@ -6,7 +6,7 @@ the text actually changes, so a stray variant character in simplified text is no
 
 from functools import lru_cache
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 from sitegen.text import HAN_RE
 
 

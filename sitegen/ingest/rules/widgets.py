@@ -3,7 +3,7 @@
 
 import re
 
-from sitegen.ingest.clean import Cleaned
+from sitegen.ingest.cleaned import Cleaned
 
 _WIDGET_WORDS = (
     "电话咨询|邮件咨询|在线地图|QQ客服|在线客服|微信咨询|在线咨询|联系我们|返回顶部|回到顶部|"

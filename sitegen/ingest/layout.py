@@ -1,0 +1,308 @@
+"""Where a scraped page's article is: its body lines, its headline and its date.
+
+A page scraped whole holds its article among menus, breadcrumbs, share bars, related links,
+comments and footers. Each line gets a probability of being body text from a small logistic
+model over :func:`~sitegen.ingest.lines.line_features` (properties that hold across sites,
+trained on the labelled pages of ``web-zh`` by ``python -m sitegen.ingest.train``). The body
+is the run of lines with the highest sum of log-odds (weighted by length): body text comes
+in one stretch, with chrome around it (the idea behind GNE's text density and BTE's
+maximum-scoring span). The headline is chosen among the short lines just before the body
+by a second logistic model (next to a date line, repeated by the page, sharing words with
+the lead…), and the date is the page's own stamp nearest the headline, never one from a
+sidebar or a related link. Nothing is invented: a page with no stamp has no date.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from sitegen.ingest.dates import Stamp, find_stamps
+from sitegen.ingest.lines import FEATURES, Line, han_share, is_prose, line_features
+from sitegen.ingest.rules.related_tail import is_tail_heading
+
+MODEL_FILE = "ingest-model.json"
+TITLE_FEATURES = (
+    "none", "body_probability", "log_len", "han_ratio", "lines_before_body", "date_after", "date_before",
+    "repeated", "lead_overlap", "ends_punct", "separators", "chrome_words", "inside_body", "nearest_candidate",
+    "bracketed", "label", "length_ok", "date_on_line", "original_title", "log_distance", "body_overlap",
+    "next_probability", "previous_probability",
+)
+"""Features of a headline candidate; the first, ``none``, is set only on the choice of no
+headline at all (the model ranks the candidates of a page against each other and that)."""
+ARTICLE_FEATURES = ("bias", "log_prose_chars", "prose_share", "log_lines", "title_found", "log_longest",
+                    "mean_probability", "stamp_found")
+CHROME_WEIGHT_FLOOR = 2.0
+"""A chrome line inside a stretch of body text costs at least this much (times its log-odds):
+short lines would otherwise cost nothing, and comments after an article join it."""
+_SENTENCE_END = re.compile(r"[。！？!?；;]$")
+_SEPARATOR = re.compile(r"[|｜丨>»›＞→_]")
+_TITLE_PREFIX = re.compile(r"^(?:原标题|标题|题目|主题)\s*[:：]\s*")
+_BRACKETED = re.compile(r"^[（(【\[].{2,}[)）】\]]$")
+_ORIGINAL_TITLE = re.compile(r"^[（(【\[]?\s*原标题")
+_LABEL = re.compile(r"^.{0,6}?(?:来源|作者|编辑|记者|发布|时间|日期|点击|浏览|关键词|标签|分类)\s*[:：]")
+_CHROME = re.compile("登录|注册|首页|版权|分享|收藏|评论|打印|关闭|字号|返回|导航|推荐|热门|相关|更多|点击|扫描|客户端|下载|"
+                     "微信|微博|客服|热线|投稿|网站地图|广告|博客|论坛|频道|专题")
+TITLE_WINDOW = 40
+"""Lines before the body looked at for the headline."""
+
+
+@dataclass(frozen=True)
+class LayoutModel:
+    """The weights of the line and headline models (logistic regression)."""
+
+    line_weights: tuple[float, ...]
+    title_weights: tuple[float, ...]
+    article_weights: tuple[float, ...]
+
+    def to_json(self) -> str:
+        """The model as a small JSON document (what ``train`` writes)."""
+        return json.dumps({"line_features": list(FEATURES), "line_weights": [round(w, 6) for w in self.line_weights],
+                           "title_features": list(TITLE_FEATURES),
+                           "title_weights": [round(w, 6) for w in self.title_weights],
+                           "article_features": list(ARTICLE_FEATURES),
+                           "article_weights": [round(w, 6) for w in self.article_weights]}, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> LayoutModel:
+        """Read a model written by :meth:`to_json`; its features must be this code's."""
+        data = json.loads(text)
+        if (tuple(data["line_features"]) != FEATURES or tuple(data["title_features"]) != TITLE_FEATURES
+                or (data["article_weights"] and tuple(data.get("article_features", ())) != ARTICLE_FEATURES)):
+            raise ValueError("the ingest model was trained for other features: rebuild it with "
+                             "`python -m sitegen.ingest.train`")
+        return cls(tuple(data["line_weights"]), tuple(data["title_weights"]), tuple(data["article_weights"]))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> LayoutModel:
+    """The model shipped with sitegen (``sitegen/data/ingest-model.json``)."""
+    return LayoutModel.from_json(resources.files("sitegen").joinpath("data", MODEL_FILE).read_text("utf-8"))
+
+
+def load_model(path: Path | None) -> LayoutModel:
+    """The model at ``path``, or the shipped one."""
+    return default_model() if path is None else LayoutModel.from_json(path.read_text("utf-8"))
+
+
+def _logistic(weights: Sequence[float], vector: Sequence[float]) -> float:
+    z = sum(w * x for w, x in zip(weights, vector))
+    return 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """What :func:`find_layout` found: the body's lines (first to last, by number), the
+    headline's line, the page's own date stamp and the line it stands on."""
+
+    body: tuple[Line, ...]
+    title: Line | None
+    stamp: Stamp | None
+    stamp_line: int | None
+    probabilities: tuple[float, ...]
+
+
+def body_probabilities(lines: Sequence[Line], model: LayoutModel,
+                       shared: Sequence[float] | None = None) -> list[float]:
+    """The probability that each line is body text."""
+    return [_logistic(model.line_weights, vector) for vector in line_features(lines, shared)]
+
+
+def best_span(probabilities: Sequence[float], lines: Sequence[Line]) -> tuple[int, int] | None:
+    """``(first, last)`` line of the stretch whose lines have the highest sum of log-odds of
+    being body text, each weighted by its length (a long paragraph says more than a menu
+    item, see :data:`CHROME_WEIGHT_FLOOR`), ended before a heading of related links or
+    comments; None when no line is more likely body than not."""
+    best: tuple[float, int, int] | None = None
+    running, start = 0.0, 0
+    for index, (p, line) in enumerate(zip(probabilities, lines)):
+        p = min(max(p, 1e-4), 1 - 1e-4)
+        odds = math.log(p / (1 - p))
+        score = odds * max(math.sqrt(max(len(line.text), 1)), CHROME_WEIGHT_FLOOR if odds < 0 else 0.0)
+        if running <= 0:
+            running, start = score, index
+        else:
+            running += score
+        if running > 0 and (best is None or running > best[0]):
+            best = (running, start, index)
+    if best is None:
+        return None
+    first, last = best[1], best[2]
+    for index in range(first + 1, last + 1):
+        if is_tail_heading(lines[index].text):
+            return first, index - 1
+    return first, last
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def title_candidates(lines: Sequence[Line], span: tuple[int, int]) -> list[int]:
+    """Lines that may be the headline: short lines in the window before the body and the
+    body's first two lines."""
+    first = span[0]
+    found = []
+    for index in range(max(0, first - TITLE_WINDOW), min(first + 2, span[1] + 1)):
+        text = _TITLE_PREFIX.sub("", lines[index].text)
+        if 4 <= len(text) <= 80 and han_share(text) >= 0.3 and not _SENTENCE_END.search(text[-1:]) or (
+                4 <= len(text) <= 60 and text.endswith(("？", "！", "?", "!"))):
+            found.append(index)
+    return found
+
+
+NO_TITLE = [1.0] + [0.0] * (len(TITLE_FEATURES) - 1)
+"""The feature vector of choosing no headline."""
+
+
+def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], probabilities: Sequence[float],
+                   stamp_lines: set[int], candidates: Sequence[int]) -> list[float]:
+    """One headline candidate described (see :data:`TITLE_FEATURES`)."""
+    text = _TITLE_PREFIX.sub("", lines[index].text)
+    squashed = "".join(text.split())
+    lead = "".join("".join(line.text.split()) for line in lines[span[0]: span[0] + 4])[:300]
+    body = "".join("".join(line.text.split()) for line in lines[span[0]: span[1] + 1])
+    grams = _bigrams(squashed)
+    repeated = sum(1 for line in lines if line.number != index and squashed and squashed in "".join(line.text.split()))
+    before_body = span[0] - index
+    nearer = sum(1 for other in candidates if index < other < span[0])
+    return [
+        0.0,
+        probabilities[index],
+        math.log1p(len(text)),
+        han_share(text),
+        min(max(before_body, 0), TITLE_WINDOW) / TITLE_WINDOW,
+        1.0 if any(0 < other - index <= 3 for other in stamp_lines) else 0.0,
+        1.0 if any(0 < index - other <= 2 for other in stamp_lines) else 0.0,
+        min(repeated, 2) / 2,
+        len(grams & _bigrams(lead)) / len(grams) if grams else 0.0,
+        1.0 if _SENTENCE_END.search(text[-1:]) else 0.0,
+        min(len(_SEPARATOR.findall(text)), 3) / 3,
+        min(len(_CHROME.findall(text)), 3) / 3,
+        1.0 if before_body <= 0 else 0.0,
+        1.0 if nearer == 0 and before_body > 0 else 0.0,
+        1.0 if _BRACKETED.match(text) else 0.0,
+        1.0 if _LABEL.match(text) else 0.0,
+        1.0 if 8 <= len(squashed) <= 40 else 0.0,
+        1.0 if index in stamp_lines else 0.0,
+        1.0 if _ORIGINAL_TITLE.match(lines[index].text) else 0.0,
+        math.log1p(max(before_body, 0)) / math.log1p(TITLE_WINDOW),
+        len({g for g in grams if g in body}) / len(grams) if grams else 0.0,
+        probabilities[index + 1] if index + 1 < len(lines) else 0.0,
+        probabilities[index - 1] if index > 0 else 0.0,
+    ]
+
+
+def _score(weights: Sequence[float], vector: Sequence[float]) -> float:
+    return sum(w * x for w, x in zip(weights, vector))
+
+
+def article_features(lines: Sequence[Line], span: tuple[int, int], probabilities: Sequence[float],
+                     title: int | None, stamp: Stamp | None) -> list[float]:
+    """The page's body described as a whole (see :data:`ARTICLE_FEATURES`): is it an article
+    at all, or a list page, a search page, an error page?"""
+    body = lines[span[0]: span[1] + 1]
+    prose = [line for line in body if is_prose(line.text)]
+    return [
+        1.0,
+        math.log1p(sum(len(line.text) for line in prose)),
+        len(prose) / len(body),
+        math.log1p(len(body)),
+        1.0 if title is not None else 0.0,
+        math.log1p(max(len(line.text) for line in body)),
+        sum(probabilities[span[0]: span[1] + 1]) / len(body),
+        1.0 if stamp is not None else 0.0,
+    ]
+
+
+def _page_stamps(lines: Sequence[Line]) -> dict[int, list[Stamp]]:
+    return {line.number: stamps for line in lines if (stamps := find_stamps(line.text))}
+
+
+def choose_stamp(lines: Sequence[Line], span: tuple[int, int], title: int | None,
+                 stamps: dict[int, list[Stamp]]) -> tuple[Stamp, int] | None:
+    """The page's own date: a stamp on the lines around the headline (a labelled one first),
+    else a dateline opening the body, else a short dated line closing it (a notice's
+    signature). Stamps in menus, sidebars and related links are never looked at."""
+    if title is not None:
+        near = [n for n in range(max(0, title - 2), max(title + 4, span[0] + 1)) if n in stamps]
+        anchor = title
+    else:  # no headline: only the lines above the body (a compilation's items date themselves)
+        near = [n for n in range(max(0, span[0] - 12), span[0]) if n in stamps]
+        anchor = span[0]
+    ranked: list[tuple[tuple[int, int, int], Stamp, int]] = []
+    for number in near:
+        for stamp in stamps[number]:
+            rank = (0 if stamp.labelled else 1, 0 if stamp.precision == "day" else 1, abs(number - anchor) + (
+                0 if number >= anchor else 2))
+            ranked.append((rank, stamp, number))
+    if not ranked and title is not None:  # a dateline, only under a headline (a compilation's items have their own)
+        for number in range(span[0], min(span[0] + 2, span[1] + 1)):
+            for stamp in stamps.get(number, ()):
+                if stamp.precision == "day" and stamp.start < 30:
+                    ranked.append(((2, 0, number), stamp, number))
+    if not ranked and title is not None:
+        for number in range(max(span[0], span[1] - 2), span[1] + 1):
+            if len(lines[number].text) <= 40:
+                for stamp in stamps.get(number, ()):
+                    if stamp.precision == "day":
+                        ranked.append(((3, 0, -number), stamp, number))
+    if not ranked:
+        return None
+    _, stamp, number = min(ranked, key=lambda r: r[0])
+    return stamp, number
+
+
+def _headings_before(lines: Sequence[Line], first: int, title: int, probabilities: Sequence[float],
+                     stamp_line: int | None) -> int:
+    """Where the body starts once the headings between the headline and the body are taken
+    in (a newsletter's first item title, a subheading): heading-like lines that are not page
+    furniture, the date line or a part of the headline."""
+    headline = "".join(lines[title].text.split())
+    while first - 1 > title:
+        line = lines[first - 1]
+        text = "".join(line.text.split())
+        if (line.number == stamp_line or probabilities[first - 1] < 0.2 or text in headline or len(text) > 60
+                or han_share(text) < 0.5 or _SENTENCE_END.search(text[-1:])):
+            break
+        first -= 1
+    return first
+
+
+def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[float] | None = None,
+                probabilities: Sequence[float] | None = None) -> PageLayout:
+    """The body, headline and date of a page (see the module docs); ``probabilities``, when
+    already known, are the lines' probabilities of being body text."""
+    if probabilities is None:
+        probabilities = body_probabilities(lines, model, shared)
+    span = best_span(probabilities, lines)
+    if span is None:
+        return PageLayout((), None, None, None, tuple(probabilities))
+    stamps = _page_stamps(lines)
+    candidates = title_candidates(lines, span)
+    title: int | None = None
+    if candidates:
+        scored = [(_score(model.title_weights, title_features(lines, c, span, probabilities, set(stamps), candidates)), c)
+                  for c in candidates]
+        best, index = max(scored, key=lambda s: (s[0], -s[1]))
+        if best > _score(model.title_weights, NO_TITLE):
+            title = index
+    found = choose_stamp(lines, span, title, stamps)
+    if model.article_weights and _logistic(model.article_weights, article_features(
+            lines, span, probabilities, title, found[0] if found else None)) < 0.5:
+        return PageLayout((), None, None, None, tuple(probabilities))  # a list or index page: no article
+    first, last = span
+    if title is not None and first <= title <= last:
+        first = title + 1
+    elif title is not None:
+        first = _headings_before(lines, first, title, probabilities, found[1] if found else None)
+    body = tuple(line for line in lines[first: last + 1] if line.number != (found[1] if found else -1)
+                 or is_prose(line.text))
+    return PageLayout(body, lines[title] if title is not None else None, found[0] if found else None,
+                      found[1] if found else None, tuple(probabilities))
