@@ -61,7 +61,7 @@ class FrontMatter:
     """A page's validated front matter (see the README's content model)."""
 
     title: str
-    date: date
+    date: date | None  # None only with date_uncertain: the page gives no date
     slug: str
     date_uncertain: bool = False
     event_date: date | None = None
@@ -125,8 +125,8 @@ class FrontMatter:
         if len(title) > TITLE_MAX:
             raise error("title", f"is {len(title)} characters long (at most {TITLE_MAX})")
         day = _as_date(front.get("date"), "date", error)
-        if day is None:
-            raise error("date", "is required (YYYY-MM-DD)")
+        if day is None and not flag("date_uncertain"):
+            raise error("date", "is required (YYYY-MM-DD), or date_uncertain: true when the page gives no date")
         slug = front.get("slug", default_slug)
         if not isinstance(slug, str) or not SLUG_RE.match(slug):
             raise error("slug", "may only hold letters, digits, '_' and '-' (it becomes a URL path)")
@@ -157,7 +157,10 @@ class FrontMatter:
     def to_mapping(self) -> dict[str, Any]:
         """The fields to write, in the order pages show them; empty optional fields left out
         (``source`` is always written, ``null`` when unknown)."""
-        out: dict[str, Any] = {"title": self.title, "date": self.date, "date_uncertain": self.date_uncertain}
+        out: dict[str, Any] = {"title": self.title}
+        if self.date is not None:
+            out["date"] = self.date
+        out["date_uncertain"] = self.date_uncertain
         if self.event_date is not None and self.event_date != self.date:
             out["event_date"] = self.event_date
         out["source"] = self.source

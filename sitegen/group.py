@@ -38,14 +38,18 @@ _SCORE_BASE = 1 << 24  # packs (score, rank) into one int for fast top-k selecti
 EntityKey = tuple[str, str]
 
 
+def _ordinal(article: Article) -> int:
+    return article.date.toordinal() if article.date is not None else 0
+
+
 def importance_key(article: Article) -> tuple:
     """Digest order: weight, then sources, then entities named, then newest, then title."""
-    return (-article.weight, -article.source_count, -len(article.entities), -article.date.toordinal(), article.title, article.slug)
+    return (-article.weight, -article.source_count, -len(article.entities), -_ordinal(article), article.title, article.slug)
 
 
 def newest_first(article: Article) -> tuple:
-    """Chronological order, newest first, stable."""
-    return (-article.date.toordinal(), article.title, article.slug)
+    """Chronological order, newest first, stable; undated articles last."""
+    return (-_ordinal(article), article.title, article.slug)
 
 
 @lru_cache(maxsize=65536)
@@ -85,6 +89,7 @@ class Grouping:
         self.mentions: Counter[EntityKey] = Counter()
         self.role_members: dict[str, set[str]] = defaultdict(set)  # person -> paths giving a role
         self.by_week: dict[WeekId, set[str]] = defaultdict(set)
+        self.undated: set[str] = set()  # paths of the articles whose page gives no date
         self.slugs: dict[EntityKey, str] = {}  # entities with a page
         self.entities: dict[EntityKey, Entity] = {}
         self.weeks: dict[WeekId, Week] = {}
@@ -100,7 +105,7 @@ class Grouping:
 
     # -- the index -------------------------------------------------------------------------
     def _index(self, path: str, article: Article, sign: int) -> None:
-        week = self.by_week[article.week]
+        week = self.by_week[article.week] if article.week is not None else self.undated
         entry = (newest_first(article), path)
         if sign > 0:
             self.articles[path] = article
@@ -112,7 +117,7 @@ class Grouping:
             week.discard(path)
             if not self._bulk:
                 del self._newest[bisect_left(self._newest, entry)]
-            if not week:
+            if not week and article.week is not None:
                 del self.by_week[article.week]
         keys = [r.key for r in article.entities]
         for key in keys:
@@ -206,9 +211,9 @@ class Grouping:
         self._rebuild_entities(entity_keys)
         touched.entities |= entity_keys
 
-        week_ids = set(self.by_week) if full else {a.week for a in (*old.values(), *new.values())}
+        week_ids = set(self.by_week) if full else {a.week for a in (*old.values(), *new.values()) if a.week}
         for key in link_changed:
-            week_ids.update(a.week for a in self.members.get(key, {}).values())
+            week_ids.update(a.week for a in self.members.get(key, {}).values() if a.week)
         touched.weeks = self._rebuild_weeks(week_ids)
 
         if full:
@@ -267,6 +272,8 @@ class Grouping:
             if kind == "person":
                 for path in sorted(self.role_members.get(name, ())):
                     article = self.articles[path]
+                    if article.date is None:
+                        continue
                     for person, role in article.roles:
                         if person == name:
                             seen = roles.setdefault(role, [article.date, article.date])
@@ -411,6 +418,10 @@ class Grouping:
     def week_list(self) -> list[Week]:
         """Digests, oldest first."""
         return list(self.weeks.values())
+
+    def undated_list(self) -> list[Article]:
+        """The articles whose page gives no date, by title."""
+        return sorted((self.articles[p] for p in self.undated), key=newest_first)
 
 
 def build_entities(articles: list[Article], catalog: EntityCatalog, config: SiteConfig) -> dict[tuple[str, str], Entity]:

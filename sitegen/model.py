@@ -28,7 +28,7 @@ class Article:
     source_path: Path
     slug: str
     title: str
-    date: date
+    date: date | None  # None: the page gives no date (then date_uncertain); such an article is in no digest
     date_uncertain: bool
     event_date: date | None
     source: str | None
@@ -56,8 +56,9 @@ class Article:
         return tuple(getattr(self, name) for name in _CARD_FIELDS)
 
     @cached_property
-    def week(self) -> "WeekId":
-        return WeekId.of(self.date)
+    def week(self) -> "WeekId | None":
+        """The ISO week of its digest (None for an undated article)."""
+        return WeekId.of(self.date) if self.date is not None else None
 
     @property
     def source_count(self) -> int:
@@ -149,9 +150,11 @@ class Entity:
         return EntityLink(self.kind, self.name, self.slug)
 
     @property
-    def first_seen(self) -> date:
-        return min(a.date for a in self.articles)
+    def first_seen(self) -> date | None:
+        """The date of its oldest dated article (None when none is dated)."""
+        return min((a.date for a in self.articles if a.date is not None), default=None)
 
     @property
-    def last_seen(self) -> date:
-        return max(a.date for a in self.articles)
+    def last_seen(self) -> date | None:
+        """The date of its newest dated article (None when none is dated)."""
+        return max((a.date for a in self.articles if a.date is not None), default=None)

@@ -29,6 +29,8 @@ from sitegen.output import safe_relpath
 from sitegen.group import Grouping
 from sitegen.model import Article, Entity, EntityLink, Week, WeekId
 
+UNDATED_URL = "/undated/"
+"""The list of articles whose page gives no date (they belong to no weekly digest)."""
 ALL_CONTENT = "all-content"
 """Changes whenever any content file changes (the sitemap and the digest archive list every article)."""
 
@@ -138,6 +140,7 @@ class DerivedValues:
         newest = grouping.newest(max(config.home_recent, config.feed_size))
         self._set("newest", tuple(a.slug for a in newest), changed)
         self._set("latest-week", latest.id if latest else None, changed)
+        self._set("undated", tuple(a.slug for a in grouping.undated_list()), changed)
         if old is not None:  # a full update: everything that differs from before
             changed = {k for k in self.values.keys() | old.keys() if old.get(k, _MISSING) != self.values.get(k, _MISSING)}
         # related keys of removed or renamed articles
@@ -155,6 +158,11 @@ class DerivedValues:
 
 
 _MISSING = object()
+
+
+def _dated(articles: Iterable[Article]) -> list[Article]:
+    """The articles that have a date (a feed entry needs one)."""
+    return [a for a in articles if a.date is not None]
 
 
 def _article_deps(articles: Iterable[Article]) -> set[str]:
@@ -272,7 +280,7 @@ class Planner:
                 self._shapes.pop(name, None)
             self._replace(name, self._plan_entity(entity) if entity else None, hit, changed)
         # the site-wide pages' dependencies follow the newest articles and the weeks
-        if touched.full or touched.weeks or "site" not in self.entries or {"newest", "latest-week", "weeks"} & changed:
+        if touched.full or touched.weeks or "site" not in self.entries or {"newest", "latest-week", "weeks", "undated"} & changed:
             self._replace("site", self._plan_site_pages(), hit, changed)
         return hit
 
@@ -290,7 +298,8 @@ class Planner:
         def context() -> dict[str, Any]:
             current = g.articles[path]
             return dict(article=current, entities=self._links(r.key for r in current.entities),
-                        week=g.weeks[current.week], related=g.related.get(slug, ()), page_url=current.url)
+                        week=g.weeks[current.week] if current.week is not None else None,
+                        related=g.related.get(slug, ()), page_url=current.url)
 
         return [PagePlan(f"articles/{slug}/index.html", "article.html", path, frozenset(deps), context)]
 
@@ -309,16 +318,17 @@ class Planner:
 
         def page_context() -> dict[str, Any]:
             current = g.entities[key]
-            by_week: dict[WeekId, list[Article]] = defaultdict(list)
+            by_week: dict[WeekId | None, list[Article]] = defaultdict(list)
             for article in current.articles:  # newest first, so each week's list is too
                 by_week[article.week].append(article)
-            grouped = sorted(by_week.items(), key=lambda item: item[0], reverse=True)
+            # newest week first, the undated last
+            grouped = sorted(by_week.items(), key=lambda item: (item[0] is not None, item[0] or WeekId(0, 0)), reverse=True)
             return dict(entity=current, grouped=grouped, page_url=current.url)
 
         def feed_context() -> dict[str, Any]:
             current = g.entities[key]
             return dict(feed_title=f"{current.name} · {config.title}", feed_url=f"{current.url}feed.xml",
-                        page_url=current.url, entries=list(current.articles[: config.feed_size]))
+                        page_url=current.url, entries=_dated(current.articles[: config.feed_size]))
 
         where = f"entity {entity.kind}:{entity.name}"
         return [PagePlan(f"entities/{entity.kind}/{entity.slug}/index.html", "entity.html", where,
@@ -330,8 +340,8 @@ class Planner:
         """The pages made from the whole site: indexes, home, feeds, sitemap, search, 404."""
         g, config = self.grouping, self.grouping.config
         plans: list[PagePlan] = []
-        plans.append(PagePlan("weeks/index.html", "weeks.html", "digest archive", frozenset({"weeks", ALL_CONTENT}),
-                              lambda: dict(weeks=list(reversed(g.week_list())), page_url="/weeks/")))
+        plans.append(PagePlan("weeks/index.html", "weeks.html", "digest archive", frozenset({"weeks", "undated", ALL_CONTENT}),
+                              lambda: dict(weeks=list(reversed(g.week_list())), undated=len(g.undated), page_url="/weeks/")))
 
         def by_kind() -> dict[str, list[Entity]]:
             groups: dict[str, list[Entity]] = {kind: [] for kind in KIND_LABELS}
@@ -360,7 +370,7 @@ class Planner:
         feed_entries = g.newest(config.feed_size)
         plans.append(PagePlan("feed.xml", "feed.xml", "feed", frozenset({"newest"} | _article_deps(feed_entries)),
                               lambda: dict(feed_title=config.title, feed_url="/feed.xml", page_url="/",
-                                           entries=g.newest(config.feed_size))))
+                                           entries=_dated(g.newest(config.feed_size)))))
         feed_weeks = list(reversed(weeks))[: config.feed_size]
         week_feed_deps = {"weeks"}.union(*(_week_deps(w) for w in feed_weeks))
         plans.append(PagePlan("weeks/feed.xml", "weeks_feed.xml", "digest feed", frozenset(week_feed_deps),
@@ -372,11 +382,18 @@ class Planner:
             urls = ["/", "/weeks/", "/entities/", "/search/"] + [f"/entities/{k}/" for k in KIND_LABELS]
             urls += [a.url for a in newest] + [w.id.url for w in archive]
             urls += [e.url for e in sorted(g.entities.values(), key=lambda e: (e.kind, e.slug))]
-            lastmod = {a.url: a.date for a in newest} | {w.id.url: max(a.date for a in w.articles) for w in archive}
+            if g.undated:
+                urls.append(UNDATED_URL)
+            lastmod = {a.url: a.date for a in newest if a.date is not None} | {
+                w.id.url: max(a.date for a in w.articles if a.date is not None) for w in archive}
             return dict(urls=urls, lastmod=lastmod)
 
         plans.append(PagePlan("sitemap.xml", "sitemap.xml", "sitemap", frozenset({ALL_CONTENT, "weeks", "entity-index"}),
                               sitemap_context))
+        if g.undated:
+            undated_deps = {"undated"} | _article_deps(g.undated_list())
+            plans.append(PagePlan("undated/index.html", "undated.html", "undated articles", frozenset(undated_deps),
+                                  lambda: dict(articles=g.undated_list(), page_url=UNDATED_URL)))
         absolute = self.absolute
         plans.append(PagePlan("robots.txt", None, "robots.txt", frozenset(),
                               lambda: dict(text=f"User-agent: *\nAllow: /\n\nSitemap: {absolute('/sitemap.xml')}\n")))

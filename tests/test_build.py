@@ -385,3 +385,31 @@ def test_an_output_folder_that_would_replace_sources_is_refused_before_any_work(
     assert "refusing to use" in result.output and "it would replace sources" in result.output
     assert "Traceback" not in result.output
     assert sorted(p.relative_to(scratch_site) for p in scratch_site.rglob("*") if p.is_file()) == before
+
+
+def test_an_undated_article_is_built_but_in_no_digest(scratch_site):
+    """A page whose source gives no date has no `date`: it gets its page, search and entity
+    pages, the 日期不详 list, and no digest or feed entry."""
+    page = scratch_site / "content" / "articles" / "undated.md"
+    page.write_text("---\ntitle: 工业和信息化部召开无日期的会议\ndate_uncertain: true\nslug: no-date\n---\n"
+                    "工业和信息化部召开会议，比亚迪和华为的负责人参加。\n", "utf-8")
+    out = scratch_site / "public"
+    result = build(scratch_site, out, "--force")
+    assert result.exit_code == 0, result.output
+    article = (out / "articles" / "no-date" / "index.html").read_text("utf-8")
+    assert "日期不详" in article and 'href="/undated/"' in article and "datePublished" in article
+    assert "收录于" not in article
+    listing = parse(out / "undated" / "index.html")
+    assert ("/articles/no-date/", "工业和信息化部召开无日期的会议") in listing.links
+    for week in (out / "weeks").glob("*/index.html"):
+        assert "/articles/no-date/" not in week.read_text("utf-8"), week
+    for feed in ("feed.xml", "weeks/feed.xml"):
+        assert "/articles/no-date/" not in (out / feed).read_text("utf-8")
+    assert "/undated/" in (out / "sitemap.xml").read_text("utf-8")
+    assert "/undated/" in (out / "weeks" / "index.html").read_text("utf-8")
+    byd = (out / "entities" / "org" / "bi-ya-di" / "index.html").read_text("utf-8")
+    assert "/articles/no-date/" in byd and "日期不详" in byd
+    # a page that gives no date must say so: a missing date without date_uncertain is an error
+    page.write_text("---\ntitle: 没有日期\nslug: no-date\n---\n正文。\n", "utf-8")
+    result = build(scratch_site, out, "--force")
+    assert result.exit_code == 1 and "undated.md:1: 'date' is required" in result.output

@@ -126,6 +126,20 @@ def _edit_sequence(run: Incremental, tmp: Path) -> None:
     _rewrite(moved, date_line, "date: 2019-03-06")
     run.step()
     run.check(tmp)
+    # 3b. a date taken away (the page gives none): the article leaves its digest for the undated list
+    undated = pages[2]
+    original = undated.read_text("utf-8")
+    date_line = next(line for line in original.splitlines() if line.startswith("date:"))
+    undated.write_text(original.replace(date_line + "\n", "", 1).replace("date_uncertain: false", "date_uncertain: true"),
+                       "utf-8")
+    changed = run.step()
+    assert "undated/index.html" in changed
+    run.check(tmp)
+    # 3c. and given back: the undated list goes away
+    undated.write_text(original, "utf-8")
+    changed = run.step()
+    assert "undated/index.html" in changed and not (run.out / "undated").exists()
+    run.check(tmp)
     # 4. an article deleted, taking an entity named by exactly the threshold down with it
     minimum = run.project.config.entity_min_articles
     key = next((k for k, members in sorted(grouping.members.items()) if len(members) == max(minimum, 2)), None)
