@@ -70,8 +70,9 @@ def html_labels(work: Path) -> Path:
     return path
 
 
-def run_input(kind: str, folds: int, work: Path, corpus_pages) -> dict[str, str]:
-    """Leave-site-out and in-sample summaries for one input kind."""
+def run_input(kind: str, folds: int, work: Path, corpus_pages, in_sample: bool = True) -> dict[str, str]:
+    """Leave-site-out and (``in_sample``) in-sample summaries for one input kind, each with the
+    number of files ingest skipped."""
     folder = CORPUS / kind
     suffix = ".txt" if kind == "txt" else ".html"
     names = sorted(p.name for p in folder.glob(f"*{suffix}"))
@@ -81,15 +82,115 @@ def run_input(kind: str, folds: int, work: Path, corpus_pages) -> dict[str, str]
     for old in (work / f"{kind}-loso", work / f"{kind}-in-sample"):
         shutil.rmtree(old, ignore_errors=True)
     loso = work / f"{kind}-loso" / "content"
+    skipped = 0
     for group in folds_of(names, folds):
         model = train(without_sites(corpus_pages, group))
         files = [folder / name for name in names if site_of(name) in group]
-        ingest(files, loso, model)
-    results["leave-site-out"] = score(loso, labels, raw)
-    inside = work / f"{kind}-in-sample" / "content"
-    ingest([folder / name for name in names], inside, train(corpus_pages))
-    results["in-sample"] = score(inside, labels, raw)
+        skipped += len(ingest(files, loso, model).failed_files)
+    results["leave-site-out"] = f"{score(loso, labels, raw)}, skipped {skipped}"
+    if in_sample:
+        inside = work / f"{kind}-in-sample" / "content"
+        report = ingest([folder / name for name in names], inside, train(corpus_pages))
+        results["in-sample"] = f"{score(inside, labels, raw)}, skipped {len(report.failed_files)}"
     return results
+
+
+def score_seeds(work: Path) -> str:
+    """The five seeds (../shared/seeds) with the shipped model, scored against expected.yaml."""
+    seeds = REPO.parent / "shared" / "seeds"
+    content = work / "seeds" / "content"
+    shutil.rmtree(content.parent, ignore_errors=True)
+    ingest(sorted(seeds.glob("*.txt")), content, None)
+    return score(content, seeds / "expected.yaml", seeds)
+
+
+def _squash(text: str) -> str:
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _date_ok(spec: dict, value) -> bool:
+    """The scorer's date rule for a single item: one of the accepted dates, or no certain date
+    for a page that gives none."""
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        found = re.match(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})", value)
+        value = date(int(found[1]), int(found[2]), int(found[3])) if found else None
+    if "date" in spec:
+        accepted = {str(d) for d in [spec["date"], spec.get("event_date"), spec.get("date_alt")] if d}
+        return value is not None and value.isoformat() in accepted
+    if "month_day" in spec:
+        return value is not None and value.strftime("%m-%d") in {spec["month_day"], spec.get("month_day_alt")}
+    return value is None if spec.get("date_unknown") else True
+
+
+def _body_scores(got: str, reference: str) -> tuple[float, float, float]:
+    """Character precision, recall and F1 of ``got`` against ``reference`` (bags of
+    characters, whitespace and width differences ignored)."""
+    from collections import Counter
+
+    mine, theirs = Counter(_squash(got)), Counter(_squash(reference))
+    common = sum((mine & theirs).values())
+    precision = common / max(sum(mine.values()), 1)
+    recall = common / max(sum(theirs.values()), 1)
+    return precision, recall, (2 * precision * recall / (precision + recall) if common else 0.0)
+
+
+def compare_peers(content: Path) -> list[str]:
+    """sitegen (its leave-site-out output in ``content``), GNE and trafilatura on web-zh/html:
+    title and date accuracy on the single-article pages, body character P/R/F1 against
+    web-zh/body/. Lines for the console."""
+    import yaml
+    from gne import GeneralNewsExtractor
+    import trafilatura
+
+    from sitegen.frontmatter import parse_page
+    from sitegen.ingest.readers import declared_encoding, decode
+    from sitegen.ingest.train import title_matches
+
+    labels = yaml.safe_load((CORPUS / "labels.yaml").read_text("utf-8"))["pages"]
+    ours: dict[str, list[tuple[dict, str]]] = {}
+    for path in sorted(content.rglob("*.md")):
+        page = parse_page(path.read_text("utf-8"), path)
+        name = str(page.front["origin"]).rsplit("/", 1)[-1].split("#")[0]
+        ours.setdefault(name, []).append((page.front, page.body))
+    tools: dict[str, dict[str, tuple[str, object, str]]] = {"sitegen": {}, "gne": {}, "trafilatura": {}}
+    gne = GeneralNewsExtractor()
+    for name, label in sorted(labels.items()):
+        if label.get("kind") != "single":
+            continue
+        html_name = name.replace(".txt", ".html")
+        data = (CORPUS / "html" / html_name).read_bytes()
+        html = decode(data, CORPUS / "html" / html_name, declared_encoding(data))
+        mine = ours.get(html_name, [])
+        tools["sitegen"][name] = (mine[0][0]["title"] if mine else "", mine[0][0].get("date") if mine else None,
+                                  "\n".join(body for _, body in mine))
+        try:
+            found = gne.extract(html)
+            tools["gne"][name] = (found.get("title") or "", found.get("publish_time") or None, found.get("content") or "")
+        except Exception:  # noqa: BLE001 - a peer that fails on a page scores nothing there
+            tools["gne"][name] = ("", None, "")
+        extracted = trafilatura.bare_extraction(html, with_metadata=True)
+        data = (extracted if isinstance(extracted, dict) else extracted.as_dict()) if extracted is not None else {}
+        tools["trafilatura"][name] = (data.get("title") or "", data.get("date"), data.get("text") or "")
+    rows = []
+    for tool, results in tools.items():
+        titles = dates = 0
+        for name, (title, day, _) in results.items():
+            spec = (labels[name].get("item_list") or [{}])[0]
+            titles += title_matches(spec, title) if title else 0
+            dates += _date_ok(spec, day)
+        scored = [_body_scores(results[name][2], (CORPUS / "body" / name).read_text("utf-8"))
+                  for name in sorted(results) if (CORPUS / "body" / name).exists()]
+        mean = [sum(s[i] for s in scored) / len(scored) for i in range(3)]
+        good = sum(1 for s in scored if s[2] >= 0.9)
+        rows.append(f"{tool}: titles {titles}/{len(results)}, dates {dates}/{len(results)}, body P {mean[0]:.3f} "
+                    f"R {mean[1]:.3f} F1 {mean[2]:.3f} ({good}/{len(scored)} pages F1 >= 0.9)")
+    return rows
 
 
 def main() -> int:
@@ -97,16 +198,24 @@ def main() -> int:
     parser.add_argument("--input", choices=["txt", "html", "both"], default="both")
     parser.add_argument("--folds", type=int, default=6, help="groups of sites for leave-site-out (default 6)")
     parser.add_argument("--keep", type=Path, help="keep the ingested folders here")
+    parser.add_argument("--peers", action="store_true", help="compare with GNE and trafilatura on html/")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ingest-web-")) if args.keep is None else args.keep
     work.mkdir(parents=True, exist_ok=True)
     corpus_pages = load_corpus(CORPUS)
     figures = []
     try:
+        seeds = score_seeds(work)
+        print(f"seeds (shipped model): {seeds}")
+        figures.append(f"seeds=[{seeds}]")
         for kind in (["txt", "html"] if args.input == "both" else [args.input]):
             for mode, summary in run_input(kind, args.folds, work, corpus_pages).items():
                 print(f"{kind} {mode}: {summary}")
                 figures.append(f"{kind}_{mode.replace('-', '_')}=[{summary}]")
+            if kind == "html" and args.peers:
+                for row in compare_peers(work / "html-loso" / "content"):
+                    print(f"html {row}")
+                    figures.append(row.replace(": ", "=[", 1) + "]")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -90,7 +90,8 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
             f"documents read: {report.documents}; items: {report.items}; {verb}: {len(report.written)}; "
             f"updated: {len(report.updated)}; unchanged: {len(report.unchanged)}; "
             f"kept (edited by hand): {len(report.kept_edited)}; duplicates skipped: {len(report.duplicates)}; "
-            f"uncertain dates: {len(report.uncertain_dates)}; files failed: {len(report.failed_files)}"
+            f"uncertain dates: {len(report.uncertain_dates)}; no date: {len(report.undated)}; "
+            f"files failed: {len(report.failed_files)}"
         )
         if dry_run:
             for relpath in report.written + report.updated:
@@ -101,6 +102,8 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
             click.echo(f"  duplicate: {line}")
         for line in report.uncertain_dates:
             click.echo(f"  year uncertain: {line}")
+        for line in report.undated:
+            click.echo(f"  no date (listed under 日期不详, in no digest): {line}")
     if report.failed_files:
         sys.exit(1)
 

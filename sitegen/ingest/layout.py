@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -36,20 +36,23 @@ TITLE_FEATURES = (
 )
 """Features of a headline candidate; the first, ``none``, is set only on the choice of no
 headline at all (the model ranks the candidates of a page against each other and that)."""
-ARTICLE_FEATURES = ("bias", "log_prose_chars", "prose_share", "log_lines", "title_found", "log_longest",
-                    "mean_probability", "stamp_found")
 CHROME_WEIGHT_FLOOR = 2.0
 """A chrome line inside a stretch of body text costs at least this much (times its log-odds):
 short lines would otherwise cost nothing, and comments after an article join it."""
 _SENTENCE_END = re.compile(r"[。！？!?；;]$")
 _SEPARATOR = re.compile(r"[|｜丨>»›＞→_]")
-_TITLE_PREFIX = re.compile(r"^(?:原标题|标题|题目|主题)\s*[:：]\s*")
+_TITLE_PREFIX = re.compile(r"^(?:原标题|标\s*题|题\s*目|主\s*题)\s*[:：]\s*")
+_METADATA = re.compile(r"^.{0,4}?(?:来\s*源|作\s*者|编\s*辑|记\s*者|发布|发文|索\s*引|分\s*类|文\s*号|时\s*间|日\s*期|点\s*击|"
+                       r"浏\s*览|关键词|标\s*签|栏\s*目|字\s*号|摄\s*影|通讯员|责编)\s*[:：]")
 _BRACKETED = re.compile(r"^[（(【\[].{2,}[)）】\]]$")
 _ORIGINAL_TITLE = re.compile(r"^[（(【\[]?\s*原标题")
 _LABEL = re.compile(r"^.{0,6}?(?:来源|作者|编辑|记者|发布|时间|日期|点击|浏览|关键词|标签|分类)\s*[:：]")
 _CHROME = re.compile("登录|注册|首页|版权|分享|收藏|评论|打印|关闭|字号|返回|导航|推荐|热门|相关|更多|点击|扫描|客户端|下载|"
                      "微信|微博|客服|热线|投稿|网站地图|广告|博客|论坛|频道|专题")
 TITLE_WINDOW = 40
+SHORT_PAGE_BODY = 0.3
+"""A page with no stretch of likely body text takes its most likely line of running text
+when it is at least this likely (a news item of one paragraph)."""
 """Lines before the body looked at for the headline."""
 
 
@@ -59,25 +62,21 @@ class LayoutModel:
 
     line_weights: tuple[float, ...]
     title_weights: tuple[float, ...]
-    article_weights: tuple[float, ...]
 
     def to_json(self) -> str:
         """The model as a small JSON document (what ``train`` writes)."""
         return json.dumps({"line_features": list(FEATURES), "line_weights": [round(w, 6) for w in self.line_weights],
                            "title_features": list(TITLE_FEATURES),
-                           "title_weights": [round(w, 6) for w in self.title_weights],
-                           "article_features": list(ARTICLE_FEATURES),
-                           "article_weights": [round(w, 6) for w in self.article_weights]}, indent=1) + "\n"
+                           "title_weights": [round(w, 6) for w in self.title_weights]}, indent=1) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> LayoutModel:
         """Read a model written by :meth:`to_json`; its features must be this code's."""
         data = json.loads(text)
-        if (tuple(data["line_features"]) != FEATURES or tuple(data["title_features"]) != TITLE_FEATURES
-                or (data["article_weights"] and tuple(data.get("article_features", ())) != ARTICLE_FEATURES)):
+        if tuple(data["line_features"]) != FEATURES or tuple(data["title_features"]) != TITLE_FEATURES:
             raise ValueError("the ingest model was trained for other features: rebuild it with "
                              "`python -m sitegen.ingest.train`")
-        return cls(tuple(data["line_weights"]), tuple(data["title_weights"]), tuple(data["article_weights"]))
+        return cls(tuple(data["line_weights"]), tuple(data["title_weights"]))
 
 
 @lru_cache(maxsize=1)
@@ -106,10 +105,23 @@ class PageLayout:
     stamp: Stamp | None
     stamp_line: int | None
     probabilities: tuple[float, ...]
+    span: tuple[int, int] | None = None  # the stretch of body text found, before the headline is taken out
+
+    def with_title(self, title: Line, lines: Sequence[Line]) -> PageLayout:
+        """The same page with another headline (named by the page's markup): the body is
+        the span without that line, and the headings between it and the span."""
+        assert self.span is not None
+        first, last = self.span
+        if first <= title.number <= last:
+            first = title.number + 1
+        else:
+            first = _headings_before(lines, first, title.number, self.probabilities, self.stamp_line)
+        body = tuple(line for line in lines[first: last + 1]
+                     if line.number != self.stamp_line or is_prose(line.text))
+        return replace(self, body=body, title=title)
 
 
-def body_probabilities(lines: Sequence[Line], model: LayoutModel,
-                       shared: Sequence[float] | None = None) -> list[float]:
+def body_probabilities(lines: Sequence[Line], model: LayoutModel, shared: Sequence[float] | None = None) -> list[float]:
     """The probability that each line is body text."""
     return [_logistic(model.line_weights, vector) for vector in line_features(lines, shared)]
 
@@ -131,8 +143,9 @@ def best_span(probabilities: Sequence[float], lines: Sequence[Line]) -> tuple[in
             running += score
         if running > 0 and (best is None or running > best[0]):
             best = (running, start, index)
-    if best is None:
-        return None
+    if best is None:  # no stretch of likely body text: a short page has one line of it, or none
+        prose = [(p, line.number) for p, line in zip(probabilities, lines) if is_prose(line.text) and p >= SHORT_PAGE_BODY]
+        return (max(prose)[1],) * 2 if prose else None
     first, last = best[1], best[2]
     for index in range(first + 1, last + 1):
         if is_tail_heading(lines[index].text):
@@ -151,6 +164,8 @@ def title_candidates(lines: Sequence[Line], span: tuple[int, int]) -> list[int]:
     found = []
     for index in range(max(0, first - TITLE_WINDOW), min(first + 2, span[1] + 1)):
         text = _TITLE_PREFIX.sub("", lines[index].text)
+        if _METADATA.match(text):
+            continue  # 来源：… 作者：… (but 标题：… is the headline, its label taken off)
         if 4 <= len(text) <= 80 and han_share(text) >= 0.3 and not _SENTENCE_END.search(text[-1:]) or (
                 4 <= len(text) <= 60 and text.endswith(("？", "！", "?", "!"))):
             found.append(index)
@@ -166,8 +181,9 @@ def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], pro
     """One headline candidate described (see :data:`TITLE_FEATURES`)."""
     text = _TITLE_PREFIX.sub("", lines[index].text)
     squashed = "".join(text.split())
-    lead = "".join("".join(line.text.split()) for line in lines[span[0]: span[0] + 4])[:300]
-    body = "".join("".join(line.text.split()) for line in lines[span[0]: span[1] + 1])
+    others = [line for line in lines[span[0]: span[1] + 1] if line.number != index]  # the text it would head
+    lead = "".join("".join(line.text.split()) for line in others[:4])[:300]
+    body = "".join("".join(line.text.split()) for line in others)
     grams = _bigrams(squashed)
     repeated = sum(1 for line in lines if line.number != index and squashed and squashed in "".join(line.text.split()))
     before_body = span[0] - index
@@ -178,7 +194,7 @@ def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], pro
         math.log1p(len(text)),
         han_share(text),
         min(max(before_body, 0), TITLE_WINDOW) / TITLE_WINDOW,
-        1.0 if any(0 < other - index <= 3 for other in stamp_lines) else 0.0,
+        max((1 / (other - index) for other in stamp_lines if 0 < other - index <= 3), default=0.0),
         1.0 if any(0 < index - other <= 2 for other in stamp_lines) else 0.0,
         min(repeated, 2) / 2,
         len(grams & _bigrams(lead)) / len(grams) if grams else 0.0,
@@ -191,7 +207,7 @@ def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], pro
         1.0 if _LABEL.match(text) else 0.0,
         1.0 if 8 <= len(squashed) <= 40 else 0.0,
         1.0 if index in stamp_lines else 0.0,
-        1.0 if _ORIGINAL_TITLE.match(lines[index].text) else 0.0,
+        1.0 if _ORIGINAL_TITLE.match(lines[index].text) else 0.5 if text != lines[index].text else 0.0,
         math.log1p(max(before_body, 0)) / math.log1p(TITLE_WINDOW),
         len({g for g in grams if g in body}) / len(grams) if grams else 0.0,
         probabilities[index + 1] if index + 1 < len(lines) else 0.0,
@@ -201,24 +217,6 @@ def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], pro
 
 def _score(weights: Sequence[float], vector: Sequence[float]) -> float:
     return sum(w * x for w, x in zip(weights, vector))
-
-
-def article_features(lines: Sequence[Line], span: tuple[int, int], probabilities: Sequence[float],
-                     title: int | None, stamp: Stamp | None) -> list[float]:
-    """The page's body described as a whole (see :data:`ARTICLE_FEATURES`): is it an article
-    at all, or a list page, a search page, an error page?"""
-    body = lines[span[0]: span[1] + 1]
-    prose = [line for line in body if is_prose(line.text)]
-    return [
-        1.0,
-        math.log1p(sum(len(line.text) for line in prose)),
-        len(prose) / len(body),
-        math.log1p(len(body)),
-        1.0 if title is not None else 0.0,
-        math.log1p(max(len(line.text) for line in body)),
-        sum(probabilities[span[0]: span[1] + 1]) / len(body),
-        1.0 if stamp is not None else 0.0,
-    ]
 
 
 def _page_stamps(lines: Sequence[Line]) -> dict[int, list[Stamp]]:
@@ -294,9 +292,6 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
         if best > _score(model.title_weights, NO_TITLE):
             title = index
     found = choose_stamp(lines, span, title, stamps)
-    if model.article_weights and _logistic(model.article_weights, article_features(
-            lines, span, probabilities, title, found[0] if found else None)) < 0.5:
-        return PageLayout((), None, None, None, tuple(probabilities))  # a list or index page: no article
     first, last = span
     if title is not None and first <= title <= last:
         first = title + 1
@@ -305,4 +300,4 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
     body = tuple(line for line in lines[first: last + 1] if line.number != (found[1] if found else -1)
                  or is_prose(line.text))
     return PageLayout(body, lines[title] if title is not None else None, found[0] if found else None,
-                      found[1] if found else None, tuple(probabilities))
+                      found[1] if found else None, tuple(probabilities), span)

@@ -50,6 +50,7 @@ FEATURES = (
 """The name of each feature, in the order of :func:`line_features`' vectors."""
 
 
+
 @dataclass(frozen=True)
 class Line:
     """One non-blank line of a page: its text (no indentation, no list bullet), whether it

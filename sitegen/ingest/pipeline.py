@@ -25,7 +25,7 @@ from sitegen.ingest.dates import (
     resolve_month_day,
     stated_years,
 )
-from sitegen.ingest.layout import LayoutModel, default_model, find_layout
+from sitegen.ingest.layout import TITLE_WINDOW, LayoutModel, PageLayout, default_model, find_layout
 from sitegen.ingest.lines import Line, page_lines, shared_lines
 from sitegen.ingest.readers import RawDocument, RawFile, discover, read_documents
 from sitegen.ingest.split import RawItem, SplitResult, is_digest, split_document, split_roundup
@@ -66,6 +66,7 @@ class IngestReport:
     kept_edited: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     uncertain_dates: list[str] = field(default_factory=list)
+    undated: list[str] = field(default_factory=list)  # items whose page gives no date at all
     failed_files: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -162,8 +163,7 @@ def _split(text: str, meta: dict[str, Any], doc: RawDocument) -> SplitResult:
             # the record's own title (国内联播快讯) names the column its stories came from
             return SplitResult("roundup", tuple(replace(item, category=title) for item in roundup.items))
         return SplitResult("article", (RawItem(1, title, tuple(p for p in text.split("\n") if p.strip())),))
-    split = split_document(text, headline=meta.get("headline"))
-    return split
+    return split_document(text, headline=meta.get("headline"))
 
 
 def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, counter_start: int = 0) -> list[PlannedPage]:
@@ -266,7 +266,8 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                 prepared.append(_Read(doc, Cleaned(doc.text), None))
                 continue
             repaired = repair.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None)
-            prepared.append(_Read(doc, repaired, tuple(page_lines(repaired.text)) if doc.format == "txt" else None))
+            scraped = doc.format in {"txt", "html"}  # a whole page: the layout model finds its article
+            prepared.append(_Read(doc, repaired, tuple(page_lines(repaired.text)) if scraped else None))
         read.append((raw, prepared))
     pages_lines = [r.lines for _, prepared in read for r in prepared if r.lines is not None]
     shared = iter(shared_lines(pages_lines))
@@ -289,7 +290,7 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                     if item.lines is not None:
                         page_shared = next(shared)
                         if not is_digest(text.text):  # a digest's numbered items are its article
-                            text = _article_of(item.lines, page_shared, model, text, tidy)
+                            text = _article_of(item.lines, page_shared, model, text, tidy, doc.meta)
                     cleaned = tidy.run(text.text, text.meta)
                     pages = [_checked(page, doc, diagnostics) for page in plan_document(doc, cleaned, diagnostics, counter)]
             except ContentError as exc:
@@ -311,25 +312,37 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                 by_origin[page.origin] = page
                 planned.append(page)
     for page in planned:
-        if page.front.get("date_uncertain"):
-            shown = page.front.get("date") or "no date"
-            report.uncertain_dates.append(f"{page.origin}: {page.front['title']} ({shown})")
+        if page.front.get("date") is None:
+            report.undated.append(f"{page.origin}: {page.front['title']}")
+        elif page.front.get("date_uncertain"):
+            report.uncertain_dates.append(f"{page.origin}: {page.front['title']} ({page.front['date']})")
     return planned
 
 
 def _article_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel, repaired: Cleaned,
-                tidy: Ruler) -> Cleaned:
+                tidy: Ruler, page: dict[str, Any]) -> Cleaned:
     """The article of a scraped page: its body lines, with the headline and the page's own
     date stamp found around them in meta (see :mod:`sitegen.ingest.layout`), and what the
-    lines between headline and body say (author, source: the metadata rules read them)."""
+    lines between headline and body say (author, source: the metadata rules read them).
+    ``page``: what a raw HTML page says outright (its ``<title>``/``<h1>``, a metadata date),
+    used where the text alone leaves the headline or the date open."""
     layout = find_layout(lines, model, shared)
     meta: dict[str, Any] = {}
-    if layout.title is not None:
-        headline = tidy.run(_HEADLINE_PREFIX.sub("", layout.title.text)).text.strip()
+    title_line = layout.title
+    stated = _stated_headline(lines, layout, page.get("page_titles", ()))
+    if stated is not None:
+        layout = layout.with_title(stated, lines)
+        title_line = stated
+    if title_line is not None:
+        headline = tidy.run(_HEADLINE_PREFIX.sub("", title_line.text)).text.strip()
         meta["headline"] = meta["title"] = headline
-        if layout.body:
-            header = "\n".join(line.text for line in lines[layout.title.number + 1: layout.body[0].number])
+        if layout.body and title_line.number < layout.body[0].number:
+            header = "\n".join(line.text for line in lines[title_line.number + 1: layout.body[0].number])
             meta.update({k: v for k, v in tidy.run(header).meta.items() if k in _HEADER_KEYS})
+    elif layout.body and page.get("page_titles"):
+        meta["headline"] = meta["title"] = tidy.run(clean_stated_title(page["page_titles"][0])).text.strip()
+    if layout.body and page.get("meta_published") and layout.stamp is None:
+        meta["published"] = page["meta_published"]
     stamp = layout.stamp
     if stamp is not None:
         if stamp.date is not None:
@@ -339,6 +352,20 @@ def _article_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel
         elif stamp.year is not None:
             meta["month_or_year"] = date(stamp.year, stamp.month or 1, 1)
     return repaired.with_text("\n\n".join(line.text for line in layout.body)).with_meta(**meta)
+
+
+def _stated_headline(lines: tuple[Line, ...], layout: PageLayout, titles: tuple[str, ...]) -> Line | None:
+    """The line before the body that the page's markup names as its headline (an ``<h1>`` or
+    ``<title>`` holding the same words), when the layout model chose another or none."""
+    if not titles or not layout.body:
+        return None
+    wanted = ["".join(clean_stated_title(t).split()) for t in titles]
+    first = layout.body[0].number
+    for line in reversed(lines[max(0, first - TITLE_WINDOW): first + 1]):
+        text = "".join(clean_stated_title(_HEADLINE_PREFIX.sub("", line.text)).split())
+        if len(text) >= 4 and any(text == w or (len(text) >= 8 and text in w) for w in wanted):
+            return line
+    return None
 
 
 _HEADER_KEYS = frozenset({"author", "source", "editor", "supervisor", "tags"})

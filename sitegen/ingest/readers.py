@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -75,9 +76,26 @@ def discover(paths: list[Path]) -> list[RawFile]:
     return [RawFile(path, name) for path, name in sorted(found.items())]
 
 
-def decode(data: bytes, path: Path) -> str:
-    """Decode raw bytes: UTF-8 (with or without BOM), else the detected legacy encoding
-    (GB18030/GBK, Big5, …). Binary or undecodable data raises :class:`ContentError`."""
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)|encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs",
+              "utf8": "utf-8"}
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The encoding a page declares in its first bytes (``<meta charset>``, an XML
+    declaration), widened to its superset (GB2312/GBK are read as GB18030)."""
+    found = _DECLARED.search(data[:4096])
+    if found is None:
+        return None
+    name = (found.group(1) or found.group(2)).decode("ascii").lower()
+    return _SUPERSETS.get(name, name)
+
+
+def decode(data: bytes, path: Path, declared: str | None = None) -> str:
+    """Decode raw bytes: a BOM, else the encoding the document declares (when the bytes
+    decode with it), else UTF-8, else a Chinese legacy encoding (GB18030, Big5) that decodes
+    every byte; when both do, the one charset detection finds likelier. Binary or
+    undecodable data raises :class:`ContentError`."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
@@ -89,13 +107,29 @@ def decode(data: bytes, path: Path) -> str:
             raise ContentError(f"invalid UTF-16: {exc.reason}", path) from None
     if b"\x00" in data[:8192]:
         raise ContentError("binary file (NUL bytes), not a text document", path)
+    if declared:
+        try:
+            return data.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            pass  # declared wrongly: look for what fits
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    fitting = []
+    for encoding in ("gb18030", "big5hkscs"):
+        try:
+            fitting.append((encoding, data.decode(encoding)))
+        except UnicodeDecodeError:
+            continue
+    if len(fitting) == 1:
+        return fitting[0][1]
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_8", "cp1252"]).best()
+    if fitting:
+        chosen = "big5hkscs" if best is not None and best.encoding in {"big5", "big5hkscs"} else "gb18030"
+        return dict(fitting)[chosen]
     if best is None or best.encoding not in {"gb18030", "big5", "gbk", "gb2312"}:
         line = data[: utf8_error.start].count(b"\n") + 1
         raise ContentError(
@@ -142,28 +176,61 @@ def _read_jsonl(path: Path, name: str, text: str) -> Iterator[RawDocument]:
         yield RawDocument(path, name, record["text"], "jsonl", meta, record=number)
 
 
-def _read_html(path: Path, name: str, text: str) -> RawDocument:
-    import trafilatura
+def html_text(html: str) -> str:
+    """The visible text of a page, laid out as lines (inscriptis: blocks on lines of their
+    own, table cells side by side), as a scraper that keeps every visible string saves it."""
+    import inscriptis
 
-    extracted = trafilatura.bare_extraction(
-        text, include_comments=False, include_tables=True, favor_precision=True, with_metadata=True
-    )
-    if extracted is None:
-        raise ContentError("no main text found in HTML page", path)
-    data = extracted if isinstance(extracted, dict) else extracted.as_dict()
-    body = data.get("text") or ""
-    if not body.strip():
-        raise ContentError("no main text found in HTML page", path)
+    text = inscriptis.get_text(html)
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def _read_html(path: Path, name: str, text: str) -> RawDocument:
+    """A raw page: its visible text (read like a scraped text page: the layout model finds the
+    article in it), with what its markup says outright in meta: the ``<title>``/``<h1>``/
+    ``og:title`` headlines (``page_titles``), its canonical URL and site name, and a date from
+    its metadata (``meta_published``: ``article:published_time``, JSON-LD…; the page's own
+    stamp by its headline is preferred to it)."""
+    import trafilatura
+    from htmldate import find_date
+
+    visible = html_text(text)
+    if not visible.strip():
+        raise ContentError("no text in HTML page", path)
     meta: dict[str, Any] = {}
-    if data.get("title"):
-        meta["title"] = data["title"]
-    if (published := _parse_date(data.get("date"))) is not None:
-        meta["published"] = published
+    try:
+        found = trafilatura.extract_metadata(text)
+    except Exception:  # noqa: BLE001 - metadata is a bonus; the text is what counts
+        found = None
+    data = found.as_dict() if found is not None else {}
+    titles = [t for t in (data.get("title"), *_headings(text)) if isinstance(t, str) and t.strip()]
+    if titles:
+        meta["page_titles"] = tuple(dict.fromkeys(" ".join(t.split()) for t in titles))
     if data.get("url"):
         meta["source_url"] = data["url"]
     if data.get("sitename"):
         meta["source"] = data["sitename"]
-    return RawDocument(path, name, body, "html", meta)
+    try:
+        stated = find_date(text, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+    except Exception:  # noqa: BLE001 - as above
+        stated = None
+    if (published := _parse_date(stated)) is not None:
+        meta["meta_published"] = published
+    return RawDocument(path, name, visible, "html", meta)
+
+
+def _headings(html: str) -> list[str]:
+    """The texts of a page's ``<h1>`` elements and its ``og:title``."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except Exception:  # noqa: BLE001 - unparsable markup has no headings
+        return []
+    found = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+    found += [m.get("content", "") for m in tree.iter("meta") if m.get("property") == "og:title"]
+    return [text for text in found if text]
 
 
 def _without_controls(doc: RawDocument) -> RawDocument:
@@ -177,11 +244,11 @@ def read_documents(raw: RawFile) -> list[RawDocument]:
     """Read one file into documents (a .jsonl file holds many)."""
     path = raw.path
     data = read_regular_file(path, MAX_BYTES)
+    suffix = path.suffix.lower()
     try:
-        text = decode(data, path)
+        text = decode(data, path, declared_encoding(data) if suffix in {".html", ".htm", ".shtml"} else None)
     except UnicodeDecodeError as exc:  # a UTF-16 mark over bytes that are not
         raise ContentError(f"invalid UTF-16: {exc.reason}", path) from None
-    suffix = path.suffix.lower()
     if suffix == ".jsonl":
         documents = list(_read_jsonl(path, raw.name, text))
     elif suffix in {".html", ".htm", ".shtml"}:

@@ -14,7 +14,7 @@ Recognised shapes (DESIGN §3):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sitegen.ingest.dates import first_mention, has_date_expression
 from sitegen.text import lead_sentence
@@ -64,9 +64,12 @@ def is_heading(line: str) -> bool:
 
 
 def is_digest(text: str) -> bool:
-    """Whether ``text`` is laid out as a digest: numbered items ①②… (a page built this way is
-    split as a digest, whatever surrounds it)."""
-    return sum(1 for line in text.split("\n") if _CIRCLED_LINE.match(line.strip())) >= 2
+    """Whether ``text`` is laid out as a digest: a ■ headline list and numbered items ①②…
+    (a page built this way is split as a digest, whatever surrounds it; ①② alone are as
+    often footnote marks)."""
+    lines = [line.strip() for line in text.split("\n")]
+    return (sum(1 for line in lines if _CIRCLED_LINE.match(line)) >= 2
+            and sum(1 for line in lines if _BULLET_LINE.match(line)) >= 2)
 
 
 def _split_digest(lines: list[str]) -> SplitResult | None:
@@ -185,9 +188,10 @@ def _is_news_list(split: SplitResult) -> bool:
 def split_document(text: str, headline: str | None = None) -> SplitResult:
     """Cut cleaned ``text`` into items (see the module docstring for the shapes). A page
     with a ``headline`` (found above its body) is one article unless it is a digest or a
-    newsletter of separate news."""
+    newsletter of separate news; then the headline names the items' column (``category``)
+    where no section heading does, or is the first item's title when that item has none."""
     lines = [line.strip() for line in text.split("\n")]
-    digest = _split_digest(lines)
+    digest = _split_digest(lines) if is_digest(text) else None
     if digest is not None:
         return digest
     blocks = _split_blocks(lines)
@@ -196,7 +200,12 @@ def split_document(text: str, headline: str | None = None) -> SplitResult:
             return _one_article(lines, None)
         return blocks
     if blocks.shape == "newsletter" and _is_news_list(blocks):
-        return blocks
+        first = blocks.items[0] if blocks.items else None
+        if first is not None and first.title is None and first.category is None:
+            # the line taken for the page's headline was its first item's title
+            return replace(blocks, items=(replace(first, title=headline), *blocks.items[1:]))
+        return replace(blocks, items=tuple(item if item.category else replace(item, category=headline)
+                                           for item in blocks.items))
     return _one_article(lines, headline)
 
 

@@ -27,10 +27,8 @@ import numpy as np
 from sitegen.ingest.layout import (
     NO_TITLE,
     LayoutModel,
-    article_features,
     best_span,
     body_probabilities,
-    find_layout,
     title_candidates,
     title_features,
 )
@@ -166,8 +164,9 @@ def fit_choice(choices: Sequence[tuple[Sequence[Sequence[float]], int]], l2: flo
     return tuple(float(b) for b in beta)
 
 
-def train(pages: Sequence[LabelledPage]) -> LayoutModel:
-    """Fit both models on ``pages``."""
+def _fit_lines(pages: Sequence[LabelledPage]) -> tuple[float, ...]:
+    """The line model fitted on ``pages``: lines weigh as the span weighs them (the square
+    root of their length) and the two classes weigh the same."""
     shared = shared_lines([page.lines for page in pages])
     rows, targets, sizes = [], [], []
     for page, page_shared in zip(pages, shared):
@@ -175,17 +174,20 @@ def train(pages: Sequence[LabelledPage]) -> LayoutModel:
             if label is not None:
                 rows.append(vector)
                 targets.append(label)
-                sizes.append(math.sqrt(len(line.text)))  # as the span weighs it
+                sizes.append(math.sqrt(len(line.text)))
     body = sum(s for s, t in zip(sizes, targets) if t)
     chrome = sum(s for s, t in zip(sizes, targets) if not t)
-    balance = [s if t else s * body / chrome for s, t in zip(sizes, targets)]  # classes weigh the same
-    line_model = LayoutModel(fit_logistic(rows, targets, balance), (), ())
+    return fit_logistic(rows, targets, [s if t else s * body / chrome for s, t in zip(sizes, targets)])
+
+
+def train(pages: Sequence[LabelledPage]) -> LayoutModel:
+    """Fit the models on ``pages``: the line model, then the headline model."""
+    shared = shared_lines([page.lines for page in pages])
+    line_model = LayoutModel(_fit_lines(pages), ())
     choices: list[tuple[list[list[float]], int]] = []  # each page's options (no headline first) and the right one
-    spans = []
     for page, page_shared in zip(pages, shared):
         probabilities = body_probabilities(page.lines, line_model, page_shared)
         span = best_span(probabilities, page.lines)
-        spans.append((probabilities, span))
         if span is None or page.items != 1 or not page.titles or not ({"title", "title_has"} & set(page.titles[0])):
             continue
         candidates = title_candidates(page.lines, span)
@@ -196,18 +198,7 @@ def train(pages: Sequence[LabelledPage]) -> LayoutModel:
                       if title_matches(page.titles[0], page.lines[index].text)), 0)
         choices.append((options, right))
     title_weights = fit_choice(choices) if choices else ()
-    titled = LayoutModel(line_model.line_weights, title_weights, ())
-    article_rows, article_targets = [], []
-    for page, (probabilities, span) in zip(pages, spans):
-        if span is None:
-            continue
-        layout = find_layout(page.lines, titled, None, probabilities)
-        title = layout.title.number if layout.title is not None else None
-        article_rows.append(article_features(page.lines, span, probabilities, title, layout.stamp))
-        article_targets.append(1 if page.items > 0 else 0)
-    positive = sum(article_targets) / len(article_targets)
-    article_balance = [1.0 if t else positive / (1 - positive) for t in article_targets]
-    return LayoutModel(line_model.line_weights, title_weights, ())  # ARTICLE-OFF fit_logistic(article_rows, article_targets, article_balance))
+    return LayoutModel(line_model.line_weights, title_weights)
 
 
 def without_sites(pages: Iterable[LabelledPage], sites: set[str]) -> list[LabelledPage]:

@@ -26,6 +26,7 @@ from sitegen.ingest.rules import (
     pinyin_annotations,
     related_tail,
     repeated_header,
+    scraped_markup,
     to_simplified,
     widgets,
 )
@@ -46,6 +47,7 @@ def _rules(modules: list[ModuleType]) -> list[Rule]:
 
 REPAIR_RULES: list[Rule] = _rules([
     html_comments,
+    scraped_markup,
     html_entities,
     normalize_whitespace,
     pinyin_annotations,

@@ -9,8 +9,8 @@ from sitegen.text import HAN
 
 _CJK = f"[{HAN}“”‘’《》）（、。]"
 _MAP = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
-_BEFORE = re.compile(rf"(?<={_CJK})\s*([,;:?!])(?!//)\s*")
-_AFTER = re.compile(rf"(?<![\d:/])\s*([,;:?!])\s*(?={_CJK})")
+_BEFORE = re.compile(rf"(?<={_CJK})[ \t]*([,;:?!])(?!//)[ \t]*")
+_AFTER = re.compile(rf"(?<![\d:/])[ \t]*([,;:?!])[ \t]*(?={_CJK})")
 _PAREN = re.compile(r"\(([^()\n]{1,80})\)")
 _HAN_RE = re.compile(f"[{HAN}]")
 

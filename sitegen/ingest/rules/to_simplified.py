@@ -1,8 +1,8 @@
-"""Convert traditional characters to simplified (OpenCC ``t2s``) when the document is written
-in traditional script; the original script is kept as ``original_script: traditional``.
-
-Simplified documents are left untouched: OpenCC's conversion is only applied when enough of
-the text actually changes, so a stray variant character in simplified text is not "fixed"."""
+"""Convert traditional characters to simplified (OpenCC ``t2s``, phrase by phrase). A document
+written in traditional script (enough of its text changes) keeps a note of it as
+``original_script: traditional``; a simplified page that quotes some traditional text, or
+spells a name with a traditional character, has those converted too (a reader of the site
+reads simplified) but is not noted as traditional."""
 
 from functools import lru_cache
 
@@ -22,7 +22,9 @@ def apply(doc: Cleaned) -> Cleaned:
     if not han:
         return doc
     converted = _converter().convert(doc.text)
+    if converted == doc.text:
+        return doc
     changed = sum(1 for a, b in zip(doc.text, converted) if a != b)
     if changed >= 3 and changed / len(han) >= 0.02:
         return doc.with_text(converted).with_meta(original_script="traditional")
-    return doc
+    return doc.with_text(converted)
