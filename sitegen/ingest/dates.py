@@ -100,8 +100,10 @@ _STAMP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # ROC years: 109-07-26, 109年7月26日, 民国109年7月26日
     ("roc", re.compile(r"(?:民国|民國)?(?<![\d.])(?P<y>1[01]\d|9\d)(?:(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})"
                        r"|\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日)(?!\d)")),
-    # 7/5/2005 (month first, as US-hosted sites print it)
+    # 7/5/2005 (month first, as US-hosted sites print it; day first where the page shows it is)
     ("mdy", re.compile(r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?!\d)")),
+    # 18-03-08 23:16 (a two-digit year, by a label or a clock)
+    ("yy", re.compile(r"(?<![\d\-/.])(?P<y>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?=\s+\d{1,2}:\d{2})")),
     # September 10th, 2005 / Sep 10, 2005
     ("en", re.compile(r"(?P<mn>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})")),
     # 2005年3月 (no day)
@@ -135,23 +137,33 @@ class Stamp:
         return _safe_date(self.year, self.month, self.day)
 
 
-def find_stamps(text: str) -> list[Stamp]:
+_SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(?:19|20)\d{2}(?!\d)")
+
+
+def day_first(text: str) -> bool:
+    """Whether a page writes slashed dates day first (13/02/2022 somewhere on it) rather
+    than month first (7/5/2005, as US-hosted pages do)."""
+    pairs = [(int(a), int(b)) for a, b in _SLASHED.findall(text)]
+    return any(a > 12 >= b for a, b in pairs) and not any(b > 12 >= a for a, b in pairs)
+
+
+def find_stamps(text: str, days_first: bool = False) -> list[Stamp]:
     """Every date written in ``text`` (one line of a page), in order; overlapping forms give
-    the most precise one."""
+    the most precise one. ``days_first``: the page writes 06/02/2022 for 6 February."""
     found: list[Stamp] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _STAMP_PATTERNS:
         for match in pattern.finditer(text):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
-            stamp = _stamp(kind, match, text)
+            stamp = _stamp(kind, match, text, days_first)
             if stamp is not None:
                 found.append(stamp)
                 taken.append((match.start(), match.end()))
     return sorted(found, key=lambda s: s.start)
 
 
-def _stamp(kind: str, match: re.Match[str], text: str) -> Stamp | None:
+def _stamp(kind: str, match: re.Match[str], text: str, days_first: bool) -> Stamp | None:
     labelled = bool(_STAMP_LABEL.search(text[max(0, match.start() - 12): match.start()]))
     if kind == "md":
         month, day = int(match["m"] or match["m2"]), int(match["d"] or match["d2"])
@@ -174,6 +186,10 @@ def _stamp(kind: str, match: re.Match[str], text: str) -> Stamp | None:
             if not labelled and "民国" not in match.group(0) and "民國" not in match.group(0):
                 return None  # 109-07-26 is an ROC date only where a label says it is a date
             year += 1911
+        elif kind == "yy":
+            year += 2000 if year < 70 else 1900
+        elif kind == "mdy" and days_first:
+            month, day = day, month
     if _safe_date(year, month, day) is None:
         return None
     return Stamp(year, month, day, "day", match.start(), labelled)

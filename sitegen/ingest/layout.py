@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from sitegen.ingest.dates import Stamp, find_stamps
+from sitegen.ingest.dates import Stamp, day_first, find_stamps
 from sitegen.ingest.lines import FEATURES, Line, han_share, is_prose, line_features
 from sitegen.ingest.rules.related_tail import is_tail_heading
 
@@ -43,7 +43,9 @@ _SENTENCE_END = re.compile(r"[。！？!?；;]$")
 _SEPARATOR = re.compile(r"[|｜丨>»›＞→_]")
 _TITLE_PREFIX = re.compile(r"^(?:原标题|标\s*题|题\s*目|主\s*题)\s*[:：]\s*")
 _METADATA = re.compile(r"^.{0,4}?(?:来\s*源|作\s*者|编\s*辑|记\s*者|发布|发文|索\s*引|分\s*类|文\s*号|时\s*间|日\s*期|点\s*击|"
-                       r"浏\s*览|关键词|标\s*签|栏\s*目|字\s*号|摄\s*影|通讯员|责编)\s*[:：]")
+                       r"浏\s*览|关键词|标\s*签|栏\s*目|字\s*号|摄\s*影|通讯员|责编|第\s*\w{1,4}\s*版)\S{0,3}\s*[:：]"
+                       r"|^(?:本报|本刊|特约)?(?:记者|通讯员|实习生|撰稿|摄影|文|图)\s*[/／]?\s*[\w·]{2,4}(?:\s+[\w·]{2,4})*$")
+"""Lines that are page metadata (来源：…, a byline, 第A01版：…), never a headline."""
 _BRACKETED = re.compile(r"^[（(【\[].{2,}[)）】\]]$")
 _ORIGINAL_TITLE = re.compile(r"^[（(【\[]?\s*原标题")
 _LABEL = re.compile(r"^.{0,6}?(?:来源|作者|编辑|记者|发布|时间|日期|点击|浏览|关键词|标签|分类)\s*[:：]")
@@ -149,7 +151,10 @@ def best_span(probabilities: Sequence[float], lines: Sequence[Line]) -> tuple[in
     first, last = best[1], best[2]
     for index in range(first + 1, last + 1):
         if is_tail_heading(lines[index].text):
-            return first, index - 1
+            last = index - 1
+            break
+    while last > first and probabilities[last] < 0.5:  # the stretch may end on furniture it carried along
+        last -= 1
     return first, last
 
 
@@ -220,37 +225,50 @@ def _score(weights: Sequence[float], vector: Sequence[float]) -> float:
 
 
 def _page_stamps(lines: Sequence[Line]) -> dict[int, list[Stamp]]:
-    return {line.number: stamps for line in lines if (stamps := find_stamps(line.text))}
+    days_first = day_first("\n".join(line.text for line in lines if "/" in line.text))
+    return {line.number: stamps for line in lines if (stamps := find_stamps(line.text, days_first))}
+
+
+STAMP_WINDOW = 12
+"""Lines above the body looked at for the page's date stamp when it stands by no headline."""
+
+
+def _stamp_line(line: Line, stamp: Stamp) -> bool:
+    """A line that carries a date as page metadata (``2019-09-07 13:43 来源：…``), not one
+    that tells of a date in a sentence."""
+    return len(line.text) <= 80 or stamp.start < 20
 
 
 def choose_stamp(lines: Sequence[Line], span: tuple[int, int], title: int | None,
                  stamps: dict[int, list[Stamp]]) -> tuple[Stamp, int] | None:
-    """The page's own date: a stamp on the lines around the headline (a labelled one first),
-    else a dateline opening the body, else a short dated line closing it (a notice's
+    """The page's own date: a metadata stamp by the headline or just above the body (a
+    labelled, full one first, then the nearest: below the headline, or closest above the
+    body), else a dateline opening the body, else a short dated line closing it (a notice's
     signature). Stamps in menus, sidebars and related links are never looked at."""
+    first = span[0]
+    near: set[int] = set(range(max(0, first - STAMP_WINDOW), first + 2))
     if title is not None:
-        near = [n for n in range(max(0, title - 2), max(title + 4, span[0] + 1)) if n in stamps]
-        anchor = title
-    else:  # no headline: only the lines above the body (a compilation's items date themselves)
-        near = [n for n in range(max(0, span[0] - 12), span[0]) if n in stamps]
-        anchor = span[0]
+        near |= set(range(max(0, title - 2), max(title + 5, first + 2)))
     ranked: list[tuple[tuple[int, int, int], Stamp, int]] = []
-    for number in near:
+    for number in sorted(n for n in near if n in stamps):
         for stamp in stamps[number]:
-            rank = (0 if stamp.labelled else 1, 0 if stamp.precision == "day" else 1, abs(number - anchor) + (
-                0 if number >= anchor else 2))
-            ranked.append((rank, stamp, number))
+            if not _stamp_line(lines[number], stamp):
+                continue
+            if title is not None:
+                distance = number - title - 1 if number > title else title - number + 3
+            else:
+                distance = first - number if number < first else number - first + 3
+            ranked.append(((0 if stamp.labelled else 1, 0 if stamp.precision == "day" else 1, distance), stamp, number))
     if not ranked and title is not None:  # a dateline, only under a headline (a compilation's items have their own)
-        for number in range(span[0], min(span[0] + 2, span[1] + 1)):
+        for number in range(first, min(first + 2, span[1] + 1)):
             for stamp in stamps.get(number, ()):
                 if stamp.precision == "day" and stamp.start < 30:
                     ranked.append(((2, 0, number), stamp, number))
     if not ranked and title is not None:
-        for number in range(max(span[0], span[1] - 2), span[1] + 1):
-            if len(lines[number].text) <= 40:
-                for stamp in stamps.get(number, ()):
-                    if stamp.precision == "day":
-                        ranked.append(((3, 0, -number), stamp, number))
+        for number in range(max(first, span[1] - 2), span[1] + 1):
+            for stamp in stamps.get(number, ()):
+                if stamp.precision == "day" and _stamp_line(lines[number], stamp):
+                    ranked.append(((3, 0, -number), stamp, number))
     if not ranked:
         return None
     _, stamp, number = min(ranked, key=lambda r: r[0])
@@ -288,9 +306,12 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
     if candidates:
         scored = [(_score(model.title_weights, title_features(lines, c, span, probabilities, set(stamps), candidates)), c)
                   for c in candidates]
-        best, index = max(scored, key=lambda s: (s[0], -s[1]))
-        if best > _score(model.title_weights, NO_TITLE):
-            title = index
+        threshold = _score(model.title_weights, NO_TITLE)
+        # a reprint's 原标题 is its headline only when nothing else is
+        shown = [s for s in scored if s[0] > threshold and not _ORIGINAL_TITLE.match(lines[s[1]].text)]
+        chosen = shown or [s for s in scored if s[0] > threshold]
+        if chosen:
+            title = max(chosen, key=lambda s: (s[0], -s[1]))[1]
     found = choose_stamp(lines, span, title, stamps)
     first, last = span
     if title is not None and first <= title <= last:

@@ -329,17 +329,18 @@ def _article_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel
     layout = find_layout(lines, model, shared)
     meta: dict[str, Any] = {}
     title_line = layout.title
+    title_text = title_line.text if title_line is not None else ""
     stated = _stated_headline(lines, layout, page.get("page_titles", ()))
     if stated is not None:
-        layout = layout.with_title(stated, lines)
-        title_line = stated
+        layout = layout.with_title(stated[0], lines)
+        title_line, title_text = stated
     if title_line is not None:
-        headline = tidy.run(_HEADLINE_PREFIX.sub("", title_line.text)).text.strip()
+        headline = tidy.run(_HEADLINE_PREFIX.sub("", title_text)).text.strip()
         meta["headline"] = meta["title"] = headline
         if layout.body and title_line.number < layout.body[0].number:
             header = "\n".join(line.text for line in lines[title_line.number + 1: layout.body[0].number])
             meta.update({k: v for k, v in tidy.run(header).meta.items() if k in _HEADER_KEYS})
-    elif layout.body and page.get("page_titles"):
+    elif layout.body and page.get("page_titles") and _shares_words(page["page_titles"][0], layout.body):
         meta["headline"] = meta["title"] = tidy.run(clean_stated_title(page["page_titles"][0])).text.strip()
     if layout.body and page.get("meta_published") and layout.stamp is None:
         meta["published"] = page["meta_published"]
@@ -354,18 +355,36 @@ def _article_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel
     return repaired.with_text("\n\n".join(line.text for line in layout.body)).with_meta(**meta)
 
 
-def _stated_headline(lines: tuple[Line, ...], layout: PageLayout, titles: tuple[str, ...]) -> Line | None:
+def _stated_headline(lines: tuple[Line, ...], layout: PageLayout,
+                     titles: tuple[str, ...]) -> tuple[Line, str] | None:
     """The line before the body that the page's markup names as its headline (an ``<h1>`` or
-    ``<title>`` holding the same words), when the layout model chose another or none."""
+    ``<title>`` holding the same words), and the headline: the line, or the markup's title
+    when the page prints it over several lines."""
     if not titles or not layout.body:
         return None
-    wanted = ["".join(clean_stated_title(t).split()) for t in titles]
+    wanted = [(clean_stated_title(t), "".join(clean_stated_title(t).split())) for t in titles]
     first = layout.body[0].number
-    for line in reversed(lines[max(0, first - TITLE_WINDOW): first + 1]):
+    window = lines[max(0, first - TITLE_WINDOW): first + 1]
+    for line in reversed(window):
         text = "".join(clean_stated_title(_HEADLINE_PREFIX.sub("", line.text)).split())
-        if len(text) >= 4 and any(text == w or (len(text) >= 8 and text in w) for w in wanted):
-            return line
+        for title, squashed in wanted:
+            if len(text) >= 4 and text == squashed:
+                return line, line.text
+    for line in window:  # the first line of a headline printed over several
+        text = "".join(clean_stated_title(_HEADLINE_PREFIX.sub("", line.text)).split())
+        for title, squashed in wanted:
+            if len(text) >= 6 and text in squashed and len(text) * 4 >= len(squashed):
+                return line, title
     return None
+
+
+def _shares_words(title: str, lines: tuple[Line, ...]) -> bool:
+    """Whether a title shares most of its character pairs with the page's text (a site name
+    used as every page's ``<title>`` does not)."""
+    squashed = "".join(title.split())
+    pairs = {squashed[i:i + 2] for i in range(len(squashed) - 1)}
+    text = "".join("".join(line.text.split()) for line in lines)
+    return bool(pairs) and sum(p in text for p in pairs) >= 0.5 * len(pairs)
 
 
 _HEADER_KEYS = frozenset({"author", "source", "editor", "supervisor", "tags"})

@@ -24,7 +24,7 @@ _CIRCLED_LINE = re.compile(rf"^([{CIRCLED}])\s*(.*)$")
 _BULLET_LINE = re.compile(r"^[■□◆◇●▲▶►]\s*(.+)$")
 _BOLD_LINE = re.compile(r"^\*\*(?P<title>[^*]{2,60})\*\*$")
 _DATELINE = re.compile(r"^\*\*[^*]{2,20}\*\*\s*[（(][^）)]{1,20}[）)]\s*[：:]$|^\*\*[^*]{2,20}消息\*\*[：:]?$")
-TITLE_MAX = 40
+TITLE_MAX = 60
 SECTION_MAX = 8
 
 

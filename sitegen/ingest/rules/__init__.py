@@ -27,6 +27,7 @@ from sitegen.ingest.rules import (
     related_tail,
     repeated_header,
     scraped_markup,
+    site_footer,
     to_simplified,
     widgets,
 )
@@ -62,6 +63,7 @@ TIDY_RULES: list[Rule] = _rules([
     repeated_header,
     image_placeholders,
     widgets,
+    site_footer,
     nav_menus,
     link_markers,
     keywords_line,
