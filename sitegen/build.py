@@ -20,7 +20,7 @@ from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.project import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
-from sitegen.search import IndexJob, add_file_request
+from sitegen.search import SearchIndex, index_request
 
 
 @dataclass(frozen=True)
@@ -169,17 +169,17 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) 
     inputs = _input_signature(options)
     project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
     project.progress = progress
-    indexing = IndexJob() if options.search else None
+    indexing = SearchIndex() if options.search else None
     if indexing is not None:
-        project.prepare_page = add_file_request  # each page's request to Pagefind is made by its renderer
+        project.prepare_page = index_request  # each page's request to Pagefind is made by its renderer
     search_summary = "search index: skipped"
     with StagedSite(options.out) as staged:
 
-        def take(relpath: str, data: bytes, index_request: object) -> None:
+        def take(relpath: str, data: bytes, request: object) -> None:
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
             staged.write(relpath, data)
-            if indexing is not None and index_request is not None:
-                indexing.send(relpath, cast(tuple[int, bytes], index_request))
+            if indexing is not None and request is not None:
+                indexing.add(relpath, cast(tuple[int, bytes], request))
 
         try:
             update = project.update(diagnostics, sink=take)
@@ -188,8 +188,9 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) 
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)
             if indexing is not None:
-                bundle, search_summary = indexing.finish(progress)
-                for relpath, data in bundle.items():
+                bundle = indexing.finish(progress)
+                search_summary = bundle.summary
+                for relpath, data in bundle.files.items():
                     staged.write(f"pagefind/{relpath}", data)
         finally:
             if indexing is not None:

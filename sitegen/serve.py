@@ -32,6 +32,7 @@ from sitegen.output import StagedSite, exchange_paths, write_site
 from sitegen.progress import NO_PROGRESS, progress_for
 from sitegen.project import SiteProject, SiteUpdate, write_in_place
 from sitegen.text import content_hash
+from sitegen.urls import relpath_of, url_of
 
 DEBOUNCE_SECONDS = 0.1
 INDEX_DELAY_SECONDS = 1.0  # after a rebuild, before re-indexing starts
@@ -99,15 +100,6 @@ class BuildState:
     def to_json(self) -> str:
         return json.dumps({"version": self.version, "error": self.error, "changed": list(self.changed),
                            "css": dict(self.css)}, ensure_ascii=False)
-
-
-def url_of(relpath: str) -> str:
-    """The URL path a browser shows for an output file."""
-    if relpath == "index.html":
-        return "/"
-    if relpath.endswith("/index.html"):
-        return "/" + relpath[: -len("index.html")]
-    return "/" + relpath
 
 
 class SiteBuilder:

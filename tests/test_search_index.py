@@ -4,18 +4,28 @@ file system."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from sitegen import search
+from sitegen.search import bundle as pf_format, segment
+from sitegen.urls import url_of
+
+
+def write_bundle(found: search.Bundle, folder: Path) -> None:
+    """Write a bundle's files into ``folder`` (as the site's pagefind/)."""
+    for relpath, data in found.files.items():
+        (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relpath).write_bytes(data)
 
 
 def _meta(bundle: Path) -> list:
     """The decoded metadata file of a bundle (Pagefind's format, read as sitegen reads it)."""
     (meta_file,) = bundle.glob("pagefind.*.pf_meta")
-    return search._read_pf(meta_file.read_bytes(), meta_file.name)
+    return pf_format.read_pf(meta_file.read_bytes(), meta_file.name)
 
 
 def _bundle_bytes(bundle: Path) -> dict[str, bytes]:
@@ -24,12 +34,12 @@ def _bundle_bytes(bundle: Path) -> dict[str, bytes]:
 
 def test_trimmed_copy_gives_the_index_whole_pages_give(built_site, tmp_path, monkeypatch):
     pages = search.searchable_pages(built_site)
-    trimmed = [search.index_copy(html.decode("utf-8")) for _, html in pages]
+    trimmed = [segment.index_copy(html.decode("utf-8")) for _, html in pages]
     # the copy really is smaller: header, navigation, aside, footer and head are gone
     assert sum(map(len, trimmed)) < 0.5 * sum(len(html.decode("utf-8")) for _, html in pages)
     assert all("<nav" not in copy and "<footer" not in copy for copy in trimmed)
     monkeypatch.setattr(search, "index_copy", lambda html: html)
-    search.build_index(pages, tmp_path / "whole")
+    write_bundle(search.index_site(pages), tmp_path / "whole")
     assert _bundle_bytes(tmp_path / "whole") == _bundle_bytes(built_site / "pagefind")
 
 
@@ -41,15 +51,15 @@ def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site,
     import json
 
     pages = search.searchable_pages(built_site)
-    search.build_index(list(reversed(pages)), tmp_path / "reversed")
+    write_bundle(search.index_site(list(reversed(pages))), tmp_path / "reversed")
     assert _bundle_bytes(tmp_path / "reversed") == _bundle_bytes(built_site / "pagefind")
     bundle = built_site / "pagefind"
     urls = []
     for number, (page_hash, _) in enumerate(_meta(bundle)[1]):
-        assert search.page_number(page_hash) == number
+        assert pf_format.page_number(page_hash) == number
         fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
         urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
-    assert urls == [search.page_url(relpath) for relpath, _ in sorted(pages)] == sorted(urls, key=lambda u: u + "index.html")
+    assert urls == [url_of(relpath) for relpath, _ in sorted(pages)] == sorted(urls, key=lambda u: u + "index.html")
 
 
 def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
@@ -61,7 +71,7 @@ def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
     assert meta[4] == []
     (first_page, _), *_ = meta[1]
     prefix = first_page[: first_page.rindex("_") + 5]
-    deltas = json.loads((bundle / search.date_order_path(prefix)).read_bytes())
+    deltas = json.loads((bundle / pf_format.date_order_path(prefix)).read_bytes())
     numbers = [sum(deltas[: i + 1]) for i in range(len(deltas))]
     pages = sorted(search.searchable_pages(built_site))
     date_keys = [re.search(r'data-pagefind-sort="date:([^"]+)"', html.decode()).group(1) for _, html in pages]
@@ -79,7 +89,7 @@ PAGE = """<!doctype html>
 
 
 def test_copy_keeps_the_html_tag_and_the_whole_body_element():
-    copy = search.index_copy(PAGE.format(head=""))
+    copy = segment.index_copy(PAGE.format(head=""))
     assert copy == ('<!doctype html>\n<html lang="zh-CN" dir="ltr"><body><article class="a" data-pagefind-body>'
                     "<h1>工信部</h1><article-x>不是</article-x>\n<article><p>嵌套的文章</p></article><p>正文</p>"
                     "</article></body></html>\n")
@@ -92,7 +102,7 @@ def test_copy_keeps_the_html_tag_and_the_whole_body_element():
     PAGE.replace(" data-pagefind-body", ""),                                 # no body: Pagefind indexes <body>
 ])
 def test_pages_the_copy_cannot_trim_safely_are_kept_whole(page):
-    assert search.index_copy(page) == page
+    assert segment.index_copy(page) == page
 
 
 def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp_path):
@@ -104,7 +114,7 @@ def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp
     pages = search.searchable_pages(built_site)
     relpath, html = pages[0]
     edited = [(relpath, html.replace("</h1>".encode(), "（更正）</h1>".encode(), 1)), *pages[1:]]
-    search.build_index(edited, tmp_path / "edited")
+    write_bundle(search.index_site(edited), tmp_path / "edited")
     renamed = [name for name, _ in _meta(tmp_path / "edited")[1]]
     assert all(old != new for old, new in zip(names, renamed))  # no browser keeps an old fragment under a new page
 
@@ -113,9 +123,9 @@ def test_a_pagefind_that_dies_gives_an_error_not_a_hang(built_site, tmp_path, mo
     script = tmp_path / "pagefind"
     script.write_text("#!/bin/sh\necho 'pagefind: out of memory' >&2\nexit 3\n")
     script.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_executable", lambda: script)
+    monkeypatch.setattr(search.service, "pagefind_executable", lambda: script)
     with pytest.raises(search.SearchIndexError, match="out of memory"):
-        search.build_index(search.searchable_pages(built_site), tmp_path / "bundle")
+        write_bundle(search.index_site(search.searchable_pages(built_site)), tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
 
 
@@ -126,7 +136,10 @@ def test_an_index_job_that_is_not_finished_stops_pagefind(built_site, tmp_path):
 
     from tests.conftest import running_pagefind
 
-    job = search.index_pages(search.searchable_pages(built_site))
+    job = search.SearchIndex()
+    for number, (relpath, html) in enumerate(search.searchable_pages(built_site)):
+        if (request := search.index_request(number, relpath, html)) is not None:
+            job.add(relpath, request)
     assert running_pagefind(os.getpid())
     job.stop()
     assert not running_pagefind(os.getpid())
@@ -151,7 +164,7 @@ def test_pagefind_dying_while_the_site_is_rendered_fails_the_build_and_keeps_the
     script = tmp_path / "pagefind"
     script.write_text("#!/bin/sh\nhead -c 20000 >/dev/null\necho 'pagefind: out of memory' >&2\nexit 3\n")
     script.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_executable", lambda: script)
+    monkeypatch.setattr(search.service, "pagefind_executable", lambda: script)
     result = build(root, out, "--force")
     assert result.exit_code == 1 and "out of memory" in result.output, result.output
     assert _bundle_bytes(out) == before
@@ -170,22 +183,22 @@ def test_pagefind_dying_while_the_site_is_rendered_fails_the_build_and_keeps_the
     ("5G网络", ["5G", "网络"]),
 ])
 def test_index_words_record_parts_where_jieba_sees_a_boundary(run, words):
-    assert search.segment_run(run) == words
+    assert segment.segment_run(run) == words
 
 
 def test_a_real_colon_next_to_chinese_is_a_word_of_its_own():
     """So the search page can tell it from the parts' ":" and keep it in excerpts."""
-    assert search.segment("记者:王凯 10:30 a:b") == "记者 : 王 凯 10:30 a:b"
+    assert segment.segment("记者:王凯 10:30 a:b") == "记者 : 王 凯 10:30 a:b"
 
 
 def test_parts_let_a_query_split_differently_alone_match_as_a_phrase(tmp_path):
     """Pagefind indexes 富:美 as 富美 and as 富 and 美 at one position: the phrase 强 富 is found."""
     page = ('<!doctype html><html lang="zh-CN"><body><main data-pagefind-body><h1>标题</h1>'
             "<p>践行强富美高新要求。我住江之头。</p></main></body></html>")
-    search.build_index([("a/index.html", page.encode())], tmp_path / "bundle")
+    write_bundle(search.index_site([("a/index.html", page.encode())]), tmp_path / "bundle")
     positions = {}  # word -> its positions on the page (Pagefind writes a weight as a negative number)
     for chunk in sorted((tmp_path / "bundle" / "index").iterdir()):
-        for word, pages, _ in search._read_pf(chunk.read_bytes(), chunk.name)[0]:
+        for word, pages, _ in pf_format.read_pf(chunk.read_bytes(), chunk.name)[0]:
             positions[word] = [p for p in pages[0][1] if p >= 0]
     assert positions["富美"] == positions["富"] == positions["美"] == [positions["强"][0] + 1]
     assert positions["住江"] == positions["江"] == [positions["之"][0] - 1] == [positions["头"][0] - 2]
@@ -210,7 +223,7 @@ def _index_by_url(bundle: Path) -> tuple[dict[str, dict[str, list]], dict[str, s
         previous_to = to_word
         path = bundle / "index" / f"{chunk_hash}.pf_index"
         sizes.append(len(gzip.decompress(path.read_bytes())))
-        for word, pages, *_ in search._read_pf(path.read_bytes(), path.name)[0]:
+        for word, pages, *_ in pf_format.read_pf(path.read_bytes(), path.name)[0]:
             assert from_word <= word[: len(from_word)] and word[: len(to_word)] <= to_word
             number = 0
             for page in pages:
@@ -219,7 +232,7 @@ def _index_by_url(bundle: Path) -> tuple[dict[str, dict[str, list]], dict[str, s
     filters = {}
     for name, filter_hash in meta[3]:
         path = bundle / "filter" / f"{filter_hash}.pf_filter"
-        for value, pages in search._read_pf(path.read_bytes(), path.name)[1]:
+        for value, pages in pf_format.read_pf(path.read_bytes(), path.name)[1]:
             filters[f"{name}:{value}"] = {urls[number] for number in pages}
     return words, filters, sizes
 
@@ -230,10 +243,24 @@ def test_rechunked_index_says_what_pagefind_wrote(built_site, tmp_path, monkeypa
     8 KB, not Pagefind's ~60 KB."""
     pages = search.searchable_pages(built_site)
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
-    search.build_index(pages, tmp_path / "as-pagefind-wrote")
+    write_bundle(search.index_site(pages), tmp_path / "as-pagefind-wrote")
     written_words, written_filters, written_sizes = _index_by_url(tmp_path / "as-pagefind-wrote")
     words, filters, sizes = _index_by_url(built_site / "pagefind")
     assert words == written_words and filters == written_filters
     assert len(words) > 2000 and len(filters) > 100
     assert min(written_sizes) > 50_000 and len(sizes) >= 8 * len(written_sizes)
-    assert all(size < 2 * search._CHUNK_BYTES for size in sizes), sizes  # none of this site's words is that big
+    assert all(size < 2 * pf_format._CHUNK_BYTES for size in sizes), sizes  # none of this site's words is that big
+
+
+def test_a_bundle_from_another_pagefind_version_is_refused(built_site, monkeypatch):
+    """The bundle rewriting reads Pagefind's private format: only the version it was written
+    for is accepted, with a message saying which to install."""
+    entry = json.loads((built_site / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert entry["version"] == pf_format.PAGEFIND_VERSION
+    with pytest.raises(search.SearchIndexError, match=r"Pagefind 1\.9\.0.*pagefind\[bin\]==1\.5\.2"):
+        pf_format.normalise_bundle({"pagefind-entry.json": json.dumps({**entry, "version": "1.9.0"}).encode()})
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.9.0")
+    with pytest.raises(search.SearchIndexError, match=r"Pagefind 1\.9\.0 is installed"):
+        search.service.pagefind_executable()
