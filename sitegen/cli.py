@@ -1,4 +1,4 @@
-"""The ``sitegen`` command line: a thin layer over :mod:`sitegen.ingest`, :mod:`sitegen.build`
+"""The ``sitegen`` command line: a thin layer over :mod:`sitegen.ingest`, :mod:`sitegen.site.build`
 and :mod:`sitegen.serve`. User errors end with a message and an exit code, no traceback:
 0 success, 1 content or template error, 2 usage error."""
 
@@ -121,7 +121,7 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
 def build(out_dir: Path | None, base_url: str | None, strict: bool, no_search: bool, drafts: bool, force: bool,
           root: Path) -> None:
     """Build the site from content/ and templates/ into OUT (nothing to do when no input changed)."""
-    from sitegen.build import BuildOptions, build_site
+    from sitegen.site.build import BuildOptions, build_site
 
     progress = progress_for(sys.stderr)
     diagnostics = Diagnostics(before_echo=progress.clear)
@@ -145,7 +145,7 @@ def build(out_dir: Path | None, base_url: str | None, strict: bool, no_search: b
 def entities(as_json: bool, kind: str | None, limit: int, root: Path) -> None:
     """List the entities the site's articles name, most named first, so an editor can
     review them (and steer them in content/_data/entities.yaml)."""
-    from sitegen.build import review_entities
+    from sitegen.site.build import review_entities
 
     rows = review_entities(root, Diagnostics())
     if kind:

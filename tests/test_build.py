@@ -183,7 +183,7 @@ def _break_template(site: Path, name: str, expression: str) -> int:
 
 _BUILD_IN_WORKERS = """
 import sys
-import sitegen.project as project
+import sitegen.site.session as project
 project.RENDER_BATCH = 4  # the sample site's ~150 pages become enough batches to fork for
 spread = project.SiteProject._render_in_workers
 def recorded(self, plans):
@@ -191,7 +191,7 @@ def recorded(self, plans):
     print("rendered in workers:", rendered is not None and len(plans), file=sys.stderr)
     return rendered
 project.SiteProject._render_in_workers = recorded
-import sitegen.content as content
+import sitegen.site.load as content
 prefetch = content.PageCache.prefetch
 def prefetch_small_batches(self, paths, summary_chars, **options):
     before = self.added

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.frontmatter import dump_page, parse_page
-from sitegen.group import entity_slug
+from sitegen.site.group import entity_slug
 from sitegen.ingest.pipeline import plan_document
 from tests.conftest import build, running_pagefind
 
@@ -320,7 +320,7 @@ def test_front_matter_values_of_every_yaml_type_are_taken_or_refused_cleanly(tmp
     ingest of the same page as a raw .md skips it with a message or writes a page build takes."""
     import yaml
 
-    from sitegen.content import parse_page_bytes
+    from sitegen.site.load import parse_page_bytes
     from sitegen.errors import ContentError, Diagnostics
     from sitegen.ingest.pages import write_pages
     from sitegen.ingest.pipeline import IngestReport, plan

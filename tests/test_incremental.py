@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import group
+from sitegen.site import group as group
 from sitegen.errors import Diagnostics
-from sitegen.group import Touched
-from sitegen.plan import DerivedValues, Planner
+from sitegen.site.group import Touched
+from sitegen.site.plan import DerivedValues, Planner
 from sitegen.frontmatter import parse_page
 from sitegen.output import write_site
-from sitegen.project import SiteProject, write_in_place
+from sitegen.site.session import SiteProject, write_in_place
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -499,13 +499,13 @@ def test_data_images_are_refused_and_remote_images_warned(small_site):
 # -- no traceback anywhere: an unexpected failure is one line and a hint -------------------------
 
 def test_unexpected_failure_is_one_line_with_a_hint_and_debug_shows_it(small_site, monkeypatch, capsys):
-    import sitegen.build
+    import sitegen.site.build
     from sitegen.cli import main
 
     def crash(*args, **kwargs):
         raise KeyError("something sitegen did not expect")
 
-    monkeypatch.setattr(sitegen.build, "build_site", crash)
+    monkeypatch.setattr(sitegen.site.build, "build_site", crash)
     for argv, traceback_shown in ((["build"], False), (["--debug", "build"], True)):
         monkeypatch.setattr(sys, "argv", ["sitegen", *argv, "--root", str(small_site), "--no-search"])
         with pytest.raises(SystemExit) as stopped:

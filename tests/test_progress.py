@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitegen.build import BuildOptions, build_site
+from sitegen.site.build import BuildOptions, build_site
 from sitegen.errors import Diagnostics
 from sitegen.progress import Progress, TerminalProgress
 

@@ -251,7 +251,7 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
     repair, tidy = repair_ruler(), tidy_ruler()
     model = model or default_model()
     files = discover(paths)
-    read: list[tuple[RawFile, list[_Read]]] = []
+    read: list[tuple[int, RawFile, list[_Read]]] = []
     for number, raw in enumerate(files, 1):
         progress.stage(f"{raw.path.name[:40]} (file {number:,}/{len(files):,}): reading")
         try:
@@ -268,15 +268,15 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
             repaired = repair.run(doc.text, {"title": doc.meta["title"]} if doc.meta.get("title") else None)
             scraped = doc.format in {"txt", "html"}  # a whole page: the layout model finds its article
             prepared.append(_Read(doc, repaired, tuple(page_lines(repaired.text)) if scraped else None))
-        read.append((raw, prepared))
-    pages_lines = [r.lines for _, prepared in read for r in prepared if r.lines is not None]
+        read.append((number, raw, prepared))
+    pages_lines = [r.lines for _, _, prepared in read for r in prepared if r.lines is not None]
     shared = iter(shared_lines(pages_lines))
 
     planned: list[PlannedPage] = []
     by_origin: dict[str, PlannedPage] = {}
     dedupe = Deduplicator()
-    for number, (raw, prepared) in enumerate(read, 1):
-        progress.stage(f"{raw.path.name[:40]} (file {number:,}/{len(read):,}): documents", len(prepared))
+    for number, raw, prepared in read:
+        progress.stage(f"{raw.path.name[:40]} (file {number:,}/{len(files):,}): documents", len(prepared))
         counter = 0
         for item in prepared:
             doc = item.doc

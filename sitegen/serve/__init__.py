@@ -30,7 +30,7 @@ from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
 from sitegen.output import StagedSite, exchange_paths, write_site
 from sitegen.progress import NO_PROGRESS, progress_for
-from sitegen.project import SiteProject, SiteUpdate, write_in_place
+from sitegen.site.session import SiteProject, SiteUpdate, write_in_place
 from sitegen.text import content_hash
 from sitegen.urls import relpath_of, url_of
 
@@ -106,7 +106,7 @@ class SiteBuilder:
     """Runs builds one at a time and publishes their outcome to waiting clients.
 
     The first build writes the whole site; later builds are incremental
-    (:class:`~sitegen.project.SiteProject`): only changed pages are rendered and replaced in
+    (:class:`~sitegen.site.session.SiteProject`): only changed pages are rendered and replaced in
     the served folder, the pages open in a browser first. Requests for a page still being
     re-rendered wait for it, so a stale page is never served."""
 

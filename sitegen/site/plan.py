@@ -13,7 +13,7 @@ of the inputs its bytes depend on (Lektor's dependency recording, made explicit)
 
 :func:`derived_values` gives each derived key's value for a site; a rebuild compares them
 with the previous build's values, and re-renders exactly the pages whose dependency set
-meets a changed key (see :mod:`sitegen.build`).
+meets a changed key (see :mod:`sitegen.site.build`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from sitegen.entities import KIND_LABELS
 from sitegen.errors import ContentError
 from sitegen.output import safe_relpath
-from sitegen.group import Grouping
+from sitegen.site.group import Grouping
 from sitegen.model import Article, Entity, EntityLink, Week, WeekId
 
 UNDATED_URL = "/undated/"
@@ -177,7 +177,7 @@ def _week_deps(week: Week) -> set[str]:
 
 
 class Planner:
-    """The page plan of a :class:`~sitegen.group.Grouping`, kept up to date: after a grouping
+    """The page plan of a :class:`~sitegen.site.group.Grouping`, kept up to date: after a grouping
     update only the plan entries of recomputed groups are made again, and an inverted index
     from dependency key to pages answers "which pages does this change reach?" without
     looking at every page. Contexts read the grouping when a page is rendered."""

@@ -28,17 +28,17 @@ import jinja2.meta
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, load_config
-from sitegen.content import EntityCache, PageCache, PageData, RecordingDiagnostics, make_article, scan_pages
+from sitegen.site.load import EntityCache, PageCache, PageData, RecordingDiagnostics, make_article, scan_pages
 from sitegen.entities import EntityCatalog, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError, UsageError
 from sitegen.files import describe_mode
-from sitegen.group import Grouping, Touched
+from sitegen.site.group import Grouping, Touched
 from sitegen.model import Article
 from sitegen.output import OutputSet
 from sitegen.parallel import fork_workers, forked_map
-from sitegen.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner
+from sitegen.site.plan import ALL_CONTENT, DerivedValues, PagePlan, Planner
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.render import Assets, Renderer, collect_static
+from sitegen.site.render import Assets, Renderer, collect_static
 from sitegen.text import content_hash
 
 CACHE_DIR = ".sitegen-cache"
@@ -526,7 +526,7 @@ def page_fingerprint(summary_chars: int) -> str:
     from importlib import resources
 
     code = b"".join(resources.files("sitegen").joinpath(name).read_bytes()
-                    for name in ("content.py", "frontmatter.py", "markdown.py", "text.py"))
+                    for name in ("site/load.py", "frontmatter.py", "markdown.py", "text.py", "yamldoc.py"))
     return content_hash(code + f"{__version__}:{summary_chars}".encode())[:16]
 
 

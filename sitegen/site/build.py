@@ -14,11 +14,11 @@ from typing import cast
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, check_base_url
 from sitegen.errors import Diagnostics, UsageError
-from sitegen.group import build_entities
+from sitegen.site.group import build_entities
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.project import CACHE_DIR, SiteProject
+from sitegen.site.session import CACHE_DIR, SiteProject
 from sitegen.text import content_hash
 from sitegen.search import SearchIndex, index_request
 
