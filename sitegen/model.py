@@ -7,6 +7,8 @@ from functools import cached_property
 from datetime import date, timedelta
 from pathlib import Path
 
+from sitegen import urls
+
 
 @dataclass(frozen=True)
 class EntityRef:
@@ -48,7 +50,8 @@ class Article:
 
     @property
     def url(self) -> str:
-        return f"/articles/{self.slug}/"
+        """Its page."""
+        return urls.article_url(self.slug)
 
     def card(self) -> tuple[object, ...]:
         """Everything about the article but its body: what lists, digests, entity pages and
@@ -95,7 +98,8 @@ class WeekId:
 
     @property
     def url(self) -> str:
-        return f"/weeks/{self.slug}/"
+        """Its digest's page."""
+        return urls.week_url(self.slug)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ class EntityLink:
 
     @property
     def url(self) -> str:
-        return f"/entities/{self.kind}/{self.slug}/"
+        """The entity's page."""
+        return urls.entity_url(self.kind, self.slug)
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,8 @@ class Entity:
 
     @property
     def url(self) -> str:
-        return f"/entities/{self.kind}/{self.slug}/"
+        """The entity's page."""
+        return urls.entity_url(self.kind, self.slug)
 
     @property
     def link(self) -> EntityLink:

@@ -1,4 +1,7 @@
-"""The only code that touches the output folder.
+"""The only code that writes the output folder: a new site staged and swapped in
+(:class:`StagedSite`), changes applied in place to a served site (:func:`write_in_place`,
+:func:`replace_folder`), and the checks and lock that keep a build from replacing anything
+that is not its own (:func:`check_out_dir`, :class:`OutputLock`).
 
 Every output path goes through an :class:`OutputSet` (which refuses unsafe paths and refuses
 to write one path twice). A :class:`StagedSite` is a fresh staging folder beside the output:
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ContentError, SitegenError, UsageError
+from sitegen.files import atomic_write
 
 
 _UNSAFE_PARTS = frozenset({"", ".", ".."})
@@ -215,3 +219,34 @@ def _sweep_leftovers(out: Path) -> None:
     for stale in out.parent.glob(f".{out.name}.*-*"):
         if stale.is_dir() and (".staging-" in stale.name or ".old-" in stale.name):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def write_in_place(out: Path, files: dict[str, bytes], removed: list[str]) -> None:
+    """Apply changes to a folder being served (the live preview): each file replaced
+    atomically (a reader sees the old page or the new one), removed files deleted, and the
+    folders they leave empty."""
+    for relpath in sorted(files):
+        atomic_write(out / safe_relpath(relpath), files[relpath])
+    for relpath in removed:
+        target = out / safe_relpath(relpath)
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != out and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+
+def replace_folder(out: Path, relpath: str, fresh: Path) -> None:
+    """Put the folder ``fresh`` at ``out/relpath`` in one step (the previous one, if any, is
+    swapped out and deleted): the live preview's new search index."""
+    target = out / safe_relpath(relpath)
+    if target.exists() and exchange_paths(fresh, target):
+        shutil.rmtree(fresh, ignore_errors=True)
+        return
+    if target.exists():
+        old = fresh.with_name(fresh.name + ".old")
+        os.replace(target, old)
+        os.replace(fresh, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(fresh, target)

@@ -185,12 +185,12 @@ _BUILD_IN_WORKERS = """
 import sys
 import sitegen.site.session as project
 project.RENDER_BATCH = 4  # the sample site's ~150 pages become enough batches to fork for
-spread = project.SiteProject._render_in_workers
-def recorded(self, plans):
-    rendered = spread(self, plans)
+spread = project.SiteSession._render_in_workers
+def recorded(self, plans, prepare):
+    rendered = spread(self, plans, prepare)
     print("rendered in workers:", rendered is not None and len(plans), file=sys.stderr)
     return rendered
-project.SiteProject._render_in_workers = recorded
+project.SiteSession._render_in_workers = recorded
 import sitegen.site.load as content
 prefetch = content.PageCache.prefetch
 def prefetch_small_batches(self, paths, summary_chars, **options):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sitegen.cli import cli
 from sitegen.entities import Extractor, extract, extract_many, load_entity_data
 from sitegen.errors import Diagnostics
-from sitegen.site.session import SiteProject
+from sitegen.site.session import SiteSession
 
 # words a reader would never want an entity page for (seen in news text)
 GENERIC_WORDS = """会议 图片 智能化 高端化 绿色化 数字化 网络化 信息化 现代化 工业化 新型工业化 北斗 卫星 城市 我国 双方
@@ -24,7 +24,7 @@ GENERIC_WORDS = """会议 图片 智能化 高端化 绿色化 数字化 网络�
 
 @pytest.fixture(scope="module")
 def seed_articles(site_root):
-    return {a.origin: a for a in SiteProject(site_root).load_articles(Diagnostics(echo=False))}
+    return {a.origin: a for a in SiteSession(site_root).load_articles(Diagnostics(echo=False))}
 
 
 def test_generic_word_list_is_long_enough():
@@ -124,8 +124,8 @@ from sitegen.site.load import EntityCache
 from sitegen.entities import Extractor, load_entity_data
 from sitegen.errors import Diagnostics
 from sitegen.parallel import fork_workers
-from sitegen.site.session import SiteProject
-texts = [a.title + "\\n" + a.text for a in SiteProject(Path(sys.argv[1])).load_articles(Diagnostics(echo=False))]
+from sitegen.site.session import SiteSession
+texts = [a.title + "\\n" + a.text for a in SiteSession(Path(sys.argv[1])).load_articles(Diagnostics(echo=False))]
 serial, parallel = EntityCache(None, "serial"), EntityCache(None, "parallel")
 serial.fill(texts, lambda: Extractor(load_entity_data(None)), batch=10_000)
 parallel.fill(texts, lambda: Extractor(load_entity_data(None)), batch=4)  # eight batches, forked workers

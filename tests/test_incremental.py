@@ -1,6 +1,6 @@
 """Incremental rebuilds (dependency recording) give exactly the site a fresh build gives.
 
-A :class:`SiteProject` applies a sequence of real edits (body text, a title naming another
+A :class:`SiteSession` applies a sequence of real edits (body text, a title naming another
 article's entity, a date moved to another week, a deleted article that takes an entity
 below the page threshold, a new article, a template edit, a data-file edit) one at a time,
 writing only what each update rendered; after every edit its folder must be
@@ -18,11 +18,12 @@ import pytest
 
 from sitegen.site import group as group
 from sitegen.errors import Diagnostics
-from sitegen.site.group import Touched
+from sitegen.site.group import Grouping, Touched
 from sitegen.site.plan import DerivedValues, Planner
 from sitegen.frontmatter import parse_page
 from sitegen.output import write_site
-from sitegen.site.session import SiteProject, write_in_place
+from sitegen.output import write_in_place
+from sitegen.site.session import SiteSession
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,7 +34,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def _fresh_build(root: Path, out: Path) -> dict[str, bytes]:
-    update = SiteProject(root).update(Diagnostics(echo=False))
+    update = SiteSession(root).update(Diagnostics(echo=False))
     if out.exists():
         shutil.rmtree(out)
     write_site(update.outputs, out)
@@ -45,7 +46,7 @@ class Incremental:
 
     def __init__(self, root: Path, out: Path, hinted: bool = False) -> None:
         self.root, self.out = root, out
-        self.project = SiteProject(root, track_digests=True)
+        self.project = SiteSession(root, track_digests=True)
         self.rendered: list[int] = []
         self.hinted = hinted  # tell the project which files changed, as the watcher does
         self._signatures = self._scan()
@@ -63,7 +64,7 @@ class Incremental:
                 shutil.rmtree(self.out)
             write_site(update.outputs, self.out)
         else:
-            write_in_place(update, self.out)
+            write_in_place(self.out, update.outputs.files, update.removed)
         self.project.commit(update)
         self.rendered.append(update.rendered)
         return set(update.outputs.files) | set(update.removed)
@@ -141,7 +142,7 @@ def _edit_sequence(run: Incremental, tmp: Path) -> None:
     assert "undated/index.html" in changed and not (run.out / "undated").exists()
     run.check(tmp)
     # 4. an article deleted, taking an entity named by exactly the threshold down with it
-    minimum = run.project.config.entity_min_articles
+    minimum = run.project.inputs.config.entity_min_articles
     key = next((k for k, members in sorted(grouping.members.items()) if len(members) == max(minimum, 2)), None)
     victim = Path(next(iter(sorted(grouping.members[key])))) if key else pages[-1]
     victim_slug = _front(victim)["slug"]
@@ -242,3 +243,56 @@ def test_a_failed_update_loses_no_change(site_root: Path, tmp_path: Path) -> Non
     slug = _front(good)["slug"]
     assert "同时保存的修改" in (run.out / "articles" / slug / "index.html").read_text("utf-8")
     run.check(tmp_path)
+
+
+def test_a_page_shows_nothing_its_dependencies_do_not_declare(site_root: Path) -> None:
+    """Page contexts read the grouping when the page is rendered, so a template could show
+    data its page does not declare; only an edit sequence that happened to touch it would
+    notice. Here every page is rendered again with every article it does not declare changed
+    (each title and body marked; the card of an article it lists but whose body it does not
+    declare keeps its body unmarked; a page that declares ``ALL_CONTENT`` declares every card):
+    its bytes must not change. Where a page's declared
+    derived values change with the marks (a tie broken by a title), it is not judged."""
+    import dataclasses
+
+    from sitegen.site import keys
+
+    session = SiteSession(site_root)
+    session.update(Diagnostics(echo=False))
+    grouping, planner = session.grouping, session.planner
+    articles = dict(grouping.articles)
+    undeclared_reads = []
+    checked = 0
+    for relpath, plan in sorted(planner.by_relpath.items()):
+        if plan.template is None:
+            continue
+        before = session.render(plan)
+        marked = {}
+        every_card = keys.ALL_CONTENT in plan.deps  # changes with any article's card
+        for path, article in articles.items():
+            card, content = every_card or keys.card(path) in plan.deps, keys.content(path) in plan.deps
+            if card and content:
+                continue
+            changes = {}
+            if not card and not content:
+                changes["title"] = article.title + "（改）"
+                changes["summary"] = article.summary + "（改）"
+            if not content:
+                changes["body_html"] = article.body_html + "<p>改</p>"
+            marked[path] = dataclasses.replace(article, **changes)
+        other = Grouping(session.inputs.config, session.inputs.catalog)
+        other.update({path: marked.get(path, article) for path, article in articles.items()})
+        values = DerivedValues()
+        values.update(other)
+        declared = {key for key in plan.deps if key in session.derived.values}
+        if any(values.values.get(key) != session.derived.values[key] for key in declared):
+            continue
+        replanned = Planner(other, session.renderer.absolute)
+        replanned.update(set())
+        if relpath not in replanned.by_relpath:
+            continue
+        checked += 1
+        if session.render(replanned.by_relpath[relpath]) != before:
+            undeclared_reads.append(relpath)
+    assert checked > 100
+    assert undeclared_reads == []

@@ -280,7 +280,7 @@ def test_stopping_during_a_rebuild_neither_waits_nor_saves_half_caches_nor_index
     article = sorted((root / "content" / "articles").rglob("*.md"))[0]
     article.write_text(article.read_text("utf-8").replace("title: ", "title: 更正 ", 1), "utf-8")
     in_update, release = threading.Event(), threading.Event()
-    update = builder.project.update
+    update = builder.session.update
 
     def slow_update(*args, **kwargs):
         in_update.set()
@@ -288,8 +288,8 @@ def test_stopping_during_a_rebuild_neither_waits_nor_saves_half_caches_nor_index
         return update(*args, **kwargs)
 
     saved = []
-    monkeypatch.setattr(builder.project, "update", slow_update)
-    monkeypatch.setattr(builder.project, "close", lambda: saved.append(True))
+    monkeypatch.setattr(builder.session, "update", slow_update)
+    monkeypatch.setattr(builder.session, "close", lambda: saved.append(True))
     capsys.readouterr()
     rebuild = threading.Thread(target=builder.build)
     rebuild.start()

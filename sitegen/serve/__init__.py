@@ -28,9 +28,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import Diagnostics, SitegenError
-from sitegen.output import StagedSite, exchange_paths, write_site
-from sitegen.progress import NO_PROGRESS, progress_for
-from sitegen.site.session import SiteProject, SiteUpdate, write_in_place
+from sitegen.output import StagedSite, replace_folder, write_in_place, write_site
+from sitegen.progress import NO_PROGRESS, Progress, progress_for
+from sitegen.site.session import SiteSession, SiteUpdate
 from sitegen.text import content_hash
 from sitegen.urls import relpath_of, url_of
 
@@ -116,7 +116,7 @@ class SiteBuilder:
         self.root = root
         self.out = out
         self.search = search
-        self.project = SiteProject(root, hashed_assets=False, track_digests=True)
+        self.session = SiteSession(root, hashed_assets=False, track_digests=True)
         self.state = BuildState(0)
         self.changed = threading.Condition()
         self._lock = threading.Lock()
@@ -172,11 +172,7 @@ class SiteBuilder:
                 with self._lock:
                     if generation != self._index_generation or not self.out.is_dir():
                         return
-                    target = self.out / "pagefind"
-                    if not (target.exists() and exchange_paths(fresh, target)):
-                        if target.exists():
-                            os.replace(target, fresh.parent / "old")
-                        os.replace(fresh, target)
+                    replace_folder(self.out, "pagefind", fresh)
                 print(f"[sitegen] search index updated: {output.strip().splitlines()[-1] if output.strip() else ''}",
                       flush=True)
             except Exception as exc:  # noqa: BLE001 - a failed index must not stop the preview
@@ -212,29 +208,26 @@ class SiteBuilder:
         self._index_timer.start()
 
     def _open_relpaths(self) -> set[str]:
-        relpaths = set()
-        for url in list(self.open_pages):
-            rel = url.lstrip("/")
-            relpaths.add(rel + "index.html" if rel == "" or rel.endswith("/") else rel)
-        return relpaths
+        return {relpath_of(url) for url in list(self.open_pages)}
 
-    def build(self, hints: set[str] | None = None) -> BuildState:
+    def build(self, hints: set[str] | None = None, progress: Progress = NO_PROGRESS) -> BuildState:
         """Build now (``hints``: the changed files, if known); on failure keep the previous
-        output and record the error."""
+        output and record the error. ``progress`` hears of each stage (the first build)."""
         with self._lock:
             started = time.perf_counter()
             seen_at, self.first_event_at = self.first_event_at, None
             diagnostics = Diagnostics(echo=False)
             try:
                 first_relpaths = self._open_relpaths()
-                update = self.project.update(diagnostics, first=first_relpaths, defer_over=self.DEFER_OVER,
-                                             hints=hints)
+                update = self.session.update(diagnostics, progress=progress, first=first_relpaths,
+                                             defer_over=self.DEFER_OVER, hints=hints)
+                left: list[str] = []
                 if update.full or not self._built_once:
                     write_site(update.outputs, self.out, post=self._keep_index)
                 else:
                     self.pending = self.pending | {p.relpath for p in update.deferred}
-                    write_in_place(update, self.out)
-                    self.project.mark_written(update)
+                    write_in_place(self.out, update.outputs.files, update.removed)
+                    self.session.mark_written(update)
                 changed, css = self._changes(update)
                 if update.deferred:
                     self._publish(None, changed, css)  # the open pages reload now
@@ -243,31 +236,31 @@ class SiteBuilder:
                     sys.setswitchinterval(0.001)  # requests keep being answered while the rest renders
                     try:
                         # a newer change stops this: the pages left are rendered by the next build
-                        rest = self.project.render_deferred(update, stop=lambda: self.first_event_at is not None)
+                        rest = self.session.render_deferred(update, stop=lambda: self.first_event_at is not None)
                     finally:
                         sys.setswitchinterval(previous_interval)
-                    write_in_place(rest, self.out)
-                    self.project.mark_written(rest)
-                    update.deferred_left = [p.relpath for p in rest.deferred]
+                    write_in_place(self.out, rest.outputs.files, rest.removed)
+                    self.session.mark_written(rest)
+                    left = [p.relpath for p in rest.deferred]
                     changed, css = self._changes(rest)
                     rendered, written = update.rendered + rest.rendered, len(update.outputs) + len(rest.outputs)
                 else:
                     rendered, written = update.rendered, len(update.outputs)
-                self.project.commit(update)
+                self.session.commit(update, left)
                 self._built_once = True
                 with self.changed:
-                    self.pending = set(update.deferred_left)
+                    self.pending = set(left)
                     self.changed.notify_all()
-                self.project.progress.clear()
+                progress.clear()
                 if self._closed:
                     return self.state
                 for warning in diagnostics.warnings:
                     print(f"[sitegen] warning: {warning}", file=sys.stderr, flush=True)
                 self._publish(None, changed, css)
-                steps = " ".join(f"{k}={v * 1000:.0f}ms" for k, v in self.project.timings.items())
+                steps = " ".join(f"{k}={v * 1000:.0f}ms" for k, v in self.session.timings.items())
                 since = f"; {(self.published_at - seen_at) * 1000:.0f}ms from the first file event" if seen_at else ""
-                left = f", {len(update.deferred_left)} left for the next build" if update.deferred_left else ""
-                print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {rendered} page(s) rendered{left}, "
+                waiting = f", {len(left)} left for the next build" if left else ""
+                print(f"[sitegen] {'built' if update.full else 'rebuilt'}: {rendered} page(s) rendered{waiting}, "
                       f"{written} file(s) written, {len(update.removed)} removed; {update.articles} articles "
                       f"in {time.perf_counter() - started:.2f}s ({steps}{since})", flush=True)
                 if self.search and (update.searchable_changed or update.full or self._index_wanted):
@@ -278,12 +271,12 @@ class SiteBuilder:
                         self._index_soon()
             except SitegenError as exc:
                 self._clear_pending()
-                self.project.progress.clear()
+                progress.clear()
                 print(f"[sitegen] build failed: {exc}", file=sys.stderr, flush=True)
                 self._publish({"message": exc.message, "location": exc.location()}, [], [])
             except Exception as exc:  # noqa: BLE001 - the preview must survive any failure
                 self._clear_pending()
-                self.project.progress.clear()
+                progress.clear()
                 message = "".join(traceback.format_exception_only(exc)).strip()
                 print(f"[sitegen] build crashed: {message}", file=sys.stderr, flush=True)
                 self._publish({"message": message, "location": ""}, [], [])
@@ -334,7 +327,7 @@ class SiteBuilder:
         self.stop_indexing()
         if self._lock.acquire(blocking=False):
             try:
-                self.project.close()
+                self.session.close()
             finally:
                 self._lock.release()
 
@@ -466,8 +459,7 @@ def make_handler(builder: SiteBuilder):
             if path == CLIENT_PATH:
                 return self._send(HTTPStatus.OK, CLIENT_JS.encode(), "text/javascript; charset=utf-8")
             if builder.pending:
-                relpath = unquote(path).lstrip("/")
-                builder.wait_until_rendered(relpath + "index.html" if relpath == "" or relpath.endswith("/") else relpath)
+                builder.wait_until_rendered(relpath_of(unquote(path)))
             target = self._resolve(path)
             if target is None:
                 return self._not_found()
@@ -486,8 +478,7 @@ def make_handler(builder: SiteBuilder):
             if target.suffix == ".html":
                 data = self._inject(data)
                 self._send(HTTPStatus.OK, data, ctype)
-                relpath = unquote(path).lstrip("/")
-                builder.page_served(relpath + "index.html" if relpath == "" or relpath.endswith("/") else relpath)
+                builder.page_served(relpath_of(unquote(path)))
                 return None
             return self._send(HTTPStatus.OK, data, ctype)
 
@@ -585,12 +576,11 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
     debouncer = observer = server = None
     try:
         builder = SiteBuilder(root, work / "site", search)
-        builder.project.progress = progress_for(sys.stderr)  # the first build of a big site takes a while
+        first_progress = progress_for(sys.stderr)  # the first build of a big site takes a while; rebuilds are logged
         try:
-            builder.build()
+            builder.build(progress=first_progress)
         finally:
-            builder.project.progress.clear()
-            builder.project.progress = NO_PROGRESS  # rebuilds are short and logged
+            first_progress.clear()
         debouncer = _Debouncer(builder.build)
         watched_builder = builder
 

@@ -18,7 +18,7 @@ from sitegen.site.group import build_entities
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.site.session import CACHE_DIR, SiteProject
+from sitegen.site.session import CACHE_DIR, SiteSession
 from sitegen.text import content_hash
 from sitegen.search import SearchIndex, index_request
 
@@ -60,16 +60,17 @@ def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, obje
     """Every entity named by the articles, most named first, for ``sitegen entities``."""
     if not (root / "content").is_dir():
         raise UsageError(f"no content/ folder in {root.resolve()}")
-    project = SiteProject(root, require_templates=False)
-    articles = project.load_articles(diagnostics)
-    project.close()
-    everything = build_entities(articles, project.catalog, replace(project.config, entity_min_articles=1))
+    session = SiteSession(root, require_templates=False)
+    articles = session.load_articles(diagnostics)
+    session.close()
+    config = session.inputs.config
+    everything = build_entities(articles, session.inputs.catalog, replace(config, entity_min_articles=1))
     rows = []
     for entity in sorted(everything.values(), key=lambda e: (-len(e.articles), -e.mentions, e.kind, e.name)):
         rows.append({"kind": entity.kind, "name": entity.name, "articles": len(entity.articles),
                      "mentions": entity.mentions, "aliases": list(entity.aliases),
                      "roles": [role for role, _, _ in entity.roles],
-                     "has_page": len(entity.articles) >= project.config.entity_min_articles,
+                     "has_page": len(entity.articles) >= config.entity_min_articles,
                      "url": entity.url})
     return rows
 
@@ -167,11 +168,8 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
 
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) -> BuildResult:
     inputs = _input_signature(options)
-    project = SiteProject(options.root, base_url=options.base_url, drafts=options.drafts)
-    project.progress = progress
+    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts)
     indexing = SearchIndex() if options.search else None
-    if indexing is not None:
-        project.prepare_page = index_request  # each page's request to Pagefind is made by its renderer
     search_summary = "search index: skipped"
     with StagedSite(options.out) as staged:
 
@@ -182,8 +180,10 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) 
                 indexing.add(relpath, cast(tuple[int, bytes], request))
 
         try:
-            update = project.update(diagnostics, sink=take)
-            project.close()
+            # each page's request to Pagefind is made where it is rendered
+            update = session.update(diagnostics, progress=progress, sink=take,
+                                    prepare=index_request if indexing is not None else None)
+            session.close()
             if not update.articles:
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)

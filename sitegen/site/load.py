@@ -1,5 +1,12 @@
-"""Discover and load the pages in ``content/``: validate front matter, render Markdown,
-attach entities. Every problem names the file and line."""
+"""The load stage: the site's inputs and the pages of ``content/`` as records.
+
+:func:`read_inputs` reads the settings and the entity data; a :class:`ContentStore` finds the
+pages (:func:`scan_pages`), parses each (:func:`parse_page_bytes`: front matter through
+:class:`~sitegen.frontmatter.FrontMatter`, Markdown through markdown-it-py) into a
+:class:`PageData`, and makes it an :class:`~sitegen.model.Article` with its entities
+(:func:`make_article`). Parsed pages are cached on disk by path and bytes
+(:class:`PageCache`), entity mentions by text (:class:`EntityCache`). Every problem names
+the file and line."""
 
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitegen.entities import KINDS, EntityCatalog, Extractor
-from sitegen.errors import ContentError, Diagnostics
-from sitegen.files import describe_mode, read_regular_file
+from sitegen import __version__
+from sitegen.config import CONFIG_FILE, SiteConfig, load_config
+from sitegen.entities import KINDS, EntityCatalog, Extractor, load_entity_data
+from sitegen.errors import ContentError, Diagnostics, SitegenError
+from sitegen.files import atomic_write, describe_mode, read_regular_file
 from sitegen.frontmatter import FrontMatter, parse_page
 from sitegen.markdown import MarkupLimitError, render_markdown
 from sitegen.model import Article, EntityRef
@@ -78,14 +87,14 @@ def scan_pages(content: Path, skipped: list[tuple[str, str]] | None = None) -> l
 
 
 class PageCache:
-    """Parsed pages (fields, Markdown rendered to HTML, plain text, warnings) by a hash of
+    """Parsed pages (:class:`CachedPage`: front matter, Markdown rendered to HTML, plain text, warnings) by a hash of
     the file's path and bytes, kept in ``.sitegen-cache/`` between runs: a restart (or a
     build after a preview) parses only pages that changed. Entries of pages no longer
     present are dropped when the cache is saved."""
 
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
         self.path = cache_dir / f"pages-{fingerprint}.pickle" if cache_dir else None
-        self.entries: dict[str, tuple] = {}
+        self.entries: dict[str, CachedPage] = {}
         self.used: set[str] = set()
         self.added = 0
         self.summary_chars: int | None = None
@@ -105,13 +114,12 @@ class PageCache:
         self.used.add(key)
         hit = self.entries.get(key)
         if hit is not None:
-            fields, body_markdown, body_html, text, warnings = hit
-            for message, line in warnings:
+            for message, line in hit.warnings:
                 diagnostics.warn(message, path, line)
-            return PageData(path, dict(fields), body_markdown, body_html, text)
+            return hit.page
         recorder = RecordingDiagnostics(diagnostics)
         page = parse_page_bytes(path, data, recorder, summary_chars)
-        self.entries[key] = (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))
+        self.entries[key] = CachedPage(page, tuple(recorder.recorded))
         self.added += 1
         return page
 
@@ -141,14 +149,10 @@ class PageCache:
             return
         if prune:
             self.entries = {k: v for k, v in self.entries.items() if k in self.used}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         for stale in self.path.parent.glob("pages-*.pickle"):
             if stale != self.path:
                 stale.unlink(missing_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "wb") as stream:
-            pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
         self.added = 0
 
 
@@ -157,7 +161,8 @@ def page_key(path: Path, data: bytes) -> str:
     return hashlib.blake2b(os.fsencode(str(path)) + b"\x00" + data, digest_size=20).hexdigest()
 
 
-def _parse_batch(shared: tuple[list[Path], int, dict[str, tuple]], bounds: tuple[int, int]) -> list[tuple[str, tuple]]:
+def _parse_batch(shared: tuple[list[Path], int, dict[str, CachedPage]],
+                 bounds: tuple[int, int]) -> list[tuple[str, CachedPage]]:
     """In a forked worker: page cache entries of paths ``start:stop`` of the prefetch."""
     paths, summary_chars, cached = shared
     found = []
@@ -171,7 +176,7 @@ def _parse_batch(shared: tuple[list[Path], int, dict[str, tuple]], bounds: tuple
             page = parse_page_bytes(path, data, recorder, summary_chars)
         except Exception:  # noqa: BLE001 - read() parses it again and reports the problem
             continue
-        found.append((key, (page.fields, page.body_markdown, page.body_html, page.text, tuple(recorder.recorded))))
+        found.append((key, CachedPage(page, tuple(recorder.recorded))))
     return found
 
 
@@ -245,14 +250,14 @@ class EntityCache:
         return [(k, s, int(n)) for k, s, n in entry["m"]], [(a, b) for a, b in entry["r"]]
 
     def save(self) -> None:
+        """Write the cache if it grew."""
         if self.path and self.dirty:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             for stale in self.path.parent.glob("entities-*.json"):
                 if stale != self.path:
                     stale.unlink(missing_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.entries, ensure_ascii=False, sort_keys=True), "utf-8")
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps(self.entries, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            self.dirty = False
 
 
 @dataclass(frozen=True)
@@ -260,14 +265,24 @@ class PageData:
     """A validated page before entities are attached."""
 
     path: Path
-    fields: dict[str, Any]
+    front: FrontMatter
+    summary: str  # the front matter's, or the body's lead sentences
     body_markdown: str
     body_html: str
-    text: str
+    text: str  # the body as plain text
 
     @property
     def entity_text(self) -> str:
-        return self.fields["title"] + "\n" + self.text
+        """The text entities are found in: the title and the body."""
+        return self.front.title + "\n" + self.text
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A page cache entry: the parsed page and the warnings parsing it gave."""
+
+    page: PageData
+    warnings: tuple[tuple[str, int | None], ...]
 
 
 def read_page(path: Path, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
@@ -301,23 +316,7 @@ def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_
     except MarkupLimitError as exc:
         raise ContentError(str(exc), path, page.body_line + exc.body_line) from None
     summary = front.summary if front.summary is not None else summarise(plain, summary_chars)
-    fields = dict(
-        slug=front.slug,
-        title=front.title,
-        date=front.date,
-        date_uncertain=front.date_uncertain,
-        event_date=front.event_date,
-        source=front.source,
-        source_url=front.source_url,
-        origin=front.origin,
-        also=front.also,
-        category=front.category,
-        tags=front.tags,
-        weight=front.weight,
-        draft=front.draft,
-        summary=summary,
-    )
-    return PageData(path, fields, page.body, body_html, plain)
+    return PageData(path, front, summary, page.body, body_html, plain)
 
 
 def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> Article:
@@ -331,5 +330,233 @@ def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> 
     entities = tuple(EntityRef(k, n, c) for (k, n), c in sorted(mentions.items(), key=lambda x: (-x[1], x[0])))
     person_roles = tuple(sorted({(name, role) for surface, role in roles
                                  if (name := catalog.canonical("PER", surface))}))
-    return Article(source_path=page.path, body_markdown=page.body_markdown, body_html=page.body_html,
-                   text=page.text, entities=entities, roles=person_roles, **page.fields)
+    front = page.front
+    return Article(source_path=page.path, slug=front.slug, title=front.title, date=front.date,
+                   date_uncertain=front.date_uncertain, event_date=front.event_date, source=front.source,
+                   source_url=front.source_url, origin=front.origin, also=front.also, category=front.category,
+                   tags=front.tags, weight=front.weight, draft=front.draft, summary=page.summary,
+                   body_markdown=page.body_markdown, body_html=page.body_html, text=page.text, entities=entities,
+                   roles=person_roles)
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """What every page depends on: the settings, the entity data (as a catalog), and a
+    fingerprint of both with the options (a change renders everything)."""
+
+    config: SiteConfig
+    catalog: EntityCatalog
+    fingerprint: str
+
+
+ENTITY_DATA = Path("_data") / "entities.yaml"
+CACHE_DIR = ".sitegen-cache"
+
+
+def inputs_fingerprint(root: Path, options: str) -> str:
+    """Changes when the settings, the entity data or ``options`` change (read as bytes, so a
+    broken file still has a fingerprint: reading it properly reports the problem)."""
+    parts = [__version__, options]
+    for path in (root / CONFIG_FILE, root / "content" / ENTITY_DATA):
+        try:
+            parts.append(read_regular_file(path, 16 * 1024 * 1024).decode("utf-8", "replace"))
+        except (ContentError, FileNotFoundError):
+            parts.append("-")
+    return content_hash("\x00".join(parts))
+
+
+def read_inputs(root: Path, base_url: str | None, fingerprint: str) -> SiteInputs:
+    """The settings and entity data of the site at ``root``."""
+    config = load_config(root).with_base_url(base_url)
+    return SiteInputs(config, EntityCatalog(load_entity_data(root / "content" / ENTITY_DATA)), fingerprint)
+
+
+def entity_fingerprint(catalog: EntityCatalog) -> str:
+    """Changes when the entity data or the tagger changes: the entity cache's key prefix."""
+    from importlib import resources
+
+    from sitegen.entities.extract import EXTRACTOR_VERSION
+
+    data = resources.files("sitegen").joinpath("data")
+    model = data.joinpath("ner-model.npz").read_bytes()
+    clusters = data.joinpath("word-clusters.txt.gz").read_bytes()  # the model's word-cluster features
+    return content_hash(catalog.data.fingerprint + content_hash(model) + content_hash(clusters) + EXTRACTOR_VERSION)[:16]
+
+
+def page_fingerprint(summary_chars: int) -> str:
+    """Changes when the code that parses pages changes: the page cache's key prefix."""
+    from importlib import resources
+
+    code = b"".join(resources.files("sitegen").joinpath(name).read_bytes()
+                    for name in ("site/load.py", "frontmatter.py", "markdown.py", "text.py", "yamldoc.py"))
+    return content_hash(code + f"{__version__}:{summary_chars}".encode())[:16]
+
+
+@dataclass(frozen=True)
+class _StoredPage:
+    signature: tuple[int, int, int]  # size, mtime_ns, inode
+    page: PageData
+    warnings: tuple[tuple[str, int | None], ...]
+    article: Article | None = None
+
+
+class ContentStore:
+    """The pages of ``content/`` as last read, and the caches that make reading them again
+    cheap: a page is re-read only when its size, mtime or inode changed (else its parsed form
+    and entities are kept), parsed pages are cached on disk by path and bytes, entity mentions
+    by text. :meth:`changes` says which articles changed since the last call; a page that
+    fails to parse changes nothing until it is fixed."""
+
+    def __init__(self, root: Path, inputs: SiteInputs, drafts: bool) -> None:
+        self.root = root
+        self.drafts = drafts
+        self.inputs = inputs
+        self._stored: dict[str, _StoredPage] = {}
+        self._slugs: dict[str, str] = {}  # slug -> path of every stored page
+        self._warnings: dict[str, tuple[tuple[str, int | None], ...]] = {}  # pages with warnings
+        self.entity_cache = EntityCache(root / CACHE_DIR, entity_fingerprint(inputs.catalog))
+        self.page_cache = PageCache(root / CACHE_DIR, page_fingerprint(inputs.config.summary_chars))
+        self._extractor: Extractor | None = None
+
+    def with_inputs(self, inputs: SiteInputs) -> ContentStore:
+        """This store for other settings or entity data: pages stay parsed (unless the summary
+        length changed), their articles are made again with the new entity data."""
+        self.entity_cache.save()
+        store = ContentStore.__new__(ContentStore)
+        store.root, store.drafts, store.inputs = self.root, self.drafts, inputs
+        store._slugs, store._warnings = self._slugs, self._warnings
+        store.entity_cache = EntityCache(self.root / CACHE_DIR, entity_fingerprint(inputs.catalog))
+        if inputs.config.summary_chars == self.inputs.config.summary_chars:
+            store.page_cache = self.page_cache
+            store._stored = {p: _StoredPage(s.signature, s.page, s.warnings) for p, s in self._stored.items()}
+        else:
+            self.page_cache.save(prune=False)
+            store.page_cache = PageCache(self.root / CACHE_DIR, page_fingerprint(inputs.config.summary_chars))
+            store._stored, store._slugs, store._warnings = {}, {}, {}
+        store._extractor = None
+        return store
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._stored
+
+    def _make_extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = Extractor(self.inputs.catalog.data)
+        return self._extractor
+
+    def scan(self, diagnostics: Diagnostics, hints: set[str] | None) -> tuple[dict[str, tuple[int, int, int]], set[str]]:
+        """Signatures of the pages to look at, and the stored pages that are gone. With
+        ``hints`` (paths the watcher saw change) only those are looked at. Files that are not
+        pages (a FIFO, a device, a link loop) are skipped with a warning."""
+        content = self.root / "content"
+        skipped: list[tuple[str, str]] = []
+        if hints is None or not self._stored:
+            found = dict(scan_pages(content, skipped))
+            gone = set(self._stored) - set(found)
+        else:
+            found, gone = {}, set()
+            prefix = str(content) + os.sep
+            for name in sorted(hints):
+                if not name.startswith(prefix) or not name.endswith(".md"):
+                    continue
+                parts = name[len(prefix):].split(os.sep)
+                if any(part.startswith((".", "_")) for part in parts[:-1]) or parts[-1].startswith("."):
+                    continue
+                try:
+                    info = os.stat(name)
+                except FileNotFoundError:
+                    if name in self._stored:
+                        gone.add(name)
+                    continue
+                except OSError as exc:
+                    skipped.append((name, f"{exc.strerror}: skipped"))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    skipped.append((name, f"not a regular file ({describe_mode(info.st_mode)}): skipped"))
+                    continue
+                found[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+        for name, reason in skipped:
+            diagnostics.warn(reason, name)
+            if name in self._stored:
+                gone.add(name)
+        return found, gone
+
+    def changes(self, diagnostics: Diagnostics, hints: set[str] | None,
+                progress: Progress = NO_PROGRESS) -> dict[str, Article | None]:
+        """The articles that changed since the last call (``None``: gone or now a draft), by
+        path; unchanged files keep their parsed page. Nothing is stored unless every page is
+        valid: the errors are raised together, by file and line."""
+        found, gone = self.scan(diagnostics, hints)
+        summary_chars = self.inputs.config.summary_chars
+        errors: list[SitegenError] = []
+        fresh: dict[str, _StoredPage] = {}
+        to_read = [Path(name) for name, signature in found.items()
+                   if (stored := self._stored.get(name)) is None or stored.signature != signature]
+        progress.stage("reading pages", len(to_read))
+        prefetched = self.page_cache.prefetch(to_read, summary_chars, advance=progress.advance)
+        for name, signature in found.items():
+            stored = self._stored.get(name)
+            if stored is not None and stored.signature == signature:
+                if stored.article is None:  # entity data changed: same page, new entities
+                    fresh[name] = stored
+                continue
+            if not prefetched:
+                progress.advance()
+            recorder = RecordingDiagnostics()
+            try:
+                page = self.page_cache.read(Path(name), recorder, summary_chars)
+            except ContentError as exc:
+                errors.append(exc)
+                continue
+            except FileNotFoundError:
+                if name in self._stored:
+                    gone.add(name)
+                continue
+            fresh[name] = _StoredPage(signature, page, tuple(recorder.recorded))
+        slugs = dict(self._slugs)
+        for name in gone | fresh.keys():
+            stored = self._stored.get(name)
+            if stored is not None and slugs.get(stored.page.front.slug) == name:
+                del slugs[stored.page.front.slug]
+        for name in sorted(fresh):
+            slug = fresh[name].page.front.slug
+            if slugs.get(slug, name) != name:
+                first, second = sorted((slugs[slug], name))
+                errors.append(ContentError(f"slug '{slug}' is already used by {first}", second))
+                continue
+            slugs[slug] = name
+        if errors:
+            errors.sort(key=lambda e: (e.path or "", e.line or 0))
+            if len(errors) == 1:
+                raise errors[0]
+            raise ContentError(f"{len(errors)} content errors:\n  " + "\n  ".join(str(e) for e in errors))
+        self.entity_cache.fill([stored.page.entity_text for stored in fresh.values()], self._make_extractor,
+                               progress=progress)
+        if len(fresh) >= 100:  # a first build or a big change: keep the work for the next run
+            if self.entity_cache.dirty:
+                self.entity_cache.save()
+            self.page_cache.save(prune=hints is None)
+        changed: dict[str, Article | None] = {}
+        for name in sorted(fresh):
+            stored = fresh[name]
+            article = make_article(stored.page, self.inputs.catalog, self.entity_cache)
+            self._stored[name] = _StoredPage(stored.signature, stored.page, stored.warnings, article)
+            if stored.warnings:
+                self._warnings[name] = stored.warnings
+            else:
+                self._warnings.pop(name, None)
+            changed[name] = article if (self.drafts or not stored.page.front.draft) else None
+        for name in sorted(gone):
+            self._stored.pop(name, None)
+            self._warnings.pop(name, None)
+            changed[name] = None
+        self._slugs = slugs
+        for name in sorted(self._warnings):
+            for message, line in self._warnings[name]:
+                diagnostics.warn(message, name, line)
+        return changed
+
+    def save(self) -> None:
+        """Save the caches."""
+        self.entity_cache.save()
+        self.page_cache.save(prune=False)

@@ -6,10 +6,12 @@ import traceback
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import jinja2
+import jinja2.meta
 
 from sitegen import __version__
 from sitegen.config import SiteConfig
@@ -17,7 +19,7 @@ from sitegen.entities import KIND_LABELS
 from sitegen.errors import TemplateError
 from sitegen.model import WeekId
 from sitegen.output import OutputSet
-from sitegen.text import short_hash
+from sitegen.text import content_hash, short_hash
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 NAV = (("首页", "/"), ("要闻回顾", "/weeks/"), ("人物", "/entities/person/"), ("机构", "/entities/org/"),
@@ -129,3 +131,74 @@ class Renderer:
                 continue
             found = (path.relative_to(self.templates_dir).as_posix(), frame.lineno)
         return found
+
+
+class TemplateSet:
+    """The site's templates as last read: which changed since (:meth:`changed`), and which
+    pages a change reaches (:meth:`pages_using`: a page depends on its template and every
+    template that one extends, imports or includes)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._digests: dict[str, str] = {}
+        self.closure: dict[str, frozenset[str]] = {}
+
+    def changed(self) -> set[str]:
+        """Template names whose text changed (or appeared, or vanished) since the last call."""
+        current: dict[str, str] = {}
+        for path in sorted(self.folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                current[path.relative_to(self.folder).as_posix()] = content_hash(path.read_bytes())
+        changed = {n for n in current.keys() | self._digests.keys() if current.get(n) != self._digests.get(n)}
+        self._digests = current
+        return changed
+
+    def read_closure(self, renderer: Renderer) -> None:
+        """Record, for every template, itself and every template it extends, imports or includes."""
+        self.closure = template_closure(renderer)
+
+    def pages_using(self, changed: set[str], plans: Iterable[PagePlanLike]) -> set[str]:
+        """The output paths of ``plans`` whose template reaches a template in ``changed``."""
+        if not changed:
+            return set()
+        closure = self.closure
+        return {plan.relpath for plan in plans if plan.template is not None and
+                (plan.template not in closure or not closure[plan.template].isdisjoint(changed))}
+
+
+class PagePlanLike(Protocol):
+    """What :meth:`TemplateSet.pages_using` reads of a page plan."""
+
+    @property
+    def relpath(self) -> str: ...
+
+    @property
+    def template(self) -> str | None: ...
+
+
+def template_closure(renderer: Renderer) -> dict[str, frozenset[str]]:
+    """For every template, itself and every template it extends, imports or includes."""
+    direct: dict[str, set[str]] = {}
+    loader = renderer.env.loader
+    assert loader is not None
+    for name in renderer.env.list_templates():
+        try:
+            source, _, _ = loader.get_source(renderer.env, name)
+            refs = jinja2.meta.find_referenced_templates(renderer.env.parse(source))
+            direct[name] = {r for r in refs if r}
+        except jinja2.TemplateSyntaxError:
+            direct[name] = set()  # reported when the template is rendered
+    closure: dict[str, frozenset[str]] = {}
+
+    def walk(name: str, seen: set[str]) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for ref in direct.get(name, ()):
+            walk(ref, seen)
+
+    for name in direct:
+        seen: set[str] = set()
+        walk(name, seen)
+        closure[name] = frozenset(seen)
+    return closure

@@ -1,0 +1,62 @@
+"""The dependency keys of the site's pages: the one vocabulary of what a page can depend on.
+
+Every output page records the keys of the inputs its bytes depend on (Lektor's dependency
+recording, made explicit in :mod:`sitegen.site.plan`); after a change the keys whose value
+changed say which pages to render again. Keys are made only here:
+
+- :func:`content` — a content file whose body a page shows in full;
+- :func:`card` — what lists show of an article: every field but the body;
+- :func:`related` — an article's list of related articles;
+- :func:`entity` — an entity page's record (articles, roles, related entities…);
+- :func:`entity_link` — whether an entity has a page, and its URL;
+- site-wide values: :data:`WEEKS` (the list of digests), :data:`ENTITY_INDEX`,
+  :data:`NEWEST` (the newest articles), :data:`LATEST_WEEK`, :data:`UNDATED` (the articles
+  with no date), :data:`ALL_CONTENT` (any article appeared, vanished or changed its card).
+"""
+
+from __future__ import annotations
+
+from typing import NewType
+
+Key = NewType("Key", str)
+EntityKey = tuple[str, str]
+"""An entity: (kind, canonical name)."""
+
+ALL_CONTENT = Key("all-content")
+WEEKS = Key("weeks")
+ENTITY_INDEX = Key("entity-index")
+NEWEST = Key("newest")
+LATEST_WEEK = Key("latest-week")
+UNDATED = Key("undated")
+
+_CARD = "card:"
+
+
+def content(path: str) -> Key:
+    """The key of a content file (by its source path)."""
+    return Key(f"content:{path}")
+
+
+def card(path: str) -> Key:
+    """The key of what lists show of the article in a content file."""
+    return Key(f"{_CARD}{path}")
+
+
+def is_card(key: Key) -> bool:
+    """Whether ``key`` is an article's card."""
+    return key.startswith(_CARD)
+
+
+def related(slug: str) -> Key:
+    """The key of the related articles of the article with ``slug``."""
+    return Key(f"related:{slug}")
+
+
+def entity(key: EntityKey) -> Key:
+    """The key of an entity page's record."""
+    return Key(f"entity:{key[0]}:{key[1]}")
+
+
+def entity_link(key: EntityKey) -> Key:
+    """The key of an entity's link target (does it have a page, at which URL)."""
+    return Key(f"elink:{key[0]}:{key[1]}")
