@@ -57,7 +57,7 @@ def main() -> int:
     for page in planned:
         by_file.setdefault(page.origin.split("#")[0].rsplit("/", 1)[-1], []).append(page)
     for page in planned:
-        for other in page.front["also"]:
+        for other in page.front.also:
             by_file.setdefault(other.split("#")[0].rsplit("/", 1)[-1], []).append(page)
     matched = titles_ok = 0
     recall_sum = precision_sum = 0.0
@@ -69,7 +69,7 @@ def main() -> int:
         matched += 1
         got = by_file.get(path.name, [])
         # a roundup page (国际联播快讯) becomes one page per story, its title their category (as in .jsonl)
-        got_title = got[0].front["title"] if len(got) == 1 else got[0].front.get("category", "") if got else ""
+        got_title = got[0].front.title if len(got) == 1 else (got[0].front.category or "") if got else ""
         got_body = "\n".join(p.body for p in got)
         want = norm_sentences(record["text"])
         have = norm_sentences(got_body)

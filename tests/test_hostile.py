@@ -288,10 +288,10 @@ def test_ingest_slugs_are_safe_unique_and_stable(tmp_path_factory, names):
         text = "标题一条\n2025年3月1日，工业和信息化部召开会议，听取企业意见建议。"
         doc = RawDocument(Path(name), name, text, "txt", {})
         pages += plan_document(doc, clean_text(text), Diagnostics(echo=False))
-    again = [p.front["slug"] for name in names
+    again = [p.front.slug for name in names
              for p in plan_document(RawDocument(Path(name), name, "标题一条\n2025年3月1日，工业和信息化部召开会议，听取企业意见建议。", "txt", {}),
                                     clean_text("标题一条\n2025年3月1日，工业和信息化部召开会议，听取企业意见建议。"), Diagnostics(echo=False))]
-    assert [p.front["slug"] for p in pages] == again
+    assert [p.front.slug for p in pages] == again
     content = tmp_path_factory.mktemp("slugs")
     write_pages(pages, content, IngestReport())
     written = sorted(content.rglob("*.md"))

@@ -49,12 +49,12 @@ def test_all_raw_html_pages_ingest_with_their_titles():
         if name in by_page:
             found = by_page[name]
             # a roundup page (国际联播快讯) becomes a page per story, its title their column (as .jsonl does)
-            title = found[0].front["title"] if len(found) == 1 else found[0].front.get("category")
+            title = found[0].front.title if len(found) == 1 else found[0].front.category
             assert title == record["title"], name
             checked += 1
     assert checked >= 250
     for page in planned:
-        assert "视频简介" not in page.body and "<!--" not in page.body and "[视频]" not in page.front["title"]
+        assert "视频简介" not in page.body and "<!--" not in page.body and "[视频]" not in page.front.title
 
 
 def test_roundup_is_split_on_bold_subheadlines(tmp_path):
@@ -115,7 +115,7 @@ def test_encodings(tmp_path, encoding, bom):
 def _dated(text: str, **meta) -> dict:
     doc = RawDocument(Path("x.txt"), "x.txt", text, "txt", meta)
     [page] = plan_document(doc, clean_text(text), Diagnostics(echo=False))
-    return page.front
+    return page.front.to_mapping()
 
 
 def test_dates_resolve_against_the_document():

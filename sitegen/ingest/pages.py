@@ -9,11 +9,11 @@ reported (``--force`` overrides), and a page an editor deleted is not brought ba
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from sitegen.errors import ContentError
 from sitegen.files import atomic_write, read_regular_file, read_text_file
-from sitegen.frontmatter import dump_page
 from sitegen.ingest.pipeline import IngestReport, PlannedPage
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import content_hash
@@ -78,18 +78,18 @@ def write_pages(pages: list[PlannedPage], content: Path, report: IngestReport,
             if record.get("source") is None:
                 record["source"] = page.origin.rsplit("#", 1)[0]
                 manifest_changed = True
-            page = PlannedPage({**page.front, "origin": key, "slug": Path(record.get("path", "")).stem or page.front["slug"]},
-                               page.body)
+            page = replace(page, front=replace(page.front, origin=key,
+                                               slug=Path(record.get("path", "")).stem or page.front.slug))
         relpath = page.relpath
         # two items that want one path: keep both, the later one gets a suffix
         while relpath in taken and taken[relpath] != key:
-            page = PlannedPage({**page.front, "slug": f"{page.front['slug']}-{len(taken) % 97}"}, page.body)
+            page = replace(page, front=replace(page.front, slug=f"{page.front.slug}-{len(taken) % 97}"))
             relpath = page.relpath
         taken[relpath] = key
         if record and record.get("path"):
             relpath = record["path"]
         target = _inside(content, relpath)
-        data = dump_page(page.front, page.body).encode("utf-8")
+        data = page.text().encode("utf-8")
         if target.exists():
             current = read_regular_file(target, 64 * 1024 * 1024)
             if current == data:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.errors import ContentError, Diagnostics
-from sitegen.frontmatter import TITLE_MAX, FrontMatter, parse_page
+from sitegen.frontmatter import TITLE_MAX, FrontMatter, dump_page, parse_page
 from sitegen.ingest.clean import Cleaned, Ruler, repair_ruler, tidy_ruler
 from sitegen.ingest.dedupe import Deduplicator
 from sitegen.ingest.dates import (
@@ -36,22 +36,30 @@ from sitegen.text import sentences, short_hash
 
 @dataclass(frozen=True)
 class PlannedPage:
-    """A page ingest wants to write: front matter fields in order, and the Markdown body."""
+    """A page ingest wants to write: its front matter (checked by the schema build reads
+    pages with), keys a raw ``.md`` page brought that the schema does not know (kept: build
+    warns of them), and the Markdown body."""
 
-    front: dict[str, Any]
+    front: FrontMatter
     body: str
+    extra: tuple[tuple[str, Any], ...] = ()
 
     @property
     def origin(self) -> str:
-        return str(self.front["origin"])
+        """The raw document and the item's position in it (``seeds/002_….txt#2``)."""
+        return self.front.origin or ""
 
     @property
     def relpath(self) -> str:
         """Path under ``content/``: ``articles/YYYY/MM/<slug>.md`` (``articles/undated/`` for
         an item whose page gives no date)."""
-        day: date | None = self.front.get("date")
+        day = self.front.date
         folder = f"{day:%Y}/{day:%m}" if day is not None else "undated"
-        return f"articles/{folder}/{self.front['slug']}.md"
+        return f"articles/{folder}/{self.front.slug}.md"
+
+    def text(self) -> str:
+        """The page as written: front matter, then the body."""
+        return dump_page({**self.front.to_mapping(), **dict(self.extra)}, self.body)
 
 
 @dataclass
@@ -167,7 +175,8 @@ def _split(text: str, meta: dict[str, Any], doc: RawDocument) -> SplitResult:
 
 
 def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, counter_start: int = 0) -> list[PlannedPage]:
-    """Turn one cleaned document into planned pages."""
+    """Turn one cleaned document into planned pages, each checked as build reads pages (a
+    link build would refuse is dropped with a warning)."""
     meta = {**doc.meta, **{k: v for k, v in cleaned.meta.items() if k not in doc.meta}}
     split = _split(cleaned.text, meta, doc)
     if not split.items:
@@ -213,7 +222,7 @@ def plan_document(doc: RawDocument, cleaned: Cleaned, diagnostics: Diagnostics, 
             front["weight"] = len(split.items) - index
         front["slug"] = f"{page_date:%Y%m%d}-{short_hash(origin, 6)}" if page_date else f"undated-{short_hash(origin, 6)}"
         front["draft"] = False
-        pages.append(PlannedPage(front, item.body))
+        pages.append(PlannedPage(_checked(front, item.body, doc, diagnostics), item.body))
     return pages
 
 
@@ -272,8 +281,7 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
     pages_lines = [r.lines for _, _, prepared in read for r in prepared if r.lines is not None]
     shared = iter(shared_lines(pages_lines))
 
-    planned: list[PlannedPage] = []
-    by_origin: dict[str, PlannedPage] = {}
+    by_origin: dict[str, PlannedPage] = {}  # in the order planned
     dedupe = Deduplicator()
     for number, raw, prepared in read:
         progress.stage(f"{raw.path.name[:40]} (file {number:,}/{len(files):,}): documents", len(prepared))
@@ -292,7 +300,7 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                         if not is_digest(text.text):  # a digest's numbered items are its article
                             text = _article_of(item.lines, page_shared, model, text, tidy, doc.meta)
                     cleaned = tidy.run(text.text, text.meta)
-                    pages = [_checked(page, doc, diagnostics) for page in plan_document(doc, cleaned, diagnostics, counter)]
+                    pages = plan_document(doc, cleaned, diagnostics, counter)
             except ContentError as exc:
                 diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
                 if str(doc.path) not in report.failed_files:
@@ -303,19 +311,19 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                 report.items += 1
                 if page.origin in by_origin:  # the same document twice (one file given twice)
                     continue
-                earlier = dedupe.check(page.origin, page.front["title"] + "\n" + page.body, page.front.get("date"))
+                earlier = dedupe.check(page.origin, page.front.title + "\n" + page.body, page.front.date)
                 if earlier is not None:
                     first = by_origin[earlier]
-                    first.front["also"] = [*first.front["also"], page.origin]
+                    by_origin[earlier] = replace(first, front=replace(first.front, also=(*first.front.also, page.origin)))
                     report.duplicates.append(f"{page.origin} = {first.origin}")
                     continue
                 by_origin[page.origin] = page
-                planned.append(page)
+    planned = list(by_origin.values())
     for page in planned:
-        if page.front.get("date") is None:
-            report.undated.append(f"{page.origin}: {page.front['title']}")
-        elif page.front.get("date_uncertain"):
-            report.uncertain_dates.append(f"{page.origin}: {page.front['title']} ({page.front['date']})")
+        if page.front.date is None:
+            report.undated.append(f"{page.origin}: {page.front.title}")
+        elif page.front.date_uncertain:
+            report.uncertain_dates.append(f"{page.origin}: {page.front.title} ({page.front.date})")
     return planned
 
 
@@ -391,18 +399,18 @@ _HEADER_KEYS = frozenset({"author", "source", "editor", "supervisor", "tags"})
 _HEADLINE_PREFIX = re.compile(r"^(?:原标题|标题|题目)\s*[:：]\s*")
 
 
-def _checked(page: PlannedPage, doc: RawDocument, diagnostics: Diagnostics) -> PlannedPage:
-    """``page`` as build will read it: its front matter through the one schema (a link build
-    would refuse is dropped with a warning), so ingest never writes a page build refuses."""
+def _checked(front: dict[str, Any], body: str, doc: RawDocument, diagnostics: Diagnostics) -> FrontMatter:
+    """A planned page's front matter as build will read it: through the one schema (a link
+    build would refuse is dropped with a warning), so ingest never writes a page build
+    refuses."""
     def warn(message: str, line: int | None) -> None:
         diagnostics.warn(message, doc.path, doc.record)
 
-    title = " ".join(str(page.front.get("title") or "").split()) or generate_headline(page.body) or doc.name
+    title = " ".join(str(front.get("title") or "").split()) or generate_headline(body) or doc.name
     if len(title) > TITLE_MAX:
         title = title[: TITLE_MAX - 1] + "…"
-    front = FrontMatter.from_mapping({**page.front, "title": title}, doc.path, str(page.front["slug"]), warn=warn,
-                                     drop_bad_links=True)
-    return PlannedPage(front.to_mapping(), page.body)
+    return FrontMatter.from_mapping({**front, "title": title}, doc.path, str(front["slug"]), warn=warn,
+                                    drop_bad_links=True)
 
 
 def _plan_markdown(doc: RawDocument, diagnostics: Diagnostics) -> list[PlannedPage]:
@@ -421,9 +429,8 @@ def _plan_markdown(doc: RawDocument, diagnostics: Diagnostics) -> list[PlannedPa
 
     checked = FrontMatter.from_mapping(front, doc.path, default_slug, lines.line_of if lines else lambda key: None,
                                        warn, drop_bad_links=True)
-    known = checked.to_mapping()
-    extra = {k: v for k, v in front.items() if k not in _FRONT_KEYS}
-    return [PlannedPage({**known, **extra}, page.body.strip("\n"))]
+    extra = tuple((k, v) for k, v in front.items() if k not in _FRONT_KEYS)
+    return [PlannedPage(checked, page.body.strip("\n"), extra)]
 
 
 _FRONT_KEYS = frozenset(f.name for f in fields(FrontMatter))
