@@ -47,7 +47,8 @@ _ORG_END = re.compile(
     "(?:委员会|办公室|管理局|总局|研究院|研究所|研究中心|中心|协会|学会|联合会|商会|基金会|公司|集团|大学|学院|学校|医院|银行|"
     "博物馆|部|局|厅|委|署|院|会|组织|联盟|政府|法院|检察院|报社|电视台|台|社|处|办|所|队|团|馆|行|室|站|厂|店|园|校|党|军|网|报)$"
 )
-_ORG_BAD_END = re.compile("(?:卫星|技术|建设|工程|产业|经济|发展|合作|网络|系统|国家|国际|地区|领域|项目|行业|市场|平台|服务|管理|信息|数据|广播|布局|格局|部署|全局|大局|部门)$")
+_ORG_BAD_END = re.compile("(?:卫星|技术|建设|工程|产业|经济|发展|合作|网络|系统|国家|国际|地区|领域|项目|"
+                          "行业|市场|平台|服务|管理|信息|数据|广播|布局|格局|部署|全局|大局|部门)$")
 _ORG_BAD_START = re.compile(
     "^(?:加强|坚决|组建|贯彻|推进|推动|建设|深化|支持|围绕|落实|打造|实施|开展|构建|完善|提升|促进|加快|强化|"
     "各地|各级|各省|地方|基层|有关|相关|数字|智慧|全国各|我国|本市|该)"
@@ -67,7 +68,8 @@ _SURNAMES = set(
 EXTRACTOR_VERSION = "18"
 # a dateline opening a story names the publisher, not the news: "**央视网消息**（新闻联播）：",
 # "新华社北京3月5日电"
-_DATELINE = re.compile(r"^\**[^\n：:*]{2,16}消息\**[（(][^）)\n]{1,16}[）)][：:]|^\**[^\n：:*]{2,16}消息\**[：:]|^新华社[^\n电]{2,16}电", re.M)
+_DATELINE = re.compile(r"^\**[^\n：:*]{2,16}消息\**[（(][^）)\n]{1,16}[）)][：:]"
+                       r"|^\**[^\n：:*]{2,16}消息\**[：:]|^新华社[^\n电]{2,16}电", re.M)
 _NOT_NAMES = {
     "强调", "指出", "表示", "主持", "出席", "会见", "会谈", "介绍", "要求", "致辞", "参加", "讲话", "宣布", "发表",
     "说明", "认为", "希望", "同志", "一行", "先生", "女士", "同时", "提出", "主张", "回答", "通报", "视察", "考察",
@@ -152,6 +154,110 @@ def _looks_like_name(text: str) -> bool:
             and text not in _NOT_NAMES and text[:2] not in _NOT_NAMES)
 
 
+class _Found:
+    """The mentions taken in one text so far, and which characters they cover (a character
+    belongs to one mention at most)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.taken = [False] * len(text)
+        self.mentions: list[Mention] = []
+
+    def take(self, kind: str, surface: str, start: int, role: str | None = None) -> bool:
+        """Take a mention unless it overlaps one taken before; whether it was taken."""
+        end = start + len(surface)
+        if start < 0 or any(self.taken[start:end]):
+            return False
+        self.mentions.append(Mention(kind, surface, start, role))
+        self.taken[start:end] = [True] * len(surface)
+        return True
+
+
+def _organisation_start(text: str, surface: str, start: int,
+                        known_matches: list[re.Match[str]]) -> tuple[str, int]:
+    """An organisation name the tagger cut at its start (频谱管理中心 of 国家无线电频谱管理中心),
+    or that starts inside a known name (工业和信息化部 | 信息通信科技委): all of it."""
+    lead = start
+    while lead > 0 and start - lead < 12 and "\u4e00" <= text[lead - 1] <= "\u9fff" \
+            and text[lead - 1] not in _NAME_BOUNDARY \
+            and not (text[lead - 1] in _MEASURE and lead >= 2
+                     and (text[lead - 2].isdigit() or text[lead - 2] in "一二三四五六七八九十百千万两几多")):
+        lead -= 1
+    for match in known_matches:
+        if match.start() < lead < match.end() or match.start() < start < match.end():
+            lead = min(lead, match.start())
+    if lead < start and (lead == 0 or not "\u4e00" <= text[lead - 1] <= "\u9fff" or text[lead - 1] in _NAME_BOUNDARY):
+        return text[lead : start + len(surface)], lead
+    return surface, start
+
+
+def _name_end(text: str, surface: str, start: int, end: int, kind: str, known: dict[str, str]) -> tuple[str, str]:
+    """Where a name ends: a place run into a word is cut (甘肃省区位优势 → 甘肃省); a person the
+    tagger cut short before 、，。 or a verb goes on (十仓雅和、, 进藤孝生出席). Returns the
+    surface and the part to check for plausibility (the tagger's own, when a character was
+    added: it may be a function character such as 和)."""
+    if kind in {"LOC", "ORG"} and surface not in known and text[end - 1 : end + 1] in _WORD_ACROSS_END \
+            and _LOC_END.search(surface[:-1]) and len(surface) > 3:
+        return surface[:-1], surface[:-1]
+    if kind == "PER" and 2 <= len(surface) <= (4 if surface[0] not in _SURNAMES else 3) and end + 1 < len(text) \
+            and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _NOT_NAME_TAIL \
+            and (text[end + 1] in "、，。；" or len(surface) >= 3 and surface[0] not in _SURNAMES
+                 and text[end + 1 : end + 3] in _NOT_NAMES) \
+            and not (text[end] in _FUNCTION_CHARS and text[end + 1] not in "、，。；"):
+        return text[start : end + 1], surface
+    if kind == "PER" and len(surface) > 2 and surface[-1] in _NAME_FINAL_FUNCTION_CHARS:
+        return surface, surface[:-1]  # 冉承其, 魏凤和: these end many given names
+    return surface, surface
+
+
+def _people_between_people(found: _Found, known: dict[str, str]) -> None:
+    """A name-like "organisation" between people in a 、-list is a person (叶民、熊继军、单忠德)."""
+    text, mentions = found.text, found.mentions
+    mentions.sort(key=lambda m: m.start)
+    for index, mention in enumerate(mentions):
+        if mention.kind != "ORG" or mention.surface in known or not _looks_like_name(mention.surface):
+            continue
+        end = mention.start + len(mention.surface)
+        before = mentions[index - 1] if index > 0 else None
+        after = mentions[index + 1] if index + 1 < len(mentions) else None
+        if (before is not None and before.kind == "PER" and before.start + len(before.surface) == mention.start - 1
+                and text[mention.start - 1] == "、") or \
+                (after is not None and after.kind == "PER" and after.start == end + 1 and text[end] == "、"):
+            mentions[index] = Mention("PER", mention.surface, mention.start, mention.role)
+
+
+def _full_names(found: _Found) -> None:
+    """A person cut short where the same text names them in full (赵中 | 新 of 赵中新) is that person."""
+    text, mentions, taken = found.text, found.mentions, found.taken
+    people_names = {m.surface for m in mentions if m.kind == "PER"}
+    for index, mention in enumerate(mentions):
+        if mention.kind != "PER":
+            continue
+        longer = [n for n in people_names if len(n) > len(mention.surface) and n.startswith(mention.surface)
+                  and text.startswith(n, mention.start)]
+        if longer:
+            name = max(longer, key=len)
+            tail = range(mention.start + len(mention.surface), mention.start + len(name))
+            if not any(taken[i] for i in tail):
+                mentions[index] = Mention("PER", name, mention.start, mention.role)
+                for i in tail:
+                    taken[i] = True
+
+
+def _repeats(found: _Found) -> None:
+    """The same name written again where the tagger missed it still counts."""
+    text = found.text
+    for kind, surface in sorted({(m.kind, m.surface) for m in found.mentions if len(m.surface) >= 2}):
+        position = text.find(surface)
+        while position != -1:
+            end = position + len(surface)
+            if not any(found.taken[position:end]):
+                found.mentions.append(Mention(kind, surface, position))
+                for i in range(position, end):
+                    found.taken[i] = True
+            position = text.find(surface, end)
+
+
 class Extractor:
     """Finds entity mentions in a site's texts (build one per site: it owns the gazetteer)."""
 
@@ -201,90 +307,81 @@ class Extractor:
         return [(m.kind, m.surface) for m in self.mentions_many([text])[0]]
 
     def _mentions(self, text: str, spans: list[tuple[int, int, str]]) -> list[Mention]:
-        taken = [False] * len(text)
-        found: list[Mention] = []
-
-        def take(kind: str, surface: str, start: int, role: str | None = None) -> bool:
-            end = start + len(surface)
-            if start < 0 or any(taken[start:end]):
-                return False
-            found.append(Mention(kind, surface, start, role))
-            taken[start:end] = [True] * len(surface)
-            return True
-
+        """The mentions of one text, from the tagger's ``spans``, in steps: candidates from
+        three sources (a role word before a name, the site's known names, the tagger), settled
+        longest first (so 兰州市人民政府 beats 兰州市, 毛伟明 beats 毛伟), then completed:
+        people listed with a person, name-like organisations between people, names cut short
+        where the text names them in full, and names written again where the tagger missed."""
         spans = sorted(spans)
-        # candidates from three sources; overlaps are settled longest first, so 兰州市人民政府
-        # (tagger) beats 兰州市 (known) and 毛伟明 (role rule) beats 毛伟 (tagger)
-        candidates: list[tuple[int, str, str, str | None]] = []
-        for match in _ROLE_THEN_NAME.finditer(text):
-            if _looks_like_name(match["name"]) and match["name"] not in self.data.ignore:
-                candidates.append((match.start("name"), match["name"], "PER", None))
-        if self._known_pattern is not None:
-            candidates += [(m.start(), m.group(0), self.known[m.group(0)], None)
-                           for m in self._known_pattern.finditer(text)]
-        roles: dict[int, str] = {}
         known_matches = list(self._known_pattern.finditer(text)) if self._known_pattern is not None else []
-        for index, (start, end, kind) in enumerate(spans):
-            if kind == "POS":
-                continue
-            surface = _clean_surface(text[start:end])
-            if kind == "ORG":
-                surface = _ORG_TAIL.sub("", surface)
-                lead = _ORG_LEAD.match(surface)  # 原邮电部 → 邮电部, 第十三届全国政协… → 全国政协…
-                if lead and len(surface) - lead.end() >= 2:
-                    surface = surface[lead.end() :]
-            if kind in {"ORG", "LOC"} and (role_word := _ROLE_AT_END.search(surface)) and role_word.start() >= 2:
-                # 河南省省长 tagged as one organisation: the place is the entity, 省长 the role
-                surface = surface[: role_word.start()]
-                kind = self.known.get(surface) or ("LOC" if _LOC_END.search(surface) else "ORG")
-            if not surface:
-                continue
-            start = text.find(surface, start, end)
-            if kind in {"ORG", "LOC"} and surface not in self.known:
-                # a known name run into the next word (比亚迪深 of 比亚迪深化合作): keep the name
-                for cut in range(len(surface) - 1, 1, -1):
-                    head, rest = surface[:cut], surface[cut:]
-                    if head in self.known and (rest in _VERB_TAILS or not (_ORG_END.search(rest) or _LOC_END.search(rest))):
-                        surface, kind = head, self.known[head]
-                        break
-            if kind == "ORG" and surface not in self.known:  # a name cut at its start (频谱管理中心 of 国家无线电频谱管理中心)
-                lead = start
-                while lead > 0 and start - lead < 12 and "\u4e00" <= text[lead - 1] <= "\u9fff" \
-                        and text[lead - 1] not in _NAME_BOUNDARY \
-                        and not (text[lead - 1] in _MEASURE and lead >= 2 and (text[lead - 2].isdigit() or text[lead - 2] in "一二三四五六七八九十百千万两几多")):
-                    lead -= 1
-                # a known name the span starts inside (工业和信息化部 | 信息通信科技委): take all of it
-                for match in known_matches:
-                    if match.start() < lead < match.end() or match.start() < start < match.end():
-                        lead = min(lead, match.start())
-                if lead < start and (lead == 0 or not "\u4e00" <= text[lead - 1] <= "\u9fff" or text[lead - 1] in _NAME_BOUNDARY):
-                    surface, start = text[lead : start + len(surface)], lead
-            end = start + len(surface)
-            if kind in {"LOC", "ORG"} and surface not in self.known and text[end - 1 : end + 1] in _WORD_ACROSS_END \
-                    and _LOC_END.search(surface[:-1]) and len(surface) > 3:
-                surface = checked = surface[:-1]  # 甘肃省区位优势: the place is 甘肃省, 区位 a word
-            elif kind == "PER" and 2 <= len(surface) <= (4 if surface[0] not in _SURNAMES else 3) and end + 1 < len(text) \
-                    and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _NOT_NAME_TAIL \
-                    and (text[end + 1] in "、，。；" or len(surface) >= 3 and surface[0] not in _SURNAMES
-                         and text[end + 1 : end + 3] in _NOT_NAMES) \
-                    and not (text[end] in _FUNCTION_CHARS and text[end + 1] not in "、，。；"):
-                checked = surface  # the tagger's part: the added character may be a function character (和)
-                surface = text[start : end + 1]  # 十仓雅和、 / 进藤孝生出席: the name goes on
-            elif kind == "PER" and len(surface) > 2 and surface[-1] in _NAME_FINAL_FUNCTION_CHARS:
-                checked = surface[:-1]  # 冉承其, 魏凤和: these end many given names
-            else:
-                checked = surface
-            kind = self.known.get(surface) or kind
-            if not is_plausible(kind, checked, self.data):
-                continue
-            role = self._role_before(text, spans, index) if kind == "PER" and index > 0 else None
-            if role:
-                roles[start] = role
-            candidates.append((start, surface, kind, role))
+        roles: dict[int, str] = {}
+        candidates = self._role_candidates(text) + [(m.start(), m.group(0), self.known[m.group(0)], None)
+                                                    for m in known_matches]
+        for index in range(len(spans)):
+            candidate = self._tagger_candidate(text, spans, index, known_matches)
+            if candidate is not None:
+                if candidate[3]:
+                    roles[candidate[0]] = candidate[3]
+                candidates.append(candidate)
+        found = _Found(text)
         for start, surface, kind, role in sorted(candidates, key=lambda c: (-len(c[1]), c[0])):
-            take(kind, surface, start, role or (roles.get(start) if kind == "PER" else None))
-        # a list of names joined by 、 that holds a person: its name-like members are people too
-        people = [m for m in found if m.kind == "PER"]
+            found.take(kind, surface, start, role or (roles.get(start) if kind == "PER" else None))
+        self._listed_people(found)
+        _people_between_people(found, self.known)
+        _full_names(found)
+        _repeats(found)
+        return sorted(found.mentions, key=lambda m: m.start)
+
+    def _role_candidates(self, text: str) -> list[tuple[int, str, str, str | None]]:
+        """People named right after a role word (部长李乐成, 省长毛伟明说)."""
+        return [(match.start("name"), match["name"], "PER", None) for match in _ROLE_THEN_NAME.finditer(text)
+                if _looks_like_name(match["name"]) and match["name"] not in self.data.ignore]
+
+    def _tagger_candidate(self, text: str, spans: list[tuple[int, int, str]], index: int,
+                          known_matches: list[re.Match[str]]) -> tuple[int, str, str, str | None] | None:
+        """The candidate of the tagger's span ``index``, its surface corrected (cut of what is
+        not the name, completed where the tagger cut it short, a known name kept), with the
+        role written before a person; None for a span that is not a plausible name."""
+        start, end, kind = spans[index]
+        if kind == "POS":
+            return None
+        surface = _clean_surface(text[start:end])
+        if kind == "ORG":
+            surface = _ORG_TAIL.sub("", surface)
+            lead = _ORG_LEAD.match(surface)  # 原邮电部 → 邮电部, 第十三届全国政协… → 全国政协…
+            if lead and len(surface) - lead.end() >= 2:
+                surface = surface[lead.end() :]
+        if kind in {"ORG", "LOC"} and (role_word := _ROLE_AT_END.search(surface)) and role_word.start() >= 2:
+            # 河南省省长 tagged as one organisation: the place is the entity, 省长 the role
+            surface = surface[: role_word.start()]
+            kind = self.known.get(surface) or ("LOC" if _LOC_END.search(surface) else "ORG")
+        if not surface:
+            return None
+        start = text.find(surface, start, end)
+        if kind in {"ORG", "LOC"} and surface not in self.known:
+            surface, kind = self._known_head(surface, kind)
+        if kind == "ORG" and surface not in self.known:
+            surface, start = _organisation_start(text, surface, start, known_matches)
+        end = start + len(surface)
+        surface, checked = _name_end(text, surface, start, end, kind, self.known)
+        kind = self.known.get(surface) or kind
+        if not is_plausible(kind, checked, self.data):
+            return None
+        role = self._role_before(text, spans, index) if kind == "PER" and index > 0 else None
+        return start, surface, kind, role
+
+    def _known_head(self, surface: str, kind: str) -> tuple[str, str]:
+        """A known name run into the next word (比亚迪深 of 比亚迪深化合作): the name."""
+        for cut in range(len(surface) - 1, 1, -1):
+            head, rest = surface[:cut], surface[cut:]
+            if head in self.known and (rest in _VERB_TAILS or not (_ORG_END.search(rest) or _LOC_END.search(rest))):
+                return head, self.known[head]
+        return surface, kind
+
+    def _listed_people(self, found: _Found) -> None:
+        """A list of names joined by 、 that holds a person: its name-like members are people too."""
+        text = found.text
+        people = [m for m in found.mentions if m.kind == "PER"]
         for person in people:
             for direction in (-1, 1):
                 position = person.start if direction < 0 else person.start + len(person.surface)
@@ -293,64 +390,25 @@ class Extractor:
                         if position < 1 or text[position - 1] != "、":
                             break
                         item = _LIST_ITEM.search(text, max(0, position - 4), position - 1)
-                        candidates = [text[i : position - 1] for i in (position - 4, position - 3)
-                                      if i >= 0 and _looks_like_name(text[i : position - 1])
-                                      and (i == 0 or not "\u4e00" <= text[i - 1] <= "\u9fff" or text[i - 1] in "、，")]
-                        if not item or not candidates:
+                        names = [text[i : position - 1] for i in (position - 4, position - 3)
+                                 if i >= 0 and _looks_like_name(text[i : position - 1])
+                                 and (i == 0 or not "\u4e00" <= text[i - 1] <= "\u9fff" or text[i - 1] in "、，")]
+                        if not item or not names:
                             break
-                        name = candidates[0]
+                        name = names[0]
                         start = position - 1 - len(name)
                     else:
                         if position >= len(text) or text[position] != "、":
                             break
                         rest = text[position + 1 : position + 5]
-                        name = next((rest[:n] for n in (3, 2) if _looks_like_name(rest[:n]) and
-                                     (len(rest) <= n or rest[n] in "、，。等出和与")), None)
-                        if name is None:
+                        next_name = next((rest[:n] for n in (3, 2) if _looks_like_name(rest[:n]) and
+                                          (len(rest) <= n or rest[n] in "、，。等出和与")), None)
+                        if next_name is None:
                             break
-                        start = position + 1
-                    if name in self.data.ignore or not take("PER", name, start):
+                        name, start = next_name, position + 1
+                    if name in self.data.ignore or not found.take("PER", name, start):
                         break
                     position = start if direction < 0 else start + len(name)
-        # a name-like "organisation" between people in a 、-list is a person (叶民、熊继军、单忠德)
-        found.sort(key=lambda m: m.start)
-        for index, mention in enumerate(found):
-            if mention.kind != "ORG" or mention.surface in self.known or not _looks_like_name(mention.surface):
-                continue
-            end = mention.start + len(mention.surface)
-            before = found[index - 1] if index > 0 else None
-            after = found[index + 1] if index + 1 < len(found) else None
-            if (before is not None and before.kind == "PER" and before.start + len(before.surface) == mention.start - 1
-                    and text[mention.start - 1] == "、") or \
-                    (after is not None and after.kind == "PER" and after.start == end + 1 and text[end] == "、"):
-                found[index] = Mention("PER", mention.surface, mention.start, mention.role)
-        # a person cut short where the same text names them in full (赵中 | 新 of 赵中新) is that person
-        people_names = {m.surface for m in found if m.kind == "PER"}
-        for index, mention in enumerate(found):
-            if mention.kind != "PER":
-                continue
-            longer = [n for n in people_names if len(n) > len(mention.surface) and n.startswith(mention.surface)
-                      and text.startswith(n, mention.start)]
-            if longer:
-                name = max(longer, key=len)
-                tail = range(mention.start + len(mention.surface), mention.start + len(name))
-                if not any(taken[i] for i in tail):
-                    found[index] = Mention("PER", name, mention.start, mention.role)
-                    for i in tail:
-                        taken[i] = True
-        # the same name written again where the tagger missed it still counts
-        seen = {(m.kind, m.surface) for m in found if len(m.surface) >= 2}
-        for kind, surface in sorted(seen):
-            position = text.find(surface)
-            while position != -1:
-                end = position + len(surface)
-                if not any(taken[position:end]):
-                    found.append(Mention(kind, surface, position))
-                    for i in range(position, end):
-                        taken[i] = True
-                position = text.find(surface, end)
-        found.sort(key=lambda m: m.start)
-        return found
 
     @staticmethod
     def _role_before(text: str, spans: list[tuple[int, int, str]], index: int) -> str | None:
