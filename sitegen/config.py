@@ -24,7 +24,6 @@ class SiteConfig:
     description: str = "每周要闻回顾：文章、人物、机构与地点。"
     base_url: str = "http://127.0.0.1:8000/"
     language: str = "zh-CN"
-    timezone: str = "Asia/Shanghai"
     digest_size: int = 10
     """Numbered items in a weekly digest; the rest are listed briefly under 本周其他."""
     entity_min_articles: int = 1
@@ -34,7 +33,7 @@ class SiteConfig:
     summary_chars: int = 110
     related_articles: int = 5
 
-    def with_base_url(self, base_url: str | None) -> "SiteConfig":
+    def with_base_url(self, base_url: str | None) -> SiteConfig:
         """A copy whose base URL is ``base_url`` (normalised to end in ``/``)."""
         if not base_url:
             return self

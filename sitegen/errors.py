@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXIT_OK = 0
 EXIT_CONTENT = 1
 EXIT_USAGE = 2
 

@@ -13,14 +13,6 @@ HAN_RE = re.compile(f"[{HAN}]")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 """Characters no page, feed or front matter should hold: C0 and C1 controls but tab and line
 ends, and the non-characters XML forbids."""
-CJK_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】—…·「」『』"
-SENTENCE_END_RE = re.compile(r"(?<=[。！？!?；])")
-_LEAD_SENTENCE_RE = re.compile(r"^.*?[。！？!?](?=[^”’」』]|$)|^.+$", re.S)
-
-
-def han_count(text: str) -> int:
-    """Number of Han ideographs in ``text``."""
-    return len(HAN_RE.findall(text))
 
 
 def nfkc(text: str) -> str:

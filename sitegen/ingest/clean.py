@@ -19,14 +19,13 @@ __all__ = ["Cleaned", "Rule", "Ruler", "clean_text", "default_ruler", "repair_ru
 
 
 class Ruler:
-    """An ordered, named list of rules; rules can be disabled or run alone."""
+    """An ordered, named list of rules (each can be run alone: :meth:`get`)."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self._rules = list(rules)
         names = [r.name for r in self._rules]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate rule names in {names}")
-        self._disabled: set[str] = set()
 
     @property
     def names(self) -> list[str]:
@@ -40,19 +39,11 @@ class Ruler:
                 return rule
         raise KeyError(name)
 
-    def disable(self, *names: str) -> "Ruler":
-        """Skip the named rules from now on."""
-        for name in names:
-            self.get(name)
-        self._disabled.update(names)
-        return self
-
     def run(self, text: str, meta: Mapping[str, Any] | None = None) -> Cleaned:
-        """Apply every enabled rule in order."""
+        """Apply every rule in order."""
         state = Cleaned(text, MappingProxyType(dict(meta or {})))
         for rule in self._rules:
-            if rule.name not in self._disabled:
-                state = rule.func(state)
+            state = rule.func(state)
         return state
 
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from sitegen.ingest.dates import Stamp, day_first, find_stamps
 from sitegen.ingest.lines import FEATURES, Line, han_share, is_prose, line_features
@@ -85,11 +84,6 @@ class LayoutModel:
 def default_model() -> LayoutModel:
     """The model shipped with sitegen (``sitegen/data/ingest-model.json``)."""
     return LayoutModel.from_json(resources.files("sitegen").joinpath("data", MODEL_FILE).read_text("utf-8"))
-
-
-def load_model(path: Path | None) -> LayoutModel:
-    """The model at ``path``, or the shipped one."""
-    return default_model() if path is None else LayoutModel.from_json(path.read_text("utf-8"))
 
 
 def _logistic(weights: Sequence[float], vector: Sequence[float]) -> float:
