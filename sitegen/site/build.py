@@ -1,26 +1,37 @@
-"""``sitegen build``: discover → load (clean front matter, Markdown, entities) → group
-(weeks, entity pages, related) → render → write (atomic swap) → index (Pagefind)."""
+"""``sitegen build``, read top to bottom.
+
+:func:`build_site` checks the output folder, takes its lock and skips the work when nothing
+changed; :func:`_build` runs the stages through a :class:`~sitegen.site.session.SiteSession`:
+
+1. load (``site/load.py``): discover ``content/``, check each page's front matter, render its
+   Markdown, find the people, organisations and places it names;
+2. group (``site/group.py``): weeks, entity pages, related articles;
+3. plan and render (``site/plan.py``, ``site/render.py``): one :class:`PagePlan` per output
+   file, rendered with Jinja2;
+4. write (``output.py``): every file into a staging folder, swapped in whole at the end;
+5. index (``search/``): each page is sent to Pagefind as it is written; the bundle last.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import time
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TypedDict, cast
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, check_base_url
 from sitegen.errors import Diagnostics, UsageError
-from sitegen.site.group import build_entities
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
+from sitegen.search import SearchIndex, index_request
+from sitegen.site.group import build_entities
 from sitegen.site.session import CACHE_DIR, SiteSession
 from sitegen.text import content_hash
-from sitegen.search import SearchIndex, index_request
 
 
 @dataclass(frozen=True)
@@ -54,89 +65,6 @@ class BuildResult:
         """One line for the console."""
         return (f"built {self.out}: {self.files} files, {self.articles} articles, {self.weeks} weekly digests, "
                 f"{self.entities} entity pages; {self.search}; {len(self.warnings)} warning(s) in {self.seconds:.1f}s")
-
-
-def review_entities(root: Path, diagnostics: Diagnostics) -> list[dict[str, object]]:
-    """Every entity named by the articles, most named first, for ``sitegen entities``."""
-    if not (root / "content").is_dir():
-        raise UsageError(f"no content/ folder in {root.resolve()}")
-    session = SiteSession(root, require_templates=False)
-    articles = session.load_articles(diagnostics)
-    session.close()
-    config = session.inputs.config
-    everything = build_entities(articles, session.inputs.catalog, replace(config, entity_min_articles=1))
-    rows = []
-    for entity in sorted(everything.values(), key=lambda e: (-len(e.articles), -e.mentions, e.kind, e.name)):
-        rows.append({"kind": entity.kind, "name": entity.name, "articles": len(entity.articles),
-                     "mentions": entity.mentions, "aliases": list(entity.aliases),
-                     "roles": [role for role, _, _ in entity.roles],
-                     "has_page": len(entity.articles) >= config.entity_min_articles,
-                     "url": entity.url})
-    return rows
-
-
-def _tree_signature(folder: Path) -> dict[str, str]:
-    """``size:mtime_ns`` of every file under ``folder``, by relative path (one scandir pass;
-    strings, not lists, so 100k entries do not keep the cyclic garbage collector busy)."""
-    found: dict[str, str] = {}
-
-    def walk(path: str, prefix: str) -> None:
-        try:
-            entries = list(os.scandir(path))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, prefix + entry.name + "/")
-            else:
-                found[prefix + entry.name] = _stat_signature(entry.stat(follow_symlinks=False))
-
-    walk(str(folder), "")
-    return found
-
-
-def _stat_signature(stat: os.stat_result) -> str:
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def _file_signature(path: Path) -> str | None:
-    """``size:mtime_ns`` of one file, None when it is missing."""
-    try:
-        return _stat_signature(path.stat())
-    except FileNotFoundError:
-        return None
-
-
-def _input_signature(options: BuildOptions) -> str:
-    """Everything a build reads, by size and modification time, with the options and version."""
-    root = options.root
-    parts: dict[str, object] = {
-        "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
-        "content": _tree_signature(root / "content"), "templates": _tree_signature(root / "templates"),
-        "static": _tree_signature(root / "static"),
-        "code": _tree_signature(Path(__file__).resolve().parent),  # sitegen itself, while it is being worked on
-        "config": _file_signature(root / CONFIG_FILE),
-    }
-    return content_hash(json.dumps(parts, sort_keys=True))
-
-
-def _manifest_path(options: BuildOptions) -> Path:
-    return options.root / CACHE_DIR / f"build-{content_hash(str(options.out.resolve()))[:12]}.json"
-
-
-def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult | None:
-    """The previous build's result when neither its inputs nor its output changed since."""
-    try:
-        manifest = json.loads(_manifest_path(options).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("inputs") != _input_signature(options) or manifest.get("output") != _tree_signature(options.out):
-        return None
-    for warning in manifest.get("warnings", []):
-        diagnostics.warn(warning)
-    result = BuildResult(options.out, **manifest["counts"])
-    result.search = "up to date: nothing changed since the last build"
-    return result
 
 
 def site_sources(root: Path) -> tuple[Path, ...]:
@@ -204,3 +132,99 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) 
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
     return result
+
+
+def _tree_signature(folder: Path) -> dict[str, str]:
+    """``size:mtime_ns`` of every file under ``folder``, by relative path (one scandir pass;
+    strings, not lists, so 100k entries do not keep the cyclic garbage collector busy)."""
+    found: dict[str, str] = {}
+
+    def walk(path: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, prefix + entry.name + "/")
+            else:
+                found[prefix + entry.name] = _stat_signature(entry.stat(follow_symlinks=False))
+
+    walk(str(folder), "")
+    return found
+
+
+def _stat_signature(stat: os.stat_result) -> str:
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _file_signature(path: Path) -> str | None:
+    """``size:mtime_ns`` of one file, None when it is missing."""
+    try:
+        return _stat_signature(path.stat())
+    except FileNotFoundError:
+        return None
+
+
+def _input_signature(options: BuildOptions) -> str:
+    """Everything a build reads, by size and modification time, with the options and version."""
+    root = options.root
+    parts: dict[str, object] = {
+        "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
+        "content": _tree_signature(root / "content"), "templates": _tree_signature(root / "templates"),
+        "static": _tree_signature(root / "static"),
+        "code": _tree_signature(Path(__file__).resolve().parent),  # sitegen itself, while it is being worked on
+        "config": _file_signature(root / CONFIG_FILE),
+    }
+    return content_hash(json.dumps(parts, sort_keys=True))
+
+
+def _manifest_path(options: BuildOptions) -> Path:
+    return options.root / CACHE_DIR / f"build-{content_hash(str(options.out.resolve()))[:12]}.json"
+
+
+def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult | None:
+    """The previous build's result when neither its inputs nor its output changed since."""
+    try:
+        manifest = json.loads(_manifest_path(options).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("inputs") != _input_signature(options) or manifest.get("output") != _tree_signature(options.out):
+        return None
+    for warning in manifest.get("warnings", []):
+        diagnostics.warn(warning)
+    result = BuildResult(options.out, **manifest["counts"])
+    result.search = "up to date: nothing changed since the last build"
+    return result
+
+
+class EntityRow(TypedDict):
+    """One line of ``sitegen entities``."""
+
+    kind: str
+    name: str
+    articles: int
+    mentions: int
+    aliases: list[str]
+    roles: list[str]
+    has_page: bool
+    url: str
+
+
+def review_entities(root: Path, diagnostics: Diagnostics) -> list[EntityRow]:
+    """Every entity named by the articles, most named first, for ``sitegen entities``."""
+    if not (root / "content").is_dir():
+        raise UsageError(f"no content/ folder in {root.resolve()}")
+    session = SiteSession(root, require_templates=False)
+    articles = session.load_articles(diagnostics)
+    session.close()
+    config = session.inputs.config
+    everything = build_entities(articles, session.inputs.catalog, replace(config, entity_min_articles=1))
+    rows: list[EntityRow] = []
+    for entity in sorted(everything.values(), key=lambda e: (-len(e.articles), -e.mentions, e.kind, e.name)):
+        rows.append({"kind": entity.kind, "name": entity.name, "articles": len(entity.articles),
+                     "mentions": entity.mentions, "aliases": list(entity.aliases),
+                     "roles": [role for role, _, _ in entity.roles],
+                     "has_page": len(entity.articles) >= config.entity_min_articles,
+                     "url": entity.url})
+    return rows
