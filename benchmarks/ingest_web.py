@@ -144,9 +144,9 @@ def compare_peers(content: Path) -> list[str]:
     """sitegen (its leave-site-out output in ``content``), GNE and trafilatura on web-zh/html:
     title and date accuracy on the single-article pages, body character P/R/F1 against
     web-zh/body/. Lines for the console."""
+    import trafilatura
     import yaml
     from gne import GeneralNewsExtractor
-    import trafilatura
 
     from sitegen.frontmatter import parse_page
     from sitegen.ingest.readers import declared_encoding, decode

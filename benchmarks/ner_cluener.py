@@ -65,7 +65,7 @@ def main() -> int:
         gold = Counter((GOLD_KINDS[label], surface) for label, ents in record.get("label", {}).items()
                        if label in GOLD_KINDS for surface, spans in ents.items() for _ in spans)
         got = Counter(pair for pair in pred if pair[0] in {"PER", "ORG", "LOC"})
-        for (kind, surface), n in (gold | got).items():
+        for (kind, surface), _n in (gold | got).items():
             hit = min(gold[(kind, surface)], got[(kind, surface)])
             tp[kind] += hit
             fp[kind] += got[(kind, surface)] - hit

@@ -33,9 +33,8 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--keep", type=Path, help="build the site here (and keep it)")
     args = parser.parse_args()
-    from sitegen.frontmatter import parse_page
-
     from benchmarks.corpus_site import make_site
+    from sitegen.frontmatter import parse_page
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="sitegen-search-bench-"))
     raw = make_site(work, args.items, "title: 新闻联播要闻\nentity_min_articles: 2\n")
@@ -56,7 +55,7 @@ def main() -> int:
 
     rng = random.Random(7)
     queries = []
-    for slug, title, _ in rng.sample(pages, len(pages)):
+    for _slug, title, _ in rng.sample(pages, len(pages)):
         words = [w for w in jieba.cut(title) if 2 <= len(w) <= 6 and re.fullmatch(r"[\u4e00-\u9fff]+", w)]
         for word in sorted(words, key=len, reverse=True):
             hits = [s for s, _, text in pages if word in text]

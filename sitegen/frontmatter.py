@@ -7,6 +7,7 @@ page that build refuses. Errors name the file and the line of the offending key.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -61,10 +62,10 @@ class FrontMatter:
     """A page's validated front matter (see the README's content model)."""
 
     title: str
-    date: date | None  # None only with date_uncertain: the page gives no date
+    date: dt.date | None  # None only with date_uncertain: the page gives no date
     slug: str
     date_uncertain: bool = False
-    event_date: date | None = None
+    event_date: dt.date | None = None
     source: str | None = None
     source_url: str | None = None
     origin: str | None = None

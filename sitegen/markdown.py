@@ -4,10 +4,10 @@ text is untrusted, so ``<script>`` in a body comes out as text.
 The work is bounded, not only the bytes: a few megabytes of ``- x`` lines, table rows or
 ``*a*`` make millions of tokens (minutes and gigabytes), so a page with more markup than
 :data:`MAX_TABLE_LINES` table lines, :data:`MAX_BLOCK_TOKENS` blocks or
-:data:`MAX_INLINE_MARKS` inline marks is refused as soon as that is known. Nothing is dropped silently: content nested deeper than markdown-it
-follows is reported with its line. ``data:`` links and images are refused; a remote image is
-loaded lazily without a referrer, and reported (the reader's browser fetches it from another
-site).
+:data:`MAX_INLINE_MARKS` inline marks is refused as soon as that is known. Nothing is
+dropped silently: content nested deeper than markdown-it follows is reported with its
+line. ``data:`` links and images are refused; a remote image is loaded lazily without a
+referrer, and reported (the reader's browser fetches it from another site).
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def _check_limits(state: StateCore) -> None:
     make millions of tokens (the block tokens are counted as they stand)."""
     tokens = state.tokens
     if len(tokens) > MAX_BLOCK_TOKENS:
-        line = tokens[MAX_BLOCK_TOKENS].map[0] if tokens[MAX_BLOCK_TOKENS].map else 0
+        where = tokens[MAX_BLOCK_TOKENS].map
+        line = where[0] if where else 0
         raise MarkupLimitError(f"too much markup to render ({len(tokens):,} blocks, at most {MAX_BLOCK_TOKENS:,}): "
                                "split the page", line)
     marks = 0

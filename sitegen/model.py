@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, fields
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from sitegen import urls
@@ -30,9 +31,9 @@ class Article:
     source_path: Path
     slug: str
     title: str
-    date: date | None  # None: the page gives no date (then date_uncertain); such an article is in no digest
+    date: dt.date | None  # None: the page gives no date (then date_uncertain); such an article is in no digest
     date_uncertain: bool
-    event_date: date | None
+    event_date: dt.date | None
     source: str | None
     source_url: str | None
     origin: str | None
@@ -59,7 +60,7 @@ class Article:
         return tuple(getattr(self, name) for name in _CARD_FIELDS)
 
     @cached_property
-    def week(self) -> "WeekId | None":
+    def week(self) -> WeekId | None:
         """The ISO week of its digest (None for an undated article)."""
         return WeekId.of(self.date) if self.date is not None else None
 
@@ -80,7 +81,7 @@ class WeekId:
     week: int
 
     @classmethod
-    def of(cls, day: date) -> "WeekId":
+    def of(cls, day: date) -> WeekId:
         iso = day.isocalendar()
         return cls(iso.year, iso.week)
 
@@ -111,7 +112,7 @@ class Week:
     others: tuple[Article, ...]
     previous: WeekId | None
     next: WeekId | None
-    top_entities: tuple[tuple["EntityLink", int], ...]
+    top_entities: tuple[tuple[EntityLink, int], ...]
 
     @property
     def articles(self) -> tuple[Article, ...]:

@@ -27,7 +27,6 @@ from pathlib import Path, PurePosixPath
 from sitegen.errors import ContentError, SitegenError, UsageError
 from sitegen.files import atomic_write
 
-
 _UNSAFE_PARTS = frozenset({"", ".", ".."})
 
 
@@ -84,7 +83,7 @@ def exchange_paths(a: Path, b: Path) -> bool:
     except (OSError, AttributeError):
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+    return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
 
 
 MARKER = ".sitegen-output"
@@ -180,7 +179,7 @@ class StagedSite:
         The staging folder must hold every file written into it (nothing else removed any)."""
         out, staging = self.out, self.path
         found = 0
-        for dirpath, dirnames, filenames in os.walk(staging):
+        for dirpath, _dirnames, filenames in os.walk(staging):
             os.chmod(dirpath, 0o755)
             for name in filenames:
                 os.chmod(os.path.join(dirpath, name), 0o644)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
 
 Shared = TypeVar("Shared")
@@ -28,7 +28,7 @@ def fork_workers(tasks: int, at_most: int = 4) -> int:
 
 
 def forked_map(function: Callable[[Shared, Task], Result], shared: Shared, tasks: Iterable[Task],
-               workers: int) -> Iterator[Result]:
+               workers: int) -> Generator[Result, None, None]:
     """``function(shared, task)`` for each task, in order, computed by ``workers`` forked
     processes. ``shared`` (a model, the site's plans, a list of pages…) is inherited by the
     workers, never pickled; only tasks and results cross between processes. The workers are

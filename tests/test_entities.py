@@ -58,7 +58,8 @@ def test_aliases_and_roles(seed_articles):
     meeting = by_title["工信部召开第十三次制造业企业座谈会"]
     assert ("org", "工业和信息化部") in {(e.kind, e.name) for e in meeting.entities}
     byd = by_title["河南省省长王凯与比亚迪董事长王传福举行会谈"]
-    assert {("org", "比亚迪"), ("person", "王凯"), ("person", "王传福"), ("place", "河南省")} <= {(e.kind, e.name) for e in byd.entities}
+    expected = {("org", "比亚迪"), ("person", "王凯"), ("person", "王传福"), ("place", "河南省")}
+    assert expected <= {(e.kind, e.name) for e in byd.entities}
     assert ("王凯", "河南省省长") in byd.roles
     huawei = by_title["河南省省长王凯与华为副董事长、轮值董事长徐直军举行工作会谈"]
     assert ("org", "华为") in {(e.kind, e.name) for e in huawei.entities}
@@ -151,9 +152,9 @@ def test_shipped_word_clusters_group_words_of_one_kind():
 
 def test_model_trained_on_other_features_is_refused():
     import io
+    from importlib import resources
 
     import numpy as np
-    from importlib import resources
 
     from sitegen.entities.model import FEATURE_SET, TaggerModel
 

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.site import group as group
 from sitegen.errors import Diagnostics
+from sitegen.frontmatter import parse_page
+from sitegen.output import write_in_place, write_site
+from sitegen.site import group as group
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.plan import DerivedValues, Planner
-from sitegen.frontmatter import parse_page
-from sitegen.output import write_site
-from sitegen.output import write_in_place
 from sitegen.site.session import SiteSession
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,9 +14,8 @@ from sitegen.cli import cli
 from sitegen.errors import Diagnostics
 from sitegen.frontmatter import parse_page
 from sitegen.ingest.clean import clean_text
-from sitegen.ingest.pipeline import IngestReport, plan
+from sitegen.ingest.pipeline import IngestReport, plan, plan_document
 from sitegen.ingest.readers import RawDocument
-from sitegen.ingest.pipeline import plan_document
 from tests.conftest import CORPORA, need_shared
 
 CCTV = CORPORA / "cctv_xwlb"

@@ -144,7 +144,7 @@ def test_concurrent_builds_into_one_output_leave_a_complete_site(tmp_path, site_
         runs = [subprocess.Popen([*SITEGEN, "build", "--root", str(root), "--out", str(out), "--force"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         results = [(run.wait(timeout=300), *run.communicate()) for run in runs]
-        for code, stdout, stderr in results:
+        for code, _stdout, stderr in results:
             assert code == 0 and "Traceback" not in stderr, stderr
         assert snapshot(out) == expected, f"round {round_}"
         assert not [p for p in root.iterdir() if p.name.startswith(".public.")]
@@ -169,7 +169,8 @@ def _html_page(title: str, text: str) -> str:
 
 
 def test_same_file_name_from_two_folders_makes_two_pages(tmp_path):
-    for site, text in (("siteA", "工业和信息化部召开座谈会，听取企业意见建议"), ("siteB", "国家发展改革委发布通知，部署春耕生产工作")):
+    for site, text in (("siteA", "工业和信息化部召开座谈会，听取企业意见建议"),
+                       ("siteB", "国家发展改革委发布通知，部署春耕生产工作")):
         (tmp_path / site).mkdir()
         (tmp_path / site / "index.html").write_text(_html_page(text[:8], text), "utf-8")
     content = tmp_path / "content"
@@ -335,14 +336,16 @@ def test_non_utf8_settings_and_entity_data_name_the_file(small_site):
 
 @pytest.mark.parametrize("front", ["1: one", "? [a, b]\n: list key", "true: yes", "2025-01-01: day"])
 def test_non_string_front_matter_keys_are_reported(small_site, front):
-    (small_site / "content" / "articles" / "keys.md").write_text(f"---\ntitle: 键\ndate: 2025-03-01\n{front}\n---\n正文\n", "utf-8")
+    page = small_site / "content" / "articles" / "keys.md"
+    page.write_text(f"---\ntitle: 键\ndate: 2025-03-01\n{front}\n---\n正文\n", "utf-8")
     result = sitegen("build", "--root", small_site, "--no-search")
     assert "Traceback" not in result.stderr
     assert re.search(r"keys\.md:4: .*key", result.stderr), result.stderr
 
 
 def test_nul_in_a_slug_is_a_content_error(tmp_path, small_site):
-    (small_site / "content" / "articles" / "nul.md").write_text('---\ntitle: 空\ndate: 2025-03-01\nslug: "a\\0b"\n---\n正文\n', "utf-8")
+    page = small_site / "content" / "articles" / "nul.md"
+    page.write_text('---\ntitle: 空\ndate: 2025-03-01\nslug: "a\\0b"\n---\n正文\n', "utf-8")
     assert_one_line_error(sitegen("build", "--root", small_site, "--no-search"), "nul.md:4", "slug")
     raw = tmp_path / "raw"
     raw.mkdir()

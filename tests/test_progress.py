@@ -14,9 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitegen.site.build import BuildOptions, build_site
 from sitegen.errors import Diagnostics
 from sitegen.progress import Progress, TerminalProgress
+from sitegen.site.build import BuildOptions, build_site
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from sitegen import search
-from sitegen.search import bundle as pf_format, segment
+from sitegen.search import bundle as pf_format
+from sitegen.search import segment
 from sitegen.urls import url_of
 
 
@@ -113,7 +114,7 @@ def test_fragment_names_are_short_and_change_when_a_page_changes(built_site, tmp
     assert sorted(p.stem for p in (bundle / "fragment").iterdir()) == sorted(names)  # none missing, none extra
     pages = search.searchable_pages(built_site)
     relpath, html = pages[0]
-    edited = [(relpath, html.replace("</h1>".encode(), "（更正）</h1>".encode(), 1)), *pages[1:]]
+    edited = [(relpath, html.replace(b"</h1>", "（更正）</h1>".encode(), 1)), *pages[1:]]
     write_bundle(search.index_site(edited), tmp_path / "edited")
     renamed = [name for name, _ in _meta(tmp_path / "edited")[1]]
     assert all(old != new for old, new in zip(names, renamed))  # no browser keeps an old fragment under a new page

@@ -19,7 +19,7 @@ QUERIES = Path(__file__).parent / "search_queries.tsv"
 
 def test_search_quality_on_sample_site(built_site):
     need_shared()
-    queries = [l for l in QUERIES.read_text("utf-8").splitlines() if l and not l.startswith("#")]
+    queries = [q for q in QUERIES.read_text("utf-8").splitlines() if q and not q.startswith("#")]
     assert len(queries) >= 40
     result = subprocess.run(
         [sys.executable, str(SHARED / "tools" / "search-eval" / "pfeval.py"), str(built_site), str(QUERIES),

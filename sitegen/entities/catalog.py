@@ -91,7 +91,8 @@ def load_entity_data(site_file: Path | None) -> EntityData:
             add[_DATA_KINDS[kind]].update(_names(loaded, path, "add", kind))
         ignore.update(_names(loaded, path, "ignore"))
         for name, sentence, line in _mapping(loaded, path, "descriptions", "'descriptions' must map a name to a sentence"):
-            descriptions[_text(name, path, line, "a described name")] = _text(sentence, path, line, f"the description of '{name}'")
+            described = _text(name, path, line, "a described name")
+            descriptions[described] = _text(sentence, path, line, f"the description of '{name}'")
     fingerprint = content_hash("\n".join(t for t, _ in sources))[:16]
     return EntityData(aliases, {k: frozenset(v) for k, v in add.items()}, frozenset(ignore), descriptions, fingerprint)
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sitegen.entities.model import WordClusters
+
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "word-clusters.txt.gz"
 _MARKUP = re.compile(r"<!--.*?-->|\*\*|<[^>]+>")
@@ -45,8 +47,8 @@ def corpus_sentences(shared: Path = SHARED) -> list[str]:
     return [s.strip() for s in sentences if s.strip()]
 
 
-def learn_clusters(sentences: list[str], min_count: int, dims: int, sizes: tuple[int, ...], seed: int = 7) -> dict[str, tuple[int, ...]]:
-    """Cluster ids (one per granularity in ``sizes``) of every word seen ``min_count`` times."""
+def learn_clusters(sentences: list[str], min_count: int, dims: int, sizes: tuple[int, int], seed: int = 7) -> WordClusters:
+    """Coarse and fine cluster ids (``sizes`` clusters) of every word seen ``min_count`` times."""
     import rjieba
     from scipy.cluster.vq import kmeans2
     from scipy.sparse import coo_matrix
@@ -58,7 +60,8 @@ def learn_clusters(sentences: list[str], min_count: int, dims: int, sizes: tuple
     vocabulary = sorted((w for w, n in counts.items() if n >= min_count and w.strip()), key=lambda w: (-counts[w], w))
     index = {w: i + 1 for i, w in enumerate(vocabulary)}  # 0: rare word or sentence edge
     ids = np.array([i for words in tokenised for i in [0, 0, *(index.get(w, 0) for w in words)]] + [0, 0], dtype=np.int64)
-    print(f"{len(sentences)} sentences, {len(ids)} tokens, {len(vocabulary)} words ({time.perf_counter() - started:.0f}s)", flush=True)
+    print(f"{len(sentences)} sentences, {len(ids)} tokens, {len(vocabulary)} words "
+          f"({time.perf_counter() - started:.0f}s)", flush=True)
     size = len(vocabulary) + 1
     contexts = min(size, 20000)  # context words: the most frequent ones, position kept (left/right)
     rows, cols = [], []
@@ -88,27 +91,28 @@ def learn_clusters(sentences: list[str], min_count: int, dims: int, sizes: tuple
         _, labels = kmeans2(vectors[1:], k, minit="++", seed=seed, iter=30)
         assignments.append(labels)
     print(f"clusters {sizes} ({time.perf_counter() - started:.0f}s)", flush=True)
-    return {w: tuple(int(a[i]) + 1 for a in assignments) for i, w in enumerate(vocabulary)}
+    coarse, fine = assignments
+    return {w: (int(coarse[i]) + 1, int(fine[i]) + 1) for i, w in enumerate(vocabulary)}
 
 
-def save_clusters(clusters: dict[str, tuple[int, ...]], path: Path) -> None:
+def save_clusters(clusters: WordClusters, path: Path) -> None:
     """Write ``word<TAB>id<TAB>id…`` lines, sorted, gzip with no name and a fixed timestamp (reproducible)."""
     text = "".join(f"{w}\t" + "\t".join(map(str, c)) + "\n" for w, c in sorted(clusters.items()))
     with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=9) as out:
         out.write(text.encode("utf-8"))
 
 
-def parse_clusters(data: bytes) -> dict[str, tuple[int, ...]]:
+def parse_clusters(data: bytes) -> WordClusters:
     """The table written by :func:`save_clusters`."""
-    out = {}
+    out: WordClusters = {}
     for line in gzip.decompress(data).decode("utf-8").splitlines():
-        word, *ids = line.split("\t")
-        out[word] = tuple(int(i) for i in ids)
+        word, coarse, fine = line.split("\t")
+        out[word] = (int(coarse), int(fine))
     return out
 
 
 @lru_cache(maxsize=1)
-def default_clusters() -> dict[str, tuple[int, ...]]:
+def default_clusters() -> WordClusters:
     """The shipped table (``sitegen/data/word-clusters.txt.gz``); empty when absent."""
     resource = resources.files("sitegen").joinpath("data/word-clusters.txt.gz")
     return parse_clusters(resource.read_bytes()) if resource.is_file() else {}
@@ -119,10 +123,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--dims", type=int, default=100)
-    parser.add_argument("--sizes", default="64,512", help="cluster counts, coarse to fine")
+    parser.add_argument("--coarse", type=int, default=64, help="number of coarse clusters")
+    parser.add_argument("--fine", type=int, default=512, help="number of fine clusters")
     args = parser.parse_args()
-    clusters = learn_clusters(corpus_sentences(), args.min_count, args.dims,
-                              tuple(int(k) for k in args.sizes.split(",")))
+    clusters = learn_clusters(corpus_sentences(), args.min_count, args.dims, (args.coarse, args.fine))
     save_clusters(clusters, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB, {len(clusters)} words)")
 

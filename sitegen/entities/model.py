@@ -27,6 +27,7 @@ PAD = 0x10FFFF  # a Unicode noncharacter: marks sentence edges
 PAD_CHAR = chr(PAD)
 _SPLIT = re.compile(r"(?<=[。！？!?；;\n])")
 MAX_CHUNK = 160
+WordClusters = dict[str, tuple[int, int]]  # word → (coarse, fine) cluster id, 0 for none
 
 # (template id, offsets): character n-grams around the position
 TEMPLATES: tuple[tuple[int, tuple[int, ...]], ...] = (
@@ -51,7 +52,7 @@ class Gazetteer:
                                               dtype=np.int64))
 
     @classmethod
-    def from_names(cls, names: "list[tuple[str, str]]") -> "Gazetteer":
+    def from_names(cls, names: list[tuple[str, str]]) -> Gazetteer:
         """From ``(kind, name)`` pairs."""
         entries: dict[str, int] = {}
         for kind, name in names:
@@ -59,7 +60,7 @@ class Gazetteer:
                 entries[name] = entries.get(name, 0) | (1 << KINDS.index(kind))
         return cls(entries)
 
-    def extended(self, names: "list[tuple[str, str]]") -> "Gazetteer":
+    def extended(self, names: list[tuple[str, str]]) -> Gazetteer:
         """A copy that also knows ``names``."""
         merged = dict(self.entries)
         for kind, mask in Gazetteer.from_names(names).entries.items():
@@ -89,7 +90,8 @@ class Gazetteer:
                 for k in range(len(KINDS)):
                     if best_mask >> k & 1 and not out[i, k]:
                         out[i, k] = 1
-                        out[i + 1 : i + best - 1, k] = np.where(out[i + 1 : i + best - 1, k] == 0, 2, out[i + 1 : i + best - 1, k])
+                        inside = out[i + 1 : i + best - 1, k]
+                        inside[inside == 0] = 2
                         if not out[i + best - 1, k]:
                             out[i + best - 1, k] = 3
 
@@ -110,7 +112,7 @@ WORD_MEMO_SIZE = 200_000
 _WORD_INFO: dict[int, tuple[object, dict[str | None, tuple[int, int, int]]]] = {}
 
 
-def _word_info_memo(clusters: "dict[str, tuple[int, int]] | None") -> dict[str | None, tuple[int, int, int]]:
+def _word_info_memo(clusters: WordClusters | None) -> dict[str | None, tuple[int, int, int]]:
     """word → (crc32 id, coarse cluster, fine cluster), remembered per cluster table."""
     key = id(clusters) if clusters is not None else 0
     entry = _WORD_INFO.get(key)
@@ -119,7 +121,7 @@ def _word_info_memo(clusters: "dict[str, tuple[int, int]] | None") -> dict[str |
     return entry[1]
 
 
-def word_columns(sentences: list[str], width: int, clusters: "dict[str, tuple[int, int]] | None" = None) -> np.ndarray:
+def word_columns(sentences: list[str], width: int, clusters: WordClusters | None = None) -> np.ndarray:
     """Per padded position: the id of the word holding the character (rjieba, jieba's
     segmentation at a fraction of the cost), its place in that word (1 B, 2 M, 3 E, 4 S;
     0 in padding), and the ids of the previous and next words (0 at sentence edges); with
@@ -364,7 +366,7 @@ class TaggerModel:
     gazetteer: Gazetteer = EMPTY_GAZETTEER
     quantised: np.ndarray | None = None  # int8 weights of a loaded model: 4x less memory traffic
     scale: np.ndarray | None = None  # per-tag scale of ``quantised``
-    clusters: "dict[str, tuple[int, int]] | None" = None  # word clusters the features use, if any
+    clusters: WordClusters | None = None  # word clusters the features use, if any
 
     def encode(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Emission scores (B, L, T) and lengths for a batch of sentences."""
@@ -375,7 +377,7 @@ class TaggerModel:
         flat = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.int64)
         hashes = feature_hashes(flat, self.gazetteer.feature_columns(padded), word_columns(sentences, width, self.clusters))
         columns = np.ascontiguousarray(hashes.T)  # np.take on rows is ~4x faster than fancy indexing
-        if self.quantised is not None:
+        if self.quantised is not None and self.scale is not None:
             total = np.zeros((len(flat), len(TAGS)), dtype=np.int32)
             for column in columns:
                 np.add(total, np.take(self.quantised, column, axis=0), out=total)
@@ -408,7 +410,7 @@ class TaggerModel:
 
     def save(self) -> bytes:
         """Compact serialisation: int8 weights with a per-tag scale, zlib-compressed npz."""
-        if self.quantised is not None:
+        if self.quantised is not None and self.scale is not None:
             quantised, scale = self.quantised, self.scale
         else:
             assert self.weights is not None
@@ -425,7 +427,7 @@ class TaggerModel:
         return buffer.getvalue()
 
     @classmethod
-    def load(cls, data: bytes) -> "TaggerModel":
+    def load(cls, data: bytes) -> TaggerModel:
         with np.load(BytesIO(data)) as npz:
             trained_on = int(npz["feature_set"]) if "feature_set" in npz.files else 1
             if trained_on != FEATURE_SET:
@@ -449,7 +451,7 @@ class TaggerModel:
                                        "(python -m sitegen.entities.clusters)")
             return cls(None, npz["transitions"], Gazetteer(entries), quantised, scale, clusters)
 
-    def with_names(self, names: "list[tuple[str, str]]") -> "TaggerModel":
+    def with_names(self, names: list[tuple[str, str]]) -> TaggerModel:
         """A copy whose gazetteer also knows ``names`` (``(kind, name)``, e.g. a site's data)."""
         return TaggerModel(self.weights, self.transitions, self.gazetteer.extended(names), self.quantised, self.scale,
                            self.clusters)

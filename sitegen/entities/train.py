@@ -21,7 +21,20 @@ from pathlib import Path
 import numpy as np
 
 from sitegen.entities.clusters import parse_clusters
-from sitegen.entities.model import HASH_BITS, PAD_CHAR, TAG_INDEX, Gazetteer, word_columns, TAGS, TaggerModel, feature_hashes, viterbi_batch
+from sitegen.entities.model import (
+    HASH_BITS,
+    PAD_CHAR,
+    TAG_INDEX,
+    TAGS,
+    Gazetteer,
+    TaggerModel,
+    WordClusters,
+    feature_hashes,
+    viterbi_batch,
+    word_columns,
+)
+
+Sentence = tuple[str, list[tuple[int, int, str]]]  # text and its labelled spans (start, end, kind)
 
 CLUENER_KINDS = {"name": "PER", "organization": "ORG", "government": "ORG", "company": "ORG",
                  "address": "LOC", "position": "POS"}
@@ -30,7 +43,7 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "ner-model.npz"
 DEFAULT_CLUSTERS = Path(__file__).resolve().parents[1] / "data" / "word-clusters.txt.gz"
 
 
-def read_cluener(path: Path) -> list[tuple[str, list[tuple[int, int, str]]]]:
+def read_cluener(path: Path) -> list[Sentence]:
     """Sentences with gold spans ``(start, end_exclusive, kind)`` in the tagger's kinds."""
     data = []
     for line in path.open(encoding="utf-8"):
@@ -48,6 +61,7 @@ def read_cluener(path: Path) -> list[tuple[str, list[tuple[int, int, str]]]]:
 
 
 def gold_tags(length: int, spans: list[tuple[int, int, str]]) -> np.ndarray:
+    """The BIES tag of each character; of overlapping spans the first wins."""
     tags = np.zeros(length, dtype=np.int64)
     taken = np.zeros(length, dtype=bool)
     for start, end, kind in spans:
@@ -63,19 +77,20 @@ def gold_tags(length: int, spans: list[tuple[int, int, str]]) -> np.ndarray:
     return tags
 
 
-def _hashes(text: str, gazetteer: Gazetteer, clusters: dict | None) -> np.ndarray:
+def _hashes(text: str, gazetteer: Gazetteer, clusters: WordClusters | None) -> np.ndarray:
     padded = PAD_CHAR * 3 + text + PAD_CHAR * 3
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype="<u4").astype(np.int64)
     width = len(padded)
     return feature_hashes(codes, gazetteer.feature_columns(padded), word_columns([text], width, clusters))[3:-3]
 
 
-def names_of(data) -> list[tuple[str, str]]:
+def names_of(data: list[Sentence]) -> list[tuple[str, str]]:
+    """The ``(kind, name)`` of every labelled name of two characters or more."""
     return [(kind, text[s:e]) for text, spans in data for s, e, kind in spans if e - s >= 2]
 
 
-def train(data: list[tuple[str, list[tuple[int, int, str]]]], epochs: int, seed: int = 13, folds: int = 5,
-          clusters: dict | None = None) -> TaggerModel:
+def train(data: list[Sentence], epochs: int, seed: int = 13, folds: int = 5,
+          clusters: WordClusters | None = None) -> TaggerModel:
     """Averaged structured perceptron. Gazetteer features of a training sentence come from
     the names of the *other* folds, so the model learns how far a known name can be trusted
     on text it has not seen; the shipped gazetteer holds every training name."""
@@ -87,7 +102,8 @@ def train(data: list[tuple[str, list[tuple[int, int, str]]]], epochs: int, seed:
     data = [d for d in data if d[0]]
     fold_of = [i % folds for i in range(len(data))]
     fold_gazetteers = [Gazetteer.from_names(names_of([d for d, f in zip(data, fold_of) if f != k])) for k in range(folds)]
-    prepared = [(_hashes(text, fold_gazetteers[f], clusters), gold_tags(len(text), spans)) for (text, spans), f in zip(data, fold_of)]
+    prepared = [(_hashes(text, fold_gazetteers[f], clusters), gold_tags(len(text), spans))
+                for (text, spans), f in zip(data, fold_of)]
     rng = np.random.default_rng(seed)
     step = 1
     for epoch in range(epochs):
@@ -127,11 +143,14 @@ def main() -> None:
     data = read_cluener(args.train)
     clusters = None if str(args.clusters) == "none" else parse_clusters(args.clusters.read_bytes())
     runs = [train(data, args.epochs, seed=13 + k, clusters=clusters) for k in range(args.seeds)]
-    model = TaggerModel(sum(r.weights for r in runs) / len(runs), sum(r.transitions for r in runs) / len(runs),
-                        runs[0].gazetteer, clusters=clusters)
-    data = model.save()
-    args.out.write_bytes(data)
-    print(f"wrote {args.out} ({len(data) / 1024 / 1024:.1f} MB)")
+    weights, transitions = np.zeros_like(runs[0].weights), np.zeros_like(runs[0].transitions)
+    for run in runs:  # summed in run order, so the committed model is rebuilt bit for bit
+        weights += run.weights
+        transitions += run.transitions
+    weights, transitions = weights / len(runs), transitions / len(runs)
+    saved = TaggerModel(weights, transitions, runs[0].gazetteer, clusters=clusters).save()
+    args.out.write_bytes(saved)
+    print(f"wrote {args.out} ({len(saved) / 1024 / 1024:.1f} MB)")
 
 
 if __name__ == "__main__":

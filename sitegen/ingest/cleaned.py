@@ -16,11 +16,11 @@ class Cleaned:
     text: str
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
-    def with_text(self, text: str) -> "Cleaned":
+    def with_text(self, text: str) -> Cleaned:
         """A copy with new text."""
         return replace(self, text=text)
 
-    def with_meta(self, **values: Any) -> "Cleaned":
+    def with_meta(self, **values: Any) -> Cleaned:
         """A copy with ``values`` merged into meta (first value of a key wins; lists extend)."""
         merged = dict(self.meta)
         for key, value in values.items():

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 
 _FULL = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*(?:[-－—~～至到]\s*\d{1,2}\s*)?[日号]")
-_ROC = re.compile(r"民国\s*(?P<y>\d{1,3})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]|(?<!\d)(?P<y2>1[01]\d)\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")
+_ROC = re.compile(r"民国\s*(?P<y>\d{1,3})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]"
+                  r"|(?<!\d)(?P<y2>1[01]\d)\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")
 _ISO = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d年])(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*(?:[-－—~～至到]\s*\d{1,2}\s*)?[日号]")
 _DAY = re.compile(r"(?<![\d月年.\-/])(?P<d>[1-9]|[12]\d|3[01])\s*日(?![本元])")
@@ -174,10 +175,10 @@ def _stamp(kind: str, match: re.Match[str], text: str, days_first: bool) -> Stam
         year, month = int(match["y"]), int(match["m"])
         return Stamp(year, month, None, "month", match.start(), labelled) if 1 <= month <= 12 else None
     if kind == "en":
-        month = _MONTHS.get(match["mn"].lower())
-        if month is None:
+        named = _MONTHS.get(match["mn"].lower())
+        if named is None:
             return None
-        year, day = int(match["y"]), int(match["d"])
+        year, month, day = int(match["y"]), named, int(match["d"])
     else:
         year = int(match["y"])
         month = int(match["m"] if match["m"] is not None else match["m2"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sitegen.text import nfkc, short_hash
 
@@ -45,7 +46,7 @@ class Deduplicator:
         self._entries: dict[str, _Entry] = {}
         self._keys: set[str] = set()
 
-    def _minhash(self, text: str):
+    def _minhash(self, text: str) -> Any:
         from datasketch import MinHash
 
         minhash = MinHash(num_perm=self.num_perm, seed=1)
@@ -73,7 +74,7 @@ class Deduplicator:
             for candidate in sorted(self._lsh.query(minhash)):
                 entry = self._entries[candidate]
                 if self._close(entry.day, day) and \
-                        minhash.jaccard(self._hashes[candidate]) >= self.threshold:  # type: ignore[attr-defined]
+                        minhash.jaccard(self._hashes[candidate]) >= self.threshold:
                     return entry.key
         entry = _Entry(key, day)
         self._exact.setdefault(digest, entry)

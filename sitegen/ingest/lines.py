@@ -27,7 +27,8 @@ _DIGIT = re.compile(r"\d")
 _LATIN = re.compile(r"[A-Za-z]")
 _SEPARATOR = re.compile(r"[|｜丨>»›/＞→]|&gt;")
 _BRACKETS = re.compile(r"[【】\[\]〔〕]")
-_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}月\d{1,2}日|(?<!\d)\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}")
+_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|\d{1,2}月\d{1,2}日"
+                   r"|(?<!\d)\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}")
 _CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _URL = re.compile(r"https?://|www\.|\.com\b|\.cn\b|@\w+\.")
 _LABEL = re.compile(r"^.{0,6}?(?:来源|作者|编辑|责任编辑|记者|发布时间|发布日期|更新时间|时间|日期|点击|浏览|阅读|字号|"
@@ -44,7 +45,8 @@ _CHROME_WORDS = re.compile(
 FEATURES = (
     "bias", "log_len", "han_ratio", "sentence_marks", "commas", "ends_sentence", "function_density", "digit_ratio",
     "latin_ratio", "has_date", "has_clock", "separators", "brackets", "bullet", "chrome_words", "label", "url",
-    "short_run", "lines_before", "lines_after", "repeated", "shared", "prev_log_len", "prev_sentence", "next_log_len", "next_sentence",
+    "short_run", "lines_before", "lines_after", "repeated", "shared", "prev_log_len", "prev_sentence", "next_log_len",
+    "next_sentence",
     "window_prose", "gap_before", "title_like",
 )
 """The name of each feature, in the order of :func:`line_features`' vectors."""

@@ -10,14 +10,13 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import ContentError, Diagnostics
 from sitegen.frontmatter import TITLE_MAX, FrontMatter, dump_page, parse_page
 from sitegen.ingest.clean import Cleaned, Ruler, repair_ruler, tidy_ruler
-from sitegen.ingest.dedupe import Deduplicator
 from sitegen.ingest.dates import (
     DateMention,
     first_mention,
@@ -25,6 +24,7 @@ from sitegen.ingest.dates import (
     resolve_month_day,
     stated_years,
 )
+from sitegen.ingest.dedupe import Deduplicator
 from sitegen.ingest.layout import TITLE_WINDOW, LayoutModel, PageLayout, default_model, find_layout
 from sitegen.ingest.lines import Line, page_lines, shared_lines
 from sitegen.ingest.readers import RawDocument, RawFile, discover, read_documents
@@ -86,7 +86,7 @@ def today() -> date:
     """The reference "today": ``SOURCE_DATE_EPOCH`` when set (reproducible runs), else the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
     return date.today()
 
 
@@ -232,11 +232,13 @@ def _partial_date(item: RawItem, index: int, resolved: list[_Dated], meta: dict[
     such day up to today; the first of the month (or year) a page stamp gives; else none.
     Such a date is always flagged uncertain; no date at all is ever made up."""
     mention = _mention_of(item)
-    month_day = (mention.month, mention.day) if mention and mention.month and mention.day else meta.get("month_day")
+    month_day: tuple[int, int] | None = ((mention.month, mention.day) if mention and mention.month and mention.day
+                                         else meta.get("month_day"))
     if month_day:
+        month, day = month_day
         year = _fallback_year(index, resolved)
         try:
-            return date(year, *month_day) if year else resolve_month_day(*month_day, today())
+            return date(year, month, day) if year else resolve_month_day(month, day, today())
         except ValueError:
             return None
     return meta.get("month_or_year")
@@ -375,7 +377,7 @@ def _stated_headline(lines: tuple[Line, ...], layout: PageLayout,
     window = lines[max(0, first - TITLE_WINDOW): first + 1]
     for line in reversed(window):
         text = "".join(clean_stated_title(_HEADLINE_PREFIX.sub("", line.text)).split())
-        for title, squashed in wanted:
+        for _, squashed in wanted:
             if len(text) >= 4 and text == squashed:
                 return line, line.text
     for line in window:  # the first line of a headline printed over several

@@ -1,6 +1,6 @@
 """Split one cleaned document into news items.
 
-Recognised shapes (DESIGN §3):
+Recognised shapes:
 
 * **digest**: a ■ headline list followed by numbered items ①②③ (the 要闻回顾 form);
 * **newsletter**: short section headings (行业要闻 / 企协动态 / 各地行) each followed by titled
@@ -77,7 +77,7 @@ def _split_digest(lines: list[str]) -> SplitResult | None:
     if len(numbered) < 2:
         return None
     headlines = [m.group(1).strip() for line in lines if (m := _BULLET_LINE.match(line))]
-    first_structure = min([numbered[0]] + [i for i, l in enumerate(lines) if _BULLET_LINE.match(l)])
+    first_structure = min([numbered[0]] + [i for i, line in enumerate(lines) if _BULLET_LINE.match(line)])
     intro = tuple(line for line in lines[:first_structure] if line)
     items: list[RawItem] = []
     for n, start in enumerate(numbered):

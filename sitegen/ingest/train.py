@@ -21,9 +21,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sitegen.ingest.dates import find_stamps
 from sitegen.ingest.layout import (
     NO_TITLE,
     LayoutModel,
@@ -33,7 +35,6 @@ from sitegen.ingest.layout import (
     title_features,
 )
 from sitegen.ingest.lines import Line, is_prose, line_features, page_lines, shared_lines
-from sitegen.ingest.dates import find_stamps
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "web-zh"
@@ -58,7 +59,7 @@ class LabelledPage:
     name: str
     lines: tuple[Line, ...]
     line_labels: tuple[int | None, ...]  # 1 body, 0 chrome, None unknown
-    titles: tuple[dict, ...]  # the label's items (title / title_has)
+    titles: tuple[dict[str, Any], ...]  # the label's items (title / title_has)
     items: int
 
 
@@ -81,7 +82,7 @@ def load_corpus(corpus: Path = DEFAULT_CORPUS) -> list[LabelledPage]:
     return pages
 
 
-def _line_labels(lines: Sequence[Line], label: dict, reference: Path) -> list[int | None]:
+def _line_labels(lines: Sequence[Line], label: dict[str, Any], reference: Path) -> list[int | None]:
     if int(label.get("items", 0)) == 0:
         return [0] * len(lines)
     squashed = [squash(line.text) for line in lines]
@@ -111,7 +112,7 @@ def _line_labels(lines: Sequence[Line], label: dict, reference: Path) -> list[in
     return found
 
 
-def title_matches(spec: dict, text: str) -> bool:
+def title_matches(spec: dict[str, Any], text: str) -> bool:
     """Whether ``text`` is the labelled headline (exactly, or holding every ``title_has`` word)."""
     title = squash(re.sub(r"^(?:原标题|标题)\s*[:：]\s*", "", text))
     if "title" in spec:

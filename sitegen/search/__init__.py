@@ -15,7 +15,7 @@ that the output writer puts in place.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +146,7 @@ def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGR
     progress.stage("search index: pages sent to Pagefind", len(pages))
     batches = list(range(0, len(pages), _BATCH))
     workers = fork_workers(len(batches) // 4)
+    requests: Generator[list[tuple[int, bytes] | None], None, None]
     if workers > 1:
         requests = forked_map(_batch_requests, pages, batches, workers)
     else:

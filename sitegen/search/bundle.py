@@ -152,7 +152,7 @@ def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
         yield word[0], raw[start:stream.tell()]
 
 
-def _rechunk_word_index(files: dict[str, bytes], meta: list, language: str) -> None:
+def _rechunk_word_index(files: dict[str, bytes], meta: list[Any], language: str) -> None:
     """Rewrite the word index chunks of ``meta`` with about ``_CHUNK_BYTES`` of words each,
     one old chunk in memory at a time, each word's bytes as Pagefind wrote them. A chunk's
     range in the metadata is the shortest prefixes that tell it from its neighbours, as
@@ -213,7 +213,7 @@ def _base36(number: int) -> str:
             return text
 
 
-def _shorten_fragment_names(files: dict[str, bytes], meta: list, language: str, also_hashed: bytes = b"") -> str:
+def _shorten_fragment_names(files: dict[str, bytes], meta: list[Any], language: str, also_hashed: bytes = b"") -> str:
     """Rename each page's fragment from its 7-hex-digit content hash to a short name.
 
     Every search downloads the metadata file, which lists each page's fragment name: at

@@ -8,6 +8,7 @@ memory; nothing is written to disk on the way.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import subprocess
 import tempfile
@@ -56,9 +57,10 @@ class PagefindService:
         self.reader.start()
 
     def _read(self) -> None:
-        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        assert isinstance(stdout, io.BufferedReader)
         pending: list[bytes] = []  # pieces of an answer not ended yet (the last one is ~100 MB)
-        while chunk := self.process.stdout.read1(1 << 20):
+        while chunk := stdout.read1(1 << 20):
             if b"," not in chunk:
                 pending.append(chunk)
                 continue

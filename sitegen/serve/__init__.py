@@ -17,12 +17,16 @@ import tempfile
 import time
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sitegen.errors import UsageError
 from sitegen.progress import progress_for
 from sitegen.serve.builder import SiteBuilder
 from sitegen.serve.http import PreviewServer, make_handler
 from sitegen.serve.watch import Debouncer, start_watcher
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver
 
 __all__ = ["SiteBuilder", "serve_site"]
 
@@ -43,7 +47,9 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
         signal.signal(signal.SIGHUP, stop)
     work = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
     builder: SiteBuilder | None = None
-    debouncer = observer = server = None
+    debouncer: Debouncer | None = None
+    observer: BaseObserver | None = None
+    server: PreviewServer | None = None
     try:
         builder = SiteBuilder(root, work / "site", search)
         first_progress = progress_for(sys.stderr)  # the first build of a big site takes a while; rebuilds are logged
@@ -76,7 +82,7 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
         if builder is not None:
             builder.close()
         if observer is not None:
-            observer.stop()  # type: ignore[attr-defined]
+            observer.stop()
         if server is not None:
             server.server_close()
         shutil.rmtree(work, ignore_errors=True)

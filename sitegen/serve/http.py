@@ -8,6 +8,7 @@ import traceback
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sitegen.serve.builder import SiteBuilder
@@ -32,7 +33,7 @@ class PreviewServer(ThreadingHTTPServer):
         print(f"[sitegen] request from {client_address[0]} failed: {message}", file=sys.stderr, flush=True)
 
 
-def make_handler(builder: SiteBuilder):
+def make_handler(builder: SiteBuilder) -> type[SimpleHTTPRequestHandler]:
     """A request handler class serving ``builder.out`` with live reload injected."""
     site_dir = builder.out
 
@@ -47,10 +48,10 @@ def make_handler(builder: SiteBuilder):
             ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8",
         }
 
-        def __init__(self, *args, **kwargs) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(site_dir), **kwargs)
 
-        def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name

@@ -20,7 +20,8 @@ CLIENT_JS = r"""
       box.id = "sitegen-error-overlay";
       box.setAttribute("role", "alert");
       box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:2147483647;" +
-        "background:#2b0b0b;color:#ffe9e6;font:14px/1.6 ui-monospace,monospace;padding:16px 20px;border-top:4px solid #ff5a4f;white-space:pre-wrap";
+        "background:#2b0b0b;color:#ffe9e6;font:14px/1.6 ui-monospace,monospace;padding:16px 20px;" +
+        "border-top:4px solid #ff5a4f;white-space:pre-wrap";
       document.body.append(box);
     }
     box.textContent = "sitegen: 重建失败 (build failed)\n" + (err.location ? err.location + "\n" : "") + err.message;

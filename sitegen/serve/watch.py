@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sitegen.config import CONFIG_FILE
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver
 
 DEBOUNCE_SECONDS = 0.1
 WATCHED_DIRS = ("content", "templates", "static")
@@ -15,7 +20,7 @@ WATCHED_DIRS = ("content", "templates", "static")
 class Debouncer:
     """Collapses a burst of file events into one build after a quiet period."""
 
-    def __init__(self, action, delay: float = DEBOUNCE_SECONDS) -> None:
+    def __init__(self, action: Callable[[set[str] | None], object], delay: float = DEBOUNCE_SECONDS) -> None:
         self.action = action  # called with the changed paths, or None: look at everything
         self.delay = delay
         self._timer: threading.Timer | None = None
@@ -60,13 +65,13 @@ def _is_relevant(path: str, root: Path) -> bool:
     return rel.parts[0] in WATCHED_DIRS or rel.as_posix() == CONFIG_FILE
 
 
-def start_watcher(root: Path, on_change) -> object:
+def start_watcher(root: Path, on_change: Callable[[str | None], None]) -> BaseObserver:
     """Watch the site's sources with watchdog; ``on_change`` runs for relevant events."""
-    from watchdog.events import FileSystemEventHandler
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
     class Handler(FileSystemEventHandler):
-        def on_any_event(self, event) -> None:  # type: ignore[override]
+        def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in {"opened", "closed_no_write"}:
                 return
             if event.is_directory and event.event_type == "modified":

@@ -13,8 +13,8 @@ from __future__ import annotations
 import heapq
 import re
 import unicodedata
-from collections import Counter, defaultdict
 from bisect import bisect_left, insort
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,12 +42,16 @@ def _ordinal(article: Article) -> int:
     return article.date.toordinal() if article.date is not None else 0
 
 
-def importance_key(article: Article) -> tuple:
+ImportanceKey = tuple[int, int, int, int, str, str]
+NewestKey = tuple[int, str, str]
+
+
+def importance_key(article: Article) -> ImportanceKey:
     """Digest order: weight, then sources, then entities named, then newest, then title."""
     return (-article.weight, -article.source_count, -len(article.entities), -_ordinal(article), article.title, article.slug)
 
 
-def newest_first(article: Article) -> tuple:
+def newest_first(article: Article) -> NewestKey:
     """Chronological order, newest first, stable; undated articles last."""
     return (-_ordinal(article), article.title, article.slug)
 
@@ -98,8 +102,8 @@ class Grouping:
         self._related_of: dict[str, set[str]] = defaultdict(set)  # path -> paths listing it as related
         self._related_scores: dict[str, tuple[int, ...]] = {}  # path -> shared-entity counts of its list
         self._together: dict[EntityKey, Counter[EntityKey]] = {}  # co-occurrences, kept for big entities
-        self._newest: list[tuple[tuple, str]] = []  # (newest_first key, path), sorted
-        self._member_order: dict[EntityKey, list[tuple[tuple, str]]] = {}  # each entity's, newest first
+        self._newest: list[tuple[NewestKey, str]] = []  # (newest_first key, path), sorted
+        self._member_order: dict[EntityKey, list[tuple[NewestKey, str]]] = {}  # each entity's, newest first
         self.touched = Touched()
         self._bulk = False
 
@@ -152,7 +156,7 @@ class Grouping:
 
     def _kept(self, key: EntityKey) -> bool:
         members = self.members.get(key)
-        return bool(members) and len(members) >= self.config.entity_min_articles
+        return members is not None and len(members) > 0 and len(members) >= self.config.entity_min_articles
 
     def _qualifies(self, key: EntityKey) -> bool:
         """Counts towards relatedness: has a page and is not named everywhere."""
@@ -243,9 +247,9 @@ class Grouping:
         # slugs shared by two names (王凯 / 王恺 are both wang-kai) get a hash of the name
         users: dict[tuple[str, str], list[EntityKey]] = defaultdict(list)
         for key in self.slugs:
-            base = (key[0], entity_slug(key[1]))
-            if base in bases:
-                users[base].append(key)
+            kind_and_slug = (key[0], entity_slug(key[1]))
+            if kind_and_slug in bases:
+                users[kind_and_slug].append(key)
         changed = set(dropped)
         for (_, base), group in users.items():
             for key in group:
@@ -291,7 +295,7 @@ class Grouping:
                             in sorted(roles.items(), key=lambda kv: (-kv[1][1].toordinal(), kv[0]))),
             )
 
-    def _ordered_members(self, key: EntityKey) -> list[tuple[tuple, str]]:
+    def _ordered_members(self, key: EntityKey) -> list[tuple[NewestKey, str]]:
         order = self._member_order.get(key)
         if order is None:
             order = self._member_order[key] = sorted((newest_first(a), p) for p, a in self.members[key].items())
@@ -388,7 +392,7 @@ class Grouping:
             if old_quals.get(key, False) != self._qualifies(key):
                 redo.update(self.members.get(key, {}))
         # a changed article may enter the list of an article sharing an entity with it
-        for path, article in new.items():
+        for article in new.values():
             shared: Counter[str] = Counter()
             for key in self._qualifying_keys(article):
                 shared.update(self.members[key].keys())
@@ -406,10 +410,6 @@ class Grouping:
         self._rebuild_related(sorted(p for p in redo if p in self.articles))
 
     # -- views -----------------------------------------------------------------------------
-    def article_list(self) -> list[Article]:
-        """The articles, by source path."""
-        return [self.articles[p] for p in sorted(self.articles)]
-
     def newest(self, count: int | None = None) -> list[Article]:
         """Articles newest first (the first ``count``)."""
         entries = self._newest if count is None else self._newest[:count]

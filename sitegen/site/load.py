@@ -195,9 +195,12 @@ class RecordingDiagnostics(Diagnostics):
             self.target.warn(message, path, line)
 
 
-def _entries(extractor: Extractor, texts: list[str]) -> list[dict[str, list]]:
+EntityEntry = dict[str, list[list[Any]]]  # "m": [kind, surface, count]…, "r": [surface, role]…
+
+
+def _entries(extractor: Extractor, texts: list[str]) -> list[EntityEntry]:
     """Cache entries (mention counts and roles) of ``texts``."""
-    found = []
+    found: list[EntityEntry] = []
     for mentions in extractor.mentions_many(texts):
         counts = Counter((m.kind, m.surface) for m in mentions)
         roles = sorted({(m.surface, m.role) for m in mentions if m.role})
@@ -211,7 +214,7 @@ class EntityCache:
 
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
         self.path = cache_dir / f"entities-{fingerprint}.json" if cache_dir else None
-        self.entries: dict[str, dict[str, list]] = {}
+        self.entries: dict[str, EntityEntry] = {}
         self.dirty = False
         if self.path and self.path.exists():
             try:
@@ -233,8 +236,8 @@ class EntityCache:
         workers = fork_workers(len(parts))
         if workers > 1:
             # a big first build: batches tagged in parallel by forked workers sharing the model
-            texts = [[t for _, t in part] for part in parts]
-            for part, entries in zip(parts, forked_map(_entries, extractor, texts, workers)):
+            batches = [[t for _, t in part] for part in parts]
+            for part, entries in zip(parts, forked_map(_entries, extractor, batches, workers)):
                 self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
                 progress.advance(len(part))
         else:
@@ -283,11 +286,6 @@ class CachedPage:
 
     page: PageData
     warnings: tuple[tuple[str, int | None], ...]
-
-
-def read_page(path: Path, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
-    """Read and validate one page (front matter and Markdown); entities come later."""
-    return parse_page_bytes(path, read_regular_file(path, MAX_PAGE_BYTES, _TOO_LARGE), diagnostics, summary_chars)
 
 
 def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sitegen import urls
@@ -324,10 +325,12 @@ class Planner:
                 groups[kind].sort(key=lambda e: (-len(e.articles), -e.mentions, e.name))
             return groups
 
+        def kind_index(kind: str) -> dict[str, Any]:
+            return dict(kind=kind, by_kind=by_kind(), page_url=urls.kind_url(kind))
+
         for kind in KIND_LABELS:
             plans.append(PagePlan(urls.relpath_of(urls.kind_url(kind)), "entities.html", f"entity index {kind}",
-                                  frozenset({ENTITY_INDEX}),
-                                  lambda k=kind: dict(kind=k, by_kind=by_kind(), page_url=urls.kind_url(k))))
+                                  frozenset({ENTITY_INDEX}), partial(kind_index, kind)))
         plans.append(PagePlan(urls.relpath_of(urls.ENTITIES_URL), "entities.html", "entity index", frozenset({ENTITY_INDEX}),
                               lambda: dict(kind=None, by_kind=by_kind(), page_url=urls.ENTITIES_URL)))
         weeks = g.week_list()
@@ -342,7 +345,8 @@ class Planner:
         plans.append(PagePlan(urls.relpath_of(urls.NOT_FOUND_URL), "404.html", "404 page", frozenset(),
                               lambda: dict(page_url=urls.NOT_FOUND_URL)))
         feed_entries = g.newest(config.feed_size)
-        plans.append(PagePlan(urls.relpath_of(urls.FEED_URL), "feed.xml", "feed", frozenset({NEWEST} | _article_deps(feed_entries)),
+        plans.append(PagePlan(urls.relpath_of(urls.FEED_URL), "feed.xml", "feed",
+                              frozenset({NEWEST} | _article_deps(feed_entries)),
                               lambda: dict(feed_title=config.title, feed_url=urls.FEED_URL, page_url=urls.HOME_URL,
                                            entries=_dated(g.newest(config.feed_size)))))
         feed_weeks = list(reversed(weeks))[: config.feed_size]

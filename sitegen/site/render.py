@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any, Protocol
 from urllib.parse import quote
 

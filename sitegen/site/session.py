@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,7 +306,7 @@ class SiteSession:
         return []
 
     def _render_in_workers(self, plans: list[PagePlan],
-                           prepare: Prepare | None) -> Iterator[list[tuple[bytes, object]]] | None:
+                           prepare: Prepare | None) -> Generator[list[tuple[bytes, object]], None, None] | None:
         """The bytes of ``plans`` in order (in batches), rendered by forked workers (rendering
         only reads the plans and the grouping they share); None when the work is too small to
         be worth it."""

@@ -32,7 +32,5 @@ def apply(doc: Cleaned) -> Cleaned:
         kept.append(line)
     if not found:
         return doc
-    meta = {"breadcrumb": found}
-    if len(found) >= 2:
-        meta["document_title"] = found[-1]
-    return doc.with_text("\n".join(kept)).with_meta(**meta)
+    title = found[-1] if len(found) >= 2 else None
+    return doc.with_text("\n".join(kept)).with_meta(breadcrumb=found, document_title=title)

@@ -34,7 +34,8 @@ def _labelled(line: str) -> dict[str, object] | None:
     labels = list(_LABEL.finditer(line))
     if not labels or labels[0].start() > 0 or len(line) > 160:
         return None
-    if not any(m["label"] in {"发布时间", "发布日期", "更新时间", "时间", "日期", "来源", "浏览次数", "阅读次数", "点击数"} for m in labels):
+    metadata = {"发布时间", "发布日期", "更新时间", "时间", "日期", "来源", "浏览次数", "阅读次数", "点击数"}
+    if not any(m["label"] in metadata for m in labels):
         return None
     meta: dict[str, object] = {}
     for index, label in enumerate(labels):

@@ -17,7 +17,8 @@ from sitegen.text import HAN
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _SYLLABLE = f"[a-zü{_TONED}]{{1,6}}"
-_NEUTRAL = {"de", "le", "me", "ne", "ma", "ba", "zi", "men", "zhe", "guo", "la", "ya", "a", "ge", "li", "tou", "shang", "xia", "ke"}
+_NEUTRAL = {"de", "le", "me", "ne", "ma", "ba", "zi", "men", "zhe", "guo", "la", "ya", "a", "ge", "li", "tou", "shang",
+            "xia", "ke"}
 _ANNOTATION = re.compile(rf"(?<=[{HAN}])[(（]\s?({_SYLLABLE})\s?[)）]")
 _LOST_CHARACTER = re.compile(rf"(?<=[{HAN}])[A-Za-z][(（]\s?({_SYLLABLE})\s?[)）]")
 
@@ -41,7 +42,8 @@ def _word_frequencies() -> dict[str, int]:
 
     jieba.setLogLevel(logging.WARNING)
     jieba.dt.check_initialized()
-    return jieba.dt.FREQ
+    frequencies: dict[str, int] = jieba.dt.FREQ
+    return frequencies
 
 
 def _restore(reading: str, before: str, after: str) -> str:

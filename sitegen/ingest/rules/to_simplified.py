@@ -7,13 +7,14 @@ simplified text does use is usually a name (乾县, 日昇昌) that t2s would ge
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from sitegen.ingest.cleaned import Cleaned
 from sitegen.text import HAN_RE
 
 
 @lru_cache(maxsize=1)
-def _converter():
+def _converter() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -38,7 +39,7 @@ _SENTENCE = re.compile(r"(?<=[。！？!?\n])")
 def _quoted(sentence: str) -> str:
     """``sentence`` converted when it is written in traditional script; else only its
     characters that simplified Chinese does not use."""
-    converted = _converter().convert(sentence)
+    converted: str = _converter().convert(sentence)
     if converted == sentence:
         return sentence
     changed = sum(1 for a, b in zip(sentence, converted) if a != b)
