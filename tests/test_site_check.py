@@ -5,8 +5,7 @@ linkinator, Lighthouse (mobile, ≥ 95 in every category) and the feed/sitemap c
 pass. The checker's own Lighthouse pages are the first four in its sort order (home, 404 and
 two articles), so a digest, an entity page, the entity index and the search page are run
 through Lighthouse here too. Tools come from the checker's install.sh (scripts/test.sh runs
-it); scripts/site-check/sitecustomize.py gives the checker's http.server a listen backlog
-linkinator's 100 parallel connections fit in (see its docstring).
+it).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SHARED, StaticServer, build, need_shared
+from tests.conftest import SHARED, StaticServer, build, need_shared
 
 CHECKER = SHARED / "tools" / "site-check" / "check_site.sh"
 TOOLS_DIR = Path(os.environ.get("TOOLS_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "site-check")
@@ -46,7 +45,7 @@ def checked_site(site_root: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def test_check_site_passes(checked_site: Path, tmp_path: Path) -> None:
     _tools_or_fail()
     env = {**os.environ, "LH_PAGES": "4", "LH_MIN": "95", "CHECK_OUT": str(tmp_path / "report"),
-           "TOOLS_DIR": str(TOOLS_DIR), "PYTHONPATH": str(REPO / "scripts" / "site-check")}
+           "TOOLS_DIR": str(TOOLS_DIR)}
     run = subprocess.run(["bash", str(CHECKER), str(checked_site)], env=env, capture_output=True, text=True,
                          timeout=1200)
     report = run.stdout + run.stderr
