@@ -173,7 +173,7 @@ def _input_signature(options: BuildOptions) -> str:
         "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
         "content": _tree_signature(root / "content"), "templates": _tree_signature(root / "templates"),
         "static": _tree_signature(root / "static"),
-        "code": _tree_signature(Path(__file__).resolve().parent),  # sitegen itself, while it is being worked on
+        "code": _tree_signature(Path(__file__).resolve().parent.parent),  # sitegen itself, while it is being worked on
         "config": _file_signature(root / CONFIG_FILE),
     }
     return content_hash(json.dumps(parts, sort_keys=True))
