@@ -2,7 +2,8 @@
 
 - :mod:`~sitegen.search.segment`: Chinese word segmentation that agrees with the browser;
 - :mod:`~sitegen.search.service`: Pagefind's service protocol;
-- :mod:`~sitegen.search.bundle`: Pagefind's bundle format, rewritten in place.
+- :mod:`~sitegen.search.bundle`: Pagefind's bundle format, rewritten in place;
+- :mod:`~sitegen.search.aliases`: every name of an entity finds the pages naming it.
 
 A build makes each searchable page's request where the page is rendered
 (:func:`index_request`, in a worker on a big build) and passes it to a :class:`SearchIndex`
@@ -22,12 +23,13 @@ from pathlib import Path
 from sitegen.output import safe_relpath
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
+from sitegen.search.aliases import NO_ALIASES, AliasExpander
 from sitegen.search.bundle import SearchIndexError, normalise_bundle
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
 from sitegen.urls import url_of
 
-__all__ = ["Bundle", "SearchIndex", "SearchIndexError", "index_request", "index_site", "is_searchable",
+__all__ = ["AliasExpander", "Bundle", "SearchIndex", "SearchIndexError", "index_request", "index_site", "is_searchable",
            "searchable_pages"]
 
 _BATCH = 200
@@ -55,20 +57,23 @@ def is_searchable(relpath: str, html: bytes) -> bool:
     return relpath.endswith(".html") and b"data-pagefind-body" in html
 
 
-def index_request(number: int, relpath: str, html: bytes) -> tuple[int, bytes] | None:
+def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander = NO_ALIASES) -> tuple[int, bytes] | None:
     """Pagefind's ``AddFile`` request for output file ``number`` of a site, with its request id
-    (``number + 1``): the page's segmented copy, under its URL; None for a file Pagefind
-    should not index. Made where the page is rendered (a forked worker in a big build)."""
+    (``number + 1``): the page's segmented copy (each entity name followed by its other
+    names: ``aliases``), under its URL; None for a file Pagefind should not index. Made where
+    the page is rendered (a forked worker in a big build)."""
     if not is_searchable(relpath, html):
         return None
+    copy = segment_html(index_copy(html.decode("utf-8")), aliases.expand if aliases.pattern is not None else None)
     return number + 1, message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None,
-                                            "url": url_of(relpath),
-                                            "file_contents": segment_html(index_copy(html.decode("utf-8")))})
+                                            "url": url_of(relpath), "file_contents": copy})
 
 
-def _batch_requests(pages: list[tuple[str, bytes]], start: int) -> list[tuple[int, bytes] | None]:
+def _batch_requests(shared: tuple[list[tuple[str, bytes]], AliasExpander], start: int) -> list[tuple[int, bytes] | None]:
     """The ``AddFile`` requests of pages ``start:start + _BATCH``."""
-    return [index_request(start + n, relpath, html) for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
+    pages, aliases = shared
+    return [index_request(start + n, relpath, html, aliases)
+            for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
 
 
 class SearchIndex:
@@ -138,9 +143,11 @@ class SearchIndex:
             self.service.close()
 
 
-def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS) -> Bundle:
-    """The bundle of ``(relpath, html)`` pages (those that are searchable), in relpath order;
-    the requests are made by forked workers when there are many."""
+def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS,
+               aliases: AliasExpander = NO_ALIASES) -> Bundle:
+    """The bundle of ``(relpath, html)`` pages (those that are searchable), in relpath order,
+    entity names expanded by ``aliases``; the requests are made by forked workers when there
+    are many."""
     pages = sorted(pages)
     index = SearchIndex()
     progress.stage("search index: pages sent to Pagefind", len(pages))
@@ -148,9 +155,9 @@ def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGR
     workers = fork_workers(len(batches) // 4)
     requests: Generator[list[tuple[int, bytes] | None], None, None]
     if workers > 1:
-        requests = forked_map(_batch_requests, pages, batches, workers)
+        requests = forked_map(_batch_requests, (pages, aliases), batches, workers)
     else:
-        requests = (_batch_requests(pages, start) for start in batches)
+        requests = (_batch_requests((pages, aliases), start) for start in batches)
     try:
         for start, batch in zip(batches, requests):
             for number, request in enumerate(batch, start):

@@ -22,6 +22,7 @@ the copy, so it is never mistaken for one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
@@ -92,8 +93,9 @@ def segment(text: str) -> str:
     return _CJK_PUNCT.sub(lambda m: f" {m.group(0)} ", spaced)
 
 
-def segment_html(html: str) -> str:
-    """Segment the text nodes of an HTML document (not tags, attributes, scripts, styles)."""
+def segment_html(html: str, expand: Callable[[str], str] | None = None) -> str:
+    """Segment the text nodes of an HTML document (not tags, attributes, scripts, styles),
+    each first passed through ``expand`` when given (see :mod:`sitegen.search.aliases`)."""
     parts = _TAG_SPLIT.split(html)
     raw_until: str | None = None
     out = []
@@ -105,7 +107,7 @@ def segment_html(html: str) -> str:
                 raw_until = m.group(1).lower()
             out.append(part)
         elif raw_until is None:
-            out.append(segment(part))
+            out.append(segment(expand(part) if expand is not None else part))
         else:
             out.append(part)
     return "".join(out)

@@ -3,6 +3,7 @@ a browser first; the search index rebuilt in a low-priority process afterwards."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -83,7 +84,10 @@ class SiteBuilder:
                 with self._lock:
                     if generation != self._index_generation or self._closed:
                         return
-                    process = subprocess.Popen([sys.executable, "-m", "sitegen.search", str(self.out), str(fresh)],
+                    aliases = fresh.parent / "aliases.json"  # the entity data the pages were built with
+                    aliases.write_text(json.dumps(self.session.inputs.catalog.data.aliases, ensure_ascii=False), "utf-8")
+                    process = subprocess.Popen([sys.executable, "-m", "sitegen.search", str(self.out), str(fresh),
+                                                str(aliases)],
                                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                                start_new_session=True,  # its own group: stopping it stops Pagefind too
                                                preexec_fn=lambda: os.nice(19) if hasattr(os, "nice") else None)

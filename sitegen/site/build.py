@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TypedDict, cast
 
@@ -28,8 +29,9 @@ from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.search import SearchIndex, index_request
+from sitegen.search import AliasExpander, SearchIndex, index_request
 from sitegen.site.group import build_entities
+from sitegen.site.load import site_entity_data
 from sitegen.site.session import CACHE_DIR, SiteSession
 from sitegen.text import content_hash
 
@@ -109,8 +111,9 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) 
 
         try:
             # each page's request to Pagefind is made where it is rendered
+            aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
             update = session.update(diagnostics, progress=progress, sink=take,
-                                    prepare=index_request if indexing is not None else None)
+                                    prepare=partial(index_request, aliases=aliases) if indexing is not None else None)
             session.close()
             if not update.articles:
                 diagnostics.warn("no articles found in content/", options.root / "content")

@@ -23,7 +23,7 @@ from typing import Any
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, SiteConfig, load_config
-from sitegen.entities import KINDS, EntityCatalog, Extractor, load_entity_data
+from sitegen.entities import KINDS, EntityCatalog, EntityData, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError
 from sitegen.files import atomic_write, describe_mode, read_regular_file
 from sitegen.frontmatter import FrontMatter, parse_page
@@ -363,10 +363,15 @@ def inputs_fingerprint(root: Path, options: str) -> str:
     return content_hash("\x00".join(parts))
 
 
+def site_entity_data(root: Path) -> EntityData:
+    """The entity data of the site at ``root``: sitegen's own, extended by the site's file."""
+    return load_entity_data(root / "content" / ENTITY_DATA)
+
+
 def read_inputs(root: Path, base_url: str | None, fingerprint: str) -> SiteInputs:
     """The settings and entity data of the site at ``root``."""
     config = load_config(root).with_base_url(base_url)
-    return SiteInputs(config, EntityCatalog(load_entity_data(root / "content" / ENTITY_DATA)), fingerprint)
+    return SiteInputs(config, EntityCatalog(site_entity_data(root)), fingerprint)
 
 
 def entity_fingerprint(catalog: EntityCatalog) -> str:
