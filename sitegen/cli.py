@@ -54,9 +54,27 @@ class _Group(click.Group):
 def cli(debug: bool) -> None:
     """Build a Chinese news-digest website from scraped documents.
 
-    Typical use: `sitegen ingest RAW_DIR`, fix titles in content/, `sitegen serve` to
-    preview, `sitegen build` to publish public/.
+    Typical use: `sitegen new mysite` to start a site, `sitegen ingest RAW_DIR` in it, fix
+    titles in content/, `sitegen serve` to preview, `sitegen build` to publish public/.
     """
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Add the missing files to a folder that is not empty (none is changed).")
+def new(folder: Path, force: bool) -> None:
+    """Start a site in FOLDER: settings, entity data, an example article, .gitignore,
+    netlify.toml and a GitHub Actions workflow. It builds at once with the theme inside
+    sitegen; add templates/ or static/ files to override the theme's, file by file."""
+    from sitegen.new_site import new_site
+
+    made = new_site(folder, force=force)
+    for relpath in made.written:
+        click.echo(f"  wrote {folder / relpath}")
+    for relpath in made.kept:
+        click.echo(f"  kept  {folder / relpath} (already there)")
+    click.echo(f"new site in {folder}: cd {folder} && sitegen serve (preview), sitegen ingest RAW_DIR (your pages), "
+               "sitegen build (publish public/)")
 
 
 @cli.command()
@@ -117,10 +135,11 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
 @click.option("--force", is_flag=True, help="Build even if nothing changed since the last build into OUT.")
 @click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Site root holding content/ and templates/.")
+              help="Site root (the folder holding content/).")
 def build(out_dir: Path | None, base_url: str | None, strict: bool, no_search: bool, drafts: bool, force: bool,
           root: Path) -> None:
-    """Build the site from content/ and templates/ into OUT (nothing to do when no input changed)."""
+    """Build the site from content/ (with its templates/ and static/ over the theme's) into OUT
+    (nothing to do when no input changed)."""
     from sitegen.site.build import BuildOptions, build_site
 
     progress = progress_for(sys.stderr)
@@ -168,7 +187,7 @@ def entities(as_json: bool, kind: str | None, limit: int, root: Path) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
 @click.option("--no-search", is_flag=True, help="Skip the search index on rebuilds (faster).")
 @click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Site root holding content/ and templates/.")
+              help="Site root (the folder holding content/).")
 def serve(host: str, port: int, open_browser: bool, no_search: bool, root: Path) -> None:
     """Build, serve on HOST:PORT, rebuild on every change and reload open pages."""
     from sitegen.serve import serve_site

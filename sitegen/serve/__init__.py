@@ -19,11 +19,12 @@ import webbrowser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitegen.errors import UsageError
 from sitegen.progress import progress_for
 from sitegen.serve.builder import SiteBuilder
 from sitegen.serve.http import PreviewServer, make_handler
 from sitegen.serve.watch import Debouncer, start_watcher
+from sitegen.site.session import require_site
+from sitegen.theme import theme_folders
 
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
@@ -35,9 +36,7 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
                search: bool = True) -> None:
     """Build, serve and watch until interrupted."""
     root = root.resolve()
-    for needed in ("content", "templates"):
-        if not (root / needed).is_dir():
-            raise UsageError(f"no {needed}/ folder in {root} (run sitegen from the site root or pass --root)")
+    require_site(root)
 
     def stop(signum: int, frame: object) -> None:  # `kill` or a closed terminal: stop as Ctrl+C does
         raise KeyboardInterrupt
@@ -66,7 +65,7 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
             watched_builder.stop_indexing()
             debouncer.trigger(path)
 
-        observer = start_watcher(root, on_change)
+        observer = start_watcher(root, theme_folders(root).all, on_change)
         server = PreviewServer((host, port), make_handler(builder))
         server.daemon_threads = True
         url = f"http://{host}:{server.server_address[1]}/"

@@ -52,10 +52,14 @@ class Debouncer:
                 self._timer.cancel()
 
 
-def _is_relevant(path: str, root: Path) -> bool:
+def _is_relevant(path: str, root: Path, theme: tuple[Path, ...] = ()) -> bool:
+    """Whether a change at ``path`` can change the site: a file in the site's sources or the
+    theme's folders that is not an editor's temporary file."""
     name = os.path.basename(path)
     if name.startswith((".#", ".tmp-")) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name == "4913":
         return False
+    if any(Path(path).resolve().is_relative_to(folder.resolve()) for folder in theme):
+        return True
     try:
         rel = Path(path).resolve().relative_to(root.resolve())
     except ValueError:
@@ -65,8 +69,10 @@ def _is_relevant(path: str, root: Path) -> bool:
     return rel.parts[0] in WATCHED_DIRS or rel.as_posix() == CONFIG_FILE
 
 
-def start_watcher(root: Path, on_change: Callable[[str | None], None]) -> BaseObserver:
-    """Watch the site's sources with watchdog; ``on_change`` runs for relevant events."""
+def start_watcher(root: Path, theme: tuple[Path, ...], on_change: Callable[[str | None], None]) -> BaseObserver:
+    """Watch the site's sources and the theme's folders (``theme``: the site's own
+    ``templates/`` and ``static/`` and the theme's) with watchdog; ``on_change`` runs for
+    relevant events."""
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -76,14 +82,19 @@ def start_watcher(root: Path, on_change: Callable[[str | None], None]) -> BaseOb
                 return
             if event.is_directory and event.event_type == "modified":
                 return  # comes with the events of the files inside, which say more
+            created = Path(os.fsdecode(event.src_path))
+            if event.is_directory and event.event_type == "created" and created.parent == root \
+                    and created.name in WATCHED_DIRS:
+                observer.schedule(Handler(), str(created), recursive=True)  # a site's own templates/ begun
             for path in (event.src_path, getattr(event, "dest_path", "") or ""):
-                if path and _is_relevant(os.fsdecode(path), root):
+                if path and _is_relevant(os.fsdecode(path), root, theme):
                     on_change(None if event.is_directory else os.fsdecode(path))
 
     observer = Observer()
-    for name in WATCHED_DIRS:
-        if (root / name).is_dir():
-            observer.schedule(Handler(), str(root / name), recursive=True)
+    watched = [root / name for name in WATCHED_DIRS] + [f for f in theme if not f.resolve().is_relative_to(root.resolve())]
+    for folder in watched:
+        if folder.is_dir():
+            observer.schedule(Handler(), str(folder), recursive=True)
     observer.schedule(Handler(), str(root), recursive=False)
     observer.daemon = True
     observer.start()

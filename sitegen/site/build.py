@@ -32,8 +32,9 @@ from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search import AliasExpander, SearchIndex, index_request
 from sitegen.site.group import build_entities
 from sitegen.site.load import site_entity_data
-from sitegen.site.session import CACHE_DIR, SiteSession
+from sitegen.site.session import CACHE_DIR, SiteSession, require_site
 from sitegen.text import content_hash
+from sitegen.theme import theme_folders
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,10 @@ class BuildResult:
 
 
 def site_sources(root: Path) -> tuple[Path, ...]:
-    """What a build reads and must never replace: content, templates, static files, settings
-    and the caches."""
-    return (root / "content", root / "templates", root / "static", root / CONFIG_FILE, root / CACHE_DIR)
+    """What a build reads and must never replace: content, templates and static files (the
+    site's own and the theme's), settings and the caches."""
+    theme = theme_folders(root)
+    return (root / "content", root / "templates", root / "static", *theme.all, root / CONFIG_FILE, root / CACHE_DIR)
 
 
 def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progress = NO_PROGRESS,
@@ -82,6 +84,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
     into the same folder, nothing is done. A second build into the same folder waits for the
     first (``on_wait`` is told). ``progress`` is told of each stage."""
     started = time.perf_counter()
+    require_site(options.root)
     if options.base_url is not None and (problem := check_base_url(options.base_url)):
         raise UsageError(f"--base-url {problem}")
     check_out_dir(options.out, options.root, site_sources(options.root), ours=_manifest_path(options).is_file())
@@ -174,8 +177,8 @@ def _input_signature(options: BuildOptions) -> str:
     root = options.root
     parts: dict[str, object] = {
         "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
-        "content": _tree_signature(root / "content"), "templates": _tree_signature(root / "templates"),
-        "static": _tree_signature(root / "static"),
+        "content": _tree_signature(root / "content"),
+        "theme": {str(folder): _tree_signature(folder) for folder in theme_folders(root).all},
         "code": _tree_signature(Path(__file__).resolve().parent.parent),  # sitegen itself, while it is being worked on
         "config": _file_signature(root / CONFIG_FILE),
     }
@@ -216,9 +219,7 @@ class EntityRow(TypedDict):
 
 def review_entities(root: Path, diagnostics: Diagnostics) -> list[EntityRow]:
     """Every entity named by the articles, most named first, for ``sitegen entities``."""
-    if not (root / "content").is_dir():
-        raise UsageError(f"no content/ folder in {root.resolve()}")
-    session = SiteSession(root, require_templates=False)
+    session = SiteSession(root)
     articles = session.load_articles(diagnostics)
     session.close()
     config = session.inputs.config

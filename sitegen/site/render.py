@@ -63,30 +63,41 @@ class Assets:
         return self.urls[name]
 
 
-def collect_static(root: Path, outputs: OutputSet, hashed: bool = True) -> Assets:
-    """Copy ``static/`` into the output with a content hash in every file name, so the
-    published files can be cached forever (``/static/style.<hash>.css``). Unhashed names
-    (``hashed=False``) are for the live preview: a stylesheet edit then changes no page."""
+def lookup_files(folders: Iterable[Path]) -> dict[str, Path]:
+    """The files of ``folders`` by their path inside them, the first folder holding a name
+    winning (a site's own file over the theme's); hidden files are left out."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    found.setdefault(path.relative_to(folder).as_posix(), path)
+    return dict(sorted(found.items()))
+
+
+def collect_static(folders: Iterable[Path], outputs: OutputSet, hashed: bool = True) -> Assets:
+    """Copy the static files (the site's own over the theme's) into the output with a content
+    hash in every file name, so the published files can be cached forever
+    (``/static/style.<hash>.css``). Unhashed names (``hashed=False``) are for the live
+    preview: a stylesheet edit then changes no page."""
     urls: dict[str, str] = {}
-    static = root / "static"
-    if static.is_dir():
-        for path in sorted(p for p in static.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            rel = path.relative_to(static).as_posix()
-            data = path.read_bytes()
-            stem = rel[: -len(path.suffix)] if path.suffix else rel
-            out_name = f"{stem}.{short_hash(data.hex(), 10)}{path.suffix}" if hashed else rel
-            outputs.add(f"static/{out_name}", data, str(path))
-            urls[rel] = f"/static/{quote(out_name)}"
+    for rel, path in lookup_files(folders).items():
+        data = path.read_bytes()
+        stem = rel[: -len(path.suffix)] if path.suffix else rel
+        out_name = f"{stem}.{short_hash(data.hex(), 10)}{path.suffix}" if hashed else rel
+        outputs.add(f"static/{out_name}", data, str(path))
+        urls[rel] = f"/static/{quote(out_name)}"
     return Assets(urls)
 
 
 class Renderer:
-    """A Jinja2 environment over ``templates/`` with the site's filters and globals."""
+    """A Jinja2 environment over the template folders (the site's own, then the theme's)
+    with the site's filters and globals."""
 
-    def __init__(self, root: Path, config: SiteConfig, assets: Assets) -> None:
-        self.templates_dir = root / "templates"
+    def __init__(self, template_folders: tuple[Path, ...], config: SiteConfig, assets: Assets) -> None:
+        self.template_folders = template_folders
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
+            loader=jinja2.FileSystemLoader([str(folder) for folder in template_folders]),
             autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=True),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -114,41 +125,45 @@ class Renderer:
         try:
             return self.env.get_template(template).render(**context)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(exc.message or "syntax error", self.templates_dir / (exc.name or template), exc.lineno) from None
+            source = Path(exc.filename) if exc.filename else self.template_path(exc.name or template)
+            raise TemplateError(exc.message or "syntax error", source, exc.lineno) from None
         except jinja2.TemplateNotFound as exc:
-            raise TemplateError(f"template not found: {exc.name}", self.templates_dir / template) from None
+            raise TemplateError(f"template not found: {exc.name}", self.template_path(template)) from None
         except Exception as exc:  # noqa: BLE001 - any error inside a template is a template error
-            name, line = self._template_frame(exc)
-            raise TemplateError(f"{type(exc).__name__}: {exc}", self.templates_dir / (name or template), line) from None
+            frame, line = self._template_frame(exc)
+            raise TemplateError(f"{type(exc).__name__}: {exc}", frame or self.template_path(template), line) from None
 
-    def _template_frame(self, exc: BaseException) -> tuple[str | None, int | None]:
-        found: tuple[str | None, int | None] = (None, None)
+    def template_path(self, name: str) -> Path:
+        """The file template ``name`` is read from (the site's own when it has one)."""
+        for folder in self.template_folders:
+            if (folder / name).is_file():
+                return folder / name
+        return self.template_folders[0] / name
+
+    def _template_frame(self, exc: BaseException) -> tuple[Path | None, int | None]:
+        """The innermost template file and line in ``exc``'s traceback."""
+        found: tuple[Path | None, int | None] = (None, None)
         for frame in traceback.extract_tb(exc.__traceback__):
             path = Path(frame.filename)
-            try:
-                path.relative_to(self.templates_dir)
-            except ValueError:
-                continue
-            found = (path.relative_to(self.templates_dir).as_posix(), frame.lineno)
+            if any(path.is_relative_to(folder) for folder in self.template_folders):
+                found = (path, frame.lineno)
         return found
 
 
 class TemplateSet:
     """The site's templates as last read: which changed since (:meth:`changed`), and which
     pages a change reaches (:meth:`pages_using`: a page depends on its template and every
-    template that one extends, imports or includes)."""
+    template that one extends, imports or includes). A template is the file its name finds
+    first (the site's own over the theme's), so adding or removing an override is a change."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
         self._digests: dict[str, str] = {}
         self.closure: dict[str, frozenset[str]] = {}
 
-    def changed(self) -> set[str]:
-        """Template names whose text changed (or appeared, or vanished) since the last call."""
-        current: dict[str, str] = {}
-        for path in sorted(self.folder.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                current[path.relative_to(self.folder).as_posix()] = content_hash(path.read_bytes())
+    def changed(self, folders: tuple[Path, ...]) -> set[str]:
+        """Template names whose text in ``folders`` (the lookup order) changed, appeared or
+        vanished since the last call."""
+        current = {name: content_hash(path.read_bytes()) for name, path in lookup_files(folders).items()}
         changed = {n for n in current.keys() | self._digests.keys() if current.get(n) != self._digests.get(n)}
         self._digests = current
         return changed

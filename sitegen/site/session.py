@@ -37,6 +37,7 @@ from sitegen.site.load import CACHE_DIR, ContentStore, SiteInputs, inputs_finger
 from sitegen.site.plan import DerivedValues, PagePlan, Planner
 from sitegen.site.render import Assets, Renderer, TemplateSet, collect_static
 from sitegen.text import content_hash
+from sitegen.theme import theme_folders
 
 __all__ = ["CACHE_DIR", "Prepare", "SiteSession", "SiteUpdate"]
 
@@ -85,15 +86,21 @@ class _Gathered:
     static_removed: list[str]
 
 
+def require_site(root: Path) -> None:
+    """Refuse a folder that is not a site (a site has a ``content/`` folder), saying how to start one."""
+    if not (root / "content").is_dir():
+        raise UsageError(f"{root.resolve()} is not a sitegen site: it has no content/ folder (run sitegen in a site's "
+                         "folder or pass --root; `sitegen new DIR` starts a site)")
+
+
 class SiteSession:
     """A site root and what its last update made (see the module docs)."""
 
     def __init__(self, root: Path, base_url: str | None = None, drafts: bool = False,
-                 hashed_assets: bool = True, track_digests: bool = False, require_templates: bool = True) -> None:
-        for needed in ("content", "templates") if require_templates else ("content",):
-            if not (root / needed).is_dir():
-                raise UsageError(f"no {needed}/ folder in {root.resolve()} (run sitegen from the site root or pass --root)")
+                 hashed_assets: bool = True, track_digests: bool = False) -> None:
+        require_site(root)
         self.root = root
+        self.theme = theme_folders(root)
         self.base_url = base_url
         self.drafts = drafts
         self.hashed_assets = hashed_assets
@@ -106,7 +113,7 @@ class SiteSession:
         self._derived = DerivedValues()
         self._planner: Planner | None = None
         self._renderer: Renderer | None = None
-        self._templates = TemplateSet(root / "templates")
+        self._templates = TemplateSet()
         self._digests: dict[str, str] = {}  # relpath -> digest of the bytes written (track_digests)
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self._unapplied_hints: set[str] | None = set()  # None: rescan everything next time
@@ -152,7 +159,7 @@ class SiteSession:
         self._grouping = Grouping(inputs.config, inputs.catalog)
         self._derived = DerivedValues()
         self._planner = None
-        self._templates = TemplateSet(self.root / "templates")
+        self._templates = TemplateSet()
 
     def load_articles(self, diagnostics: Diagnostics, progress: Progress = NO_PROGRESS) -> list[Article]:
         """Every article (no drafts unless asked), by source path, with entities."""
@@ -178,17 +185,17 @@ class SiteSession:
         pages, and ``update.outputs`` keeps only their paths. ``prepare`` (see
         :data:`Prepare`) runs on each page rendered."""
         fingerprint = inputs_fingerprint(self.root, self._options())
-        full = fingerprint != self._committed_inputs
-        if full:
-            self._reset(fingerprint)
-        changed_templates = self._templates.changed()
+        self.theme = theme_folders(self.root)  # a site's own templates/ or static/ may have appeared
         outputs = OutputSet()
-        assets = collect_static(self.root, outputs, hashed=self.hashed_assets)
+        assets = collect_static(self.theme.static, outputs, hashed=self.hashed_assets)
         static_digests = {p: content_hash(d) for p, d in outputs.files.items()}
         static_changed = {p for p, d in static_digests.items() if self._static.get(p) != d}
         static_removed = sorted(set(self._static) - set(outputs.files))
-        if self.hashed_assets and (static_changed or static_removed):
-            full = True  # every page links the stylesheet by its hashed name
+        # new inputs, or (hashed names) a static file every page links by its hash: all again
+        full = fingerprint != self._committed_inputs or (self.hashed_assets and bool(static_changed or static_removed))
+        if full:
+            self._reset(fingerprint)
+        changed_templates = self._templates.changed(self.theme.templates)
         if not full:
             for relpath in set(outputs.files) - static_changed:
                 del outputs.files[relpath]
@@ -199,7 +206,7 @@ class SiteSession:
                 streamed.add(relpath, outputs.files[relpath], outputs.sources[relpath])
             outputs = streamed
         if full or changed_templates or self._renderer is None:
-            self._renderer = Renderer(self.root, self.inputs.config, assets)
+            self._renderer = Renderer(self.theme.templates, self.inputs.config, assets)
             self._templates.read_closure(self._renderer)
         else:
             self._renderer.set_assets(assets)
