@@ -8,36 +8,48 @@ const statusEl = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
 const selects = document.getElementById("search-selects");
+const more = document.getElementById("search-more");
+const params = new URLSearchParams(location.search);
 let pagefind;
 
 async function load() {
   if (!pagefind) {
     pagefind = await import("/pagefind/pagefind.js");
     await pagefind.options({ excerptLength: 40 });
-    await fillFilterControls(pagefind);
   }
   return pagefind;
 }
 
-// Week, people, organisations, places and source are Pagefind filters: offer their values.
+// Week, people, organisations, places and source are Pagefind filters. Their values (a file
+// per filter, hundreds of KB on a big site) are loaded only when the reader opens the filters,
+// not with the first search; a value chosen in the URL is offered at once (and opens them).
+for (const select of selects.querySelectorAll("select[data-filter]")) {
+  const chosen = params.get(select.dataset.filter);
+  if (chosen) {
+    select.append(new Option(chosen, chosen, true, true));
+    more.open = true;
+  }
+}
+document.getElementById("search-sort").value = params.get("sort") || "";
+
+let filtersFilled;
+more.addEventListener("toggle", () => {
+  if (more.open && !filtersFilled) filtersFilled = load().then(fillFilterControls);
+});
+
 async function fillFilterControls(pf) {
   const available = await pf.filters();
-  const params = new URLSearchParams(location.search);
   for (const select of selects.querySelectorAll("select[data-filter]")) {
     const name = select.dataset.filter;
     const counts = available[name] || {};
     const values = Object.keys(counts).sort((a, b) =>
       name === "周" ? b.localeCompare(a) : counts[b] - counts[a] || a.localeCompare(b, "zh-CN"));
-    for (const value of values.slice(0, 300)) {
-      const option = document.createElement("option");
-      option.value = value;
-      option.textContent = `${value}（${counts[value]}）`;
-      select.append(option);
-    }
-    select.value = params.get(name) || "";
+    const chosen = select.value;
+    select.replaceChildren(new Option("全部", ""));
+    for (const value of values.slice(0, 300)) select.append(new Option(`${value}（${counts[value]}）`, value));
+    if (chosen && !values.slice(0, 300).includes(chosen)) select.append(new Option(chosen, chosen));
+    select.value = chosen;
   }
-  document.getElementById("search-sort").value = params.get("sort") || "";
-  selects.hidden = false;
 }
 
 // "Newest first": the pages' date order is not in the metadata every search downloads but in
@@ -127,7 +139,6 @@ function currentType() {
   return checked ? checked.value : "";
 }
 
-const params = new URLSearchParams(location.search);
 input.value = params.get("q") || "";
 const initialType = params.get("type") || "";
 const radio = form.querySelector(`input[name="type"][value="${CSS.escape(initialType)}"]`);
@@ -137,7 +148,7 @@ form.addEventListener("submit", (event) => {
   const url = new URL(location.href);
   url.searchParams.set("q", input.value);
   if (currentType()) url.searchParams.set("type", currentType()); else url.searchParams.delete("type");
-  for (const select of selects.querySelectorAll("select")) {
+  for (const select of form.querySelectorAll("select")) {
     if (select.value) url.searchParams.set(select.name, select.value); else url.searchParams.delete(select.name);
   }
   history.replaceState(null, "", url);

@@ -96,6 +96,28 @@ def test_search_sorted_by_date_lists_newest_first(page, site_server):
     assert page.errors == []
 
 
+def test_filter_values_load_only_when_the_filters_are_opened(page, site_server):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(site_server.base + "/search/?q=工信部")
+    page.locator("#search-results li").first.wait_for(timeout=15000)
+    assert any("/pagefind/index/" in url for url in requested)
+    assert not [url for url in requested if "/pagefind/filter/" in url]  # a search needs no filter values
+    assert page.locator("#search-more").evaluate("e => e.open") is False
+    page.locator("#search-more summary").click()
+    page.wait_for_function("document.querySelectorAll('select[data-filter=\"周\"] option').length > 5", timeout=15000)
+    assert [url for url in requested if "/pagefind/filter/" in url]
+    weeks = page.locator("select[data-filter='周'] option").all_inner_texts()
+    assert weeks[0] == "全部" and all(re.fullmatch(r"\d{4}-W\d{2}（\d+）", w) for w in weeks[1:]), weeks
+    assert weeks[1:] == sorted(weeks[1:], reverse=True)  # newest week first
+    people = page.locator("select[data-filter='人物'] option").all_inner_texts()
+    assert len(people) > 10
+    page.locator("select[data-filter='周']").select_option(weeks[-1].split("（")[0])
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('条结果')"
+                           " || document.getElementById('search-status').textContent.includes('没有找到')", timeout=15000)
+    assert page.errors == []
+
+
 def test_search_filters_by_week_and_kind(page, site_server):
     page.goto(site_server.base + "/search/?q=工信部&type=文章&周=2025-W08")
     page.locator("#search-results li").first.wait_for(timeout=15000)
