@@ -6,7 +6,10 @@ builds the site with the search index (timing it), picks Q queries from article 
 when it occurs in at most 5 articles, so the expected set is known; when the word is an
 entity's name, that entity's page is expected too) and runs the shared
 evaluator pfeval.py against the real search page with --truth-substring --phrase-filter
-(and --bytes for the cold transfer per query).
+(and --bytes for the cold transfer per query). pfeval calls Pagefind's API itself; what a
+reader downloads is then measured on the search page as a reader uses it: /search/?q=QUERY
+opened cold (a fresh browser context per query) until its results (up to 20) are shown,
+counting every file fetched from /pagefind/ (page_query_kb: median and largest).
 
     python benchmarks/search_corpus.py [--items 5000] [--queries 40] [--keep DIR]
 """
@@ -25,6 +28,42 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
+
+
+def page_query_kilobytes(site: Path, queries: list[str]) -> list[float]:
+    """Kilobytes fetched from /pagefind/ by the real search page for each query, cold."""
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    sizes = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+            for query in queries:
+                context = browser.new_context()
+                page = context.new_page()
+                fetched: list[int] = []
+                page.on("requestfinished", lambda request, fetched=fetched: fetched.append(
+                    request.sizes()["responseBodySize"] if "/pagefind/" in request.url else 0))
+                page.goto(f"{base}/search/?q={quote(query)}")
+                page.wait_for_function("/条结果|没有找到/.test(document.getElementById('search-status').textContent)",
+                                       timeout=60_000)
+                page.wait_for_load_state("networkidle")
+                sizes.append(sum(fetched) / 1024)
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    return sizes
 
 
 def main() -> int:
@@ -81,11 +120,13 @@ def main() -> int:
     )
     tail = evaluation.stdout.strip().splitlines()[-8:]
     print("\n".join(tail))
+    page_kb = sorted(page_query_kilobytes(work / "public", [q for q, _ in queries[:10]]))
     summary = re.search(r"mean recall@5=([\d.]+)\s+MRR@\d+=([\d.]+)", evaluation.stdout)
     truth = re.search(r"mean set recall=([\d.]+).*mean set precision=([\d.]+)", evaluation.stdout)
     print(f"bench: items={args.items} pages={len(pages)} queries={len(queries)} build_s={build_seconds:.1f} "
           f"index_mb={index_bytes / 1e6:.1f} recall5={summary.group(1) if summary else '?'} "
-          f"mrr={summary.group(2) if summary else '?'} set_precision={truth.group(2) if truth else '?'}")
+          f"mrr={summary.group(2) if summary else '?'} set_precision={truth.group(2) if truth else '?'} "
+          f"page_query_kb={page_kb[len(page_kb) // 2]:.0f} page_query_kb_max={page_kb[-1]:.0f}")
     print(f"site kept in {work}" if args.keep else "")
     return evaluation.returncode
 
