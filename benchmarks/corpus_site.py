@@ -10,6 +10,18 @@ RECORDS_PER_FILE = 10000
 CORPUS = REPO.parent / "shared" / "corpora" / "cctv_xwlb" / "items_by_month"
 
 
+def next_day_records(count: int) -> list[str]:
+    """The records after the first ``count`` that share the date of the first of them: the
+    next day's news of a site built from the first ``count``."""
+    import json
+
+    following = first_records(count + 200)[count:]
+    if not following:
+        return []
+    day = json.loads(following[0]).get("date")
+    return [line for line in following if json.loads(line).get("date") == day]
+
+
 def first_records(count: int) -> list[str]:
     """The first ``count`` jsonl lines of the corpus, in month order."""
     lines: list[str] = []
