@@ -16,8 +16,11 @@ that the output writer puts in place.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Generator, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 from sitegen.output import safe_relpath
@@ -25,12 +28,13 @@ from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search.aliases import NO_ALIASES, AliasExpander
 from sitegen.search.bundle import SearchIndexError, normalise_bundle
+from sitegen.search.merge import ShardBundle, merge_shards
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
 from sitegen.urls import url_of
 
-__all__ = ["AliasExpander", "Bundle", "SearchIndex", "SearchIndexError", "index_request", "index_site", "is_searchable",
-           "searchable_pages"]
+__all__ = ["SHARD_PAGES", "AliasExpander", "Bundle", "IndexRequest", "SearchIndex", "SearchIndexError", "index_request",
+           "index_site", "is_searchable", "searchable_pages"]
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
@@ -57,7 +61,21 @@ def is_searchable(relpath: str, html: bytes) -> bool:
     return relpath.endswith(".html") and b"data-pagefind-body" in html
 
 
-def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander = NO_ALIASES) -> tuple[int, bytes] | None:
+@dataclass(frozen=True)
+class IndexRequest:
+    """Pagefind's ``AddFile`` request for one page, with what merging shards needs of it."""
+
+    message_id: int
+    encoded: bytes
+    language: str
+    sort_values: dict[str, str]
+
+
+_SORT = re.compile(r'data-pagefind-sort="([^"]*)"')
+_LANG = re.compile(r'<html\b[^>]*\blang="([^"]*)"', re.I)
+
+
+def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander = NO_ALIASES) -> IndexRequest | None:
     """Pagefind's ``AddFile`` request for output file ``number`` of a site, with its request id
     (``number + 1``): the page's segmented copy (each entity name followed by its other
     names: ``aliases``), under its URL; None for a file Pagefind should not index. Made where
@@ -65,15 +83,23 @@ def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander
     if not is_searchable(relpath, html):
         return None
     copy = segment_html(index_copy(html.decode("utf-8")), aliases.expand if aliases.pattern is not None else None)
-    return number + 1, message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None,
-                                            "url": url_of(relpath), "file_contents": copy})
+    language = _LANG.search(copy)
+    sorts = dict(unescape(m.group(1)).partition(":")[::2] for m in _SORT.finditer(copy))
+    encoded = message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None, "url": url_of(relpath),
+                                   "file_contents": copy})
+    return IndexRequest(number + 1, encoded, language.group(1).lower() if language else "unknown", sorts)
 
 
-def _batch_requests(shared: tuple[list[tuple[str, bytes]], AliasExpander], start: int) -> list[tuple[int, bytes] | None]:
+def _batch_requests(shared: tuple[list[tuple[str, bytes]], AliasExpander], start: int) -> list[IndexRequest | None]:
     """The ``AddFile`` requests of pages ``start:start + _BATCH``."""
     pages, aliases = shared
     return [index_request(start + n, relpath, html, aliases)
             for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
+
+
+SHARD_PAGES = 4_000
+"""Pages per Pagefind run: Pagefind holds about 0.1 MB per page of this site while it indexes
+(1.9 GB for 20,000 pages in one run), so a shard of 4,000 pages keeps each run near 0.4 GB."""
 
 
 class SearchIndex:
@@ -81,30 +107,63 @@ class SearchIndex:
     passes each page's request (:func:`index_request`) as soon as it is made, so Pagefind
     indexes while the caller renders and writes the site; :meth:`finish` asks for the bundle
     and waits for it; :meth:`stop` ends an index that will not be finished. Pagefind is
-    started with the first page (after any forked workers: it is read by a thread)."""
+    started with the first page (after any forked workers: it is read by a thread).
 
-    def __init__(self) -> None:
+    Every ``shard_pages`` pages, a new Pagefind run takes the next pages and the full one
+    builds its bundle in the background (one at a time), so no run holds more than a shard
+    and the caller goes on meanwhile; :meth:`finish` merges the shards' bundles into one
+    (:mod:`sitegen.search.merge`)."""
+
+    def __init__(self, shard_pages: int = SHARD_PAGES) -> None:
+        self.shard_pages = shard_pages
         self.service: PagefindService | None = None
-        self.names: dict[int, str] = {}  # request id -> the page's output path
+        self.names: dict[int, str] = {}  # request id -> the page's output path, in this shard
+        self.sort_values: list[tuple[str, dict[str, str]]] = []  # of the pages of this shard
+        self.pages = 0
+        self._finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagefind-shard")
+        self._shards: list[Future[ShardBundle]] = []
+        self._services: list[PagefindService] = []  # every run not yet ended
 
-    def add(self, relpath: str, request: tuple[int, bytes]) -> None:
+    def add(self, relpath: str, request: IndexRequest) -> None:
         """Send the request :func:`index_request` made for the page at ``relpath``."""
         if self.service is None:
             self.service = PagefindService()
+            self._services.append(self.service)
             self.service.send(message(0, {"type": "NewIndex", "config": None}))
-        message_id, encoded = request
-        self.names[message_id] = relpath
+        self.names[request.message_id] = relpath
+        self.sort_values.append((request.language, request.sort_values))
+        self.pages += 1
         try:
-            self.service.send(encoded)
+            self.service.send(request.encoded)
+            if len(self.names) >= self.shard_pages:
+                self._shards.append(self._finishing.submit(self._collect, self.service, self.names, self.sort_values,
+                                                           NO_PROGRESS))
+                self.service, self.names, self.sort_values = None, {}, []
         except BaseException:
             self.stop()
             raise
 
     def finish(self, progress: Progress = NO_PROGRESS) -> Bundle:
         """Ask for the bundle and wait for it."""
-        if self.service is None:
+        try:
+            shards = [future.result() for future in self._shards]
+            if self.service is not None:
+                shards.append(self._collect(self.service, self.names, self.sort_values, progress))
+                self.service = None
+        finally:
+            self.stop()
+        if not shards:
             return Bundle({}, 0)
-        pages = len(self.names)
+        progress.stage("search index: shards merged" if len(shards) > 1 else "search index: bundle")
+        files = merge_shards(shards)
+        del shards
+        normalise_bundle(files)
+        return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages)
+
+    def _collect(self, service: PagefindService, names: dict[int, str], sort_values: list[tuple[str, dict[str, str]]],
+                 progress: Progress) -> ShardBundle:
+        """Ask a Pagefind run for the bundle of the pages sent to it, and end it."""
+        pages = len(names)
         progress.stage("search index: pages indexed by Pagefind", pages)
         bundling = False
 
@@ -117,14 +176,14 @@ class SearchIndex:
                 progress.stage("search index: Pagefind builds the bundle")
 
         try:
-            self.service.send(message(_GET_FILES_ID, {"type": "GetFiles", "index_id": 0}))
-            answer = self.service.wait(_GET_FILES_ID, tick)
-            refused = self.service.errors()
+            service.send(message(_GET_FILES_ID, {"type": "GetFiles", "index_id": 0}))
+            answer = service.wait(_GET_FILES_ID, tick)
+            refused = service.errors()
         finally:
-            self.stop()
+            service.close()
         if refused:
             first = min(refused)
-            raise SearchIndexError(f"pagefind refused {self.names.get(first, 'the index')}: {refused[first]}"
+            raise SearchIndexError(f"pagefind refused {names.get(first, 'the index')}: {refused[first]}"
                                    + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""))
         if answer.get("type") != "GetFiles":
             raise SearchIndexError(f"pagefind failed: {answer.get('message')}")
@@ -134,26 +193,27 @@ class SearchIndex:
         while listed:  # each file's base64 text is dropped as soon as it is decoded
             file = listed.pop()
             files[file["path"]] = base64.b64decode(file["content"])
-        normalise_bundle(files)
-        return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, pages)
+        return ShardBundle(files, sort_values)
 
     def stop(self) -> None:
-        """End Pagefind (at once if it is still working)."""
-        if self.service is not None:
-            self.service.close()
+        """End every Pagefind run (at once if it is still working)."""
+        for service in self._services:
+            service.close()
+        self._services = []
+        self._finishing.shutdown(wait=True, cancel_futures=True)
 
 
 def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS,
-               aliases: AliasExpander = NO_ALIASES) -> Bundle:
+               aliases: AliasExpander = NO_ALIASES, shard_pages: int = SHARD_PAGES) -> Bundle:
     """The bundle of ``(relpath, html)`` pages (those that are searchable), in relpath order,
     entity names expanded by ``aliases``; the requests are made by forked workers when there
     are many."""
     pages = sorted(pages)
-    index = SearchIndex()
+    index = SearchIndex(shard_pages)
     progress.stage("search index: pages sent to Pagefind", len(pages))
     batches = list(range(0, len(pages), _BATCH))
     workers = fork_workers(len(batches) // 4)
-    requests: Generator[list[tuple[int, bytes] | None], None, None]
+    requests: Generator[list[IndexRequest | None], None, None]
     if workers > 1:
         requests = forked_map(_batch_requests, (pages, aliases), batches, workers)
     else:

@@ -29,7 +29,7 @@ from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.search import AliasExpander, SearchIndex, index_request
+from sitegen.search import AliasExpander, IndexRequest, SearchIndex, index_request
 from sitegen.site.group import build_entities
 from sitegen.site.load import site_entity_data
 from sitegen.site.session import CACHE_DIR, SiteSession, require_site
@@ -110,7 +110,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) 
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
             staged.write(relpath, data)
             if indexing is not None and request is not None:
-                indexing.add(relpath, cast(tuple[int, bytes], request))
+                indexing.add(relpath, cast(IndexRequest, request))
 
         try:
             # each page's request to Pagefind is made where it is rendered

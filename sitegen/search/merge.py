@@ -1,0 +1,267 @@
+"""One Pagefind bundle from the bundles of shards: the pages of a site indexed in parts.
+
+Pagefind holds every word of every page in memory while it indexes (1.9 GB for the 20,000
+pages of a 10,000-item site, 4.3 GB for 47,000). A site is therefore indexed in shards of
+consecutive pages, each by its own Pagefind run, and the shards' bundles are merged here into
+one bundle in Pagefind's own format (:data:`~sitegen.search.bundle.PAGEFIND_VERSION`), as if
+one run had indexed every page in that order: pages numbered on from the previous shard, each
+word's postings joined (a posting gives its page as the difference from the previous
+posting's page, so only the first posting of each shard's part changes), filter values
+joined, the sort orders merged by the pages' sort values, metadata fields joined (a posting
+names a field as ``-(its number + 1)``), fragments kept. The result is the bundle one run
+writes, byte for byte once sitegen has rewritten it (tested), so the browser ranks as it did.
+
+Memory stays bounded: the word index is merged as a stream, one chunk of each shard at a time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import heapq
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.search.bundle import (
+    _SIGNATURE,
+    SearchIndexError,
+    _cbor_array_head,
+    _encoded_words,
+    _write_pf,
+    check_version,
+    read_pf,
+)
+
+__all__ = ["ShardBundle", "merge_shards"]
+
+_MERGED_CHUNK_WORDS = 5_000
+"""Words per chunk of the merged index (it is cut into small chunks again afterwards)."""
+
+
+@dataclass(frozen=True)
+class ShardBundle:
+    """A bundle Pagefind wrote for a run of consecutive pages, and each page's language and
+    sort values (``{sort name: value}``, as ``data-pagefind-sort`` gives them), in the order
+    the pages were sent."""
+
+    files: dict[str, bytes]
+    sort_values: Sequence[tuple[str, Mapping[str, str]]]
+
+
+def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
+    """One bundle, as Pagefind writes it, of the pages of ``shards`` in their order."""
+    if len(shards) == 1:
+        return dict(shards[0].files)
+    entries = [json.loads(shard.files["pagefind-entry.json"]) for shard in shards]
+    for entry in entries:
+        check_version(entry)
+    merged: dict[str, bytes] = {}
+    for name, data in shards[0].files.items():  # pagefind.js, its worker, the WebAssembly, the UIs
+        if not (name.startswith(("index/", "fragment/", "filter/")) or name.endswith(".pf_meta")
+                or name == "pagefind-entry.json"):
+            merged[name] = data
+    for shard in shards:
+        for name, data in shard.files.items():
+            if name.startswith("fragment/"):
+                merged[name] = data  # named by content: a page twice is one fragment, as in one run
+    entry = dict(entries[0])
+    entry["languages"] = {}
+    languages = sorted({language for e in entries for language in e["languages"]})
+    for language in languages:
+        metas: list[list[Any] | None] = []
+        for shard, shard_entry in zip(shards, entries):
+            info = shard_entry["languages"].get(language)
+            if info is None:
+                metas.append(None)
+                continue
+            name = f"pagefind.{info['hash']}.pf_meta"
+            metas.append(read_pf(shard.files[name], name))
+        meta = _merge_language(shards, metas, language, merged)
+        meta_hash, blob = _write_pf(meta, language, 13)
+        merged[f"pagefind.{meta_hash}.pf_meta"] = blob
+        wasm = next(e["languages"][language].get("wasm") for e in entries if language in e["languages"])
+        entry["languages"][language] = {"hash": meta_hash, "wasm": wasm, "page_count": len(meta[1])}
+    merged["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False).encode("utf-8")
+    return merged
+
+
+def _merge_language(shards: Sequence[ShardBundle], metas: list[list[Any] | None], language: str,
+                    merged: dict[str, bytes]) -> list[Any]:
+    """The metadata of one language's merged index; its word and filter files go into ``merged``."""
+    present = [(shard, meta) for shard, meta in zip(shards, metas) if meta is not None]
+    offsets, total = [], 0
+    for _, meta in present:
+        offsets.append(total)
+        total += len(meta[1])
+    fields = sorted({field for _, meta in present for field in meta[5]})
+    field_maps = [[fields.index(field) for field in meta[5]] for _, meta in present]
+    pages = [page for _, meta in present for page in meta[1]]
+    chunks = _merge_words(present, offsets, field_maps, language, merged)
+    filters = _merge_filters(present, offsets, language, merged)
+    sorts = _merge_sorts(present, offsets, language)
+    version = present[0][1][0]
+    return [version, pages, chunks, filters, sorts, fields]
+
+
+def _shard_words(shard: ShardBundle, meta: list[Any]) -> Iterator[tuple[str, bytes]]:
+    """A shard's words in order, each with its encoding, one chunk in memory at a time."""
+    for _, _, chunk_hash in meta[2]:
+        name = f"index/{chunk_hash}.pf_index"
+        yield from _encoded_words(shard.files[name], name)
+
+
+def _numbered_words(number: int, shard: ShardBundle, meta: list[Any]) -> Iterator[tuple[str, int, bytes]]:
+    """A shard's words, each tagged with the shard's number (ties in a merge keep shard order)."""
+    for word, encoded in _shard_words(shard, meta):
+        yield word, number, encoded
+
+
+def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[int]:
+    """A posting's metadata locations with each field number (``-(field + 1)`` before the
+    positions in that field) renumbered into the merged list of fields."""
+    return [-(field_map[-value - 1] + 1) if value < 0 else value for value in locations]
+
+
+def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], field_maps: list[list[int]],
+                 language: str, merged: dict[str, bytes]) -> list[list[str]]:
+    """Join each word's postings across the shards (page numbers moved on by each shard's
+    offset) into chunks of the merged index; returns their ``[from, to, hash]`` list. A word
+    of one shard only keeps Pagefind's bytes (its first posting's page patched in place);
+    only a word of several shards is decoded and encoded again."""
+    streams = [_numbered_words(number, shard, meta) for number, (shard, meta) in enumerate(present)]
+    identity = [field_map == list(range(len(field_map))) for field_map in field_maps]
+    chunks: list[list[str]] = []
+    pending: list[tuple[str, bytes]] = []
+
+    def close_chunk() -> None:
+        raw = _SIGNATURE + b"\x81" + _cbor_array_head(len(pending)) + b"".join(encoded for _, encoded in pending)
+        chunk_hash = f"{language}_{hashlib.sha256(raw).hexdigest()[:7]}"
+        merged[f"index/{chunk_hash}.pf_index"] = gzip.compress(raw, compresslevel=1, mtime=0)  # read again at once
+        chunks.append([pending[0][0], pending[-1][0], chunk_hash])
+        pending.clear()
+
+    def take(word: str, parts: list[tuple[int, bytes]]) -> None:
+        if len(parts) == 1 and identity[parts[0][0]]:
+            number, encoded = parts[0]
+            pending.append((word, _moved_on(encoded, offsets[number]) if offsets[number] else encoded))
+        else:
+            pending.append((word, _joined(parts, offsets, field_maps, identity)))
+        if len(pending) >= _MERGED_CHUNK_WORDS:
+            close_chunk()
+
+    parts: list[tuple[int, bytes]] = []
+    current = ""
+    for word, number, encoded in heapq.merge(*streams):
+        if parts and word != current:
+            take(current, parts)
+            parts = []
+        current = word
+        parts.append((number, encoded))
+    if parts:
+        take(current, parts)
+    if pending:
+        close_chunk()
+    if not chunks:
+        raise SearchIndexError("the search index has no words")
+    return chunks
+
+
+def _cbor_head(data: bytes, position: int) -> tuple[int, int, int]:
+    """The major type, value and end of the CBOR head at ``position``."""
+    initial = data[position]
+    info = initial & 0x1F
+    if info < 24:
+        return initial >> 5, info, position + 1
+    size = 1 << (info - 24)
+    return initial >> 5, int.from_bytes(data[position + 1:position + 1 + size], "big"), position + 1 + size
+
+
+def _cbor_uint(value: int) -> bytes:
+    """The shortest CBOR encoding of an unsigned integer (as Pagefind writes them)."""
+    if value < 24:
+        return bytes([value])
+    for marker, size in ((0x18, 1), (0x19, 2), (0x1A, 4), (0x1B, 8)):
+        if value < 1 << (8 * size):
+            return bytes([marker]) + value.to_bytes(size, "big")
+    raise SearchIndexError("page number too large")
+
+
+def _moved_on(encoded: bytes, offset: int) -> bytes:
+    """A word's encoding with its first posting's page moved on by ``offset`` (postings give
+    each page as its difference from the previous one, so the others stay)."""
+    _, _, position = _cbor_head(encoded, 0)  # [word, postings, ...]
+    major, length, position = _cbor_head(encoded, position)
+    position += length if major == 3 else 0  # the word's text
+    _, count, position = _cbor_head(encoded, position)
+    if count == 0:
+        return encoded
+    _, _, page_at = _cbor_head(encoded, position)  # the first posting: [page, locations, ...]
+    major, page, after = _cbor_head(encoded, page_at)
+    if major != 0:
+        raise SearchIndexError("unexpected Pagefind word index format")
+    return encoded[:page_at] + _cbor_uint(page + offset) + encoded[after:]
+
+
+def _joined(parts: list[tuple[int, bytes]], offsets: list[int], field_maps: list[list[int]],
+            identity: list[bool]) -> bytes:
+    """One word's parts from several shards as one entry, pages numbered on."""
+    import cbor2
+
+    joined: list[Any] | None = None
+    last_page = 0  # the absolute page of the joined postings' last one
+    for number, encoded in parts:
+        decoded = cbor2.loads(encoded)
+        if not identity[number]:
+            for posting in decoded[1]:
+                if len(posting) > 2:
+                    posting[2] = _remap_meta_locations(posting[2], field_maps[number])
+        if decoded[1]:
+            first = decoded[1][0][0] + offsets[number]
+            decoded[1][0][0] = first - last_page
+            last_page = first + sum(posting[0] for posting in decoded[1][1:])
+        if joined is None:
+            joined = decoded
+        else:
+            joined[1].extend(decoded[1])
+            joined[2] = joined[2] + [value for value in decoded[2] if value not in joined[2]]
+    assert joined is not None
+    return bytes(cbor2.dumps(joined))
+
+
+def _merge_filters(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], language: str,
+                   merged: dict[str, bytes]) -> list[list[str]]:
+    """Join each filter's values across the shards; returns the ``[name, hash]`` list."""
+    values: dict[str, dict[str, list[int]]] = {}
+    for (shard, meta), offset in zip(present, offsets):
+        for name, filter_hash in meta[3]:
+            path = f"filter/{filter_hash}.pf_filter"
+            data = read_pf(shard.files[path], path)
+            for value, pages in data[1]:
+                values.setdefault(name, {}).setdefault(value, []).extend(page + offset for page in pages)
+    listed = []
+    for name in sorted(values):
+        filter_hash, blob = _write_pf([name, [[value, pages] for value, pages in sorted(values[name].items())]],
+                                      language, 7)
+        merged[f"filter/{filter_hash}.pf_filter"] = blob
+        listed.append([name, filter_hash])
+    return listed
+
+
+def _merge_sorts(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], language: str) -> list[list[Any]]:
+    """Each sort's pages in the order of their sort values, across the shards (each shard's
+    order as Pagefind made it, merged by value)."""
+    names = sorted({name for _, meta in present for name, _ in meta[4]})
+    sorts = []
+    for name in names:
+        runs = []
+        for (shard, meta), offset in zip(present, offsets):
+            values = [sorts for page_language, sorts in shard.sort_values if page_language == language]
+            if len(values) != len(meta[1]):
+                raise SearchIndexError(f"cannot merge the search index: {len(meta[1])} pages in {language}, "
+                                       f"{len(values)} sent")
+            order: list[int] = next((pages for sort_name, pages in meta[4] if sort_name == name), [])
+            runs.append([(values[page].get(name, ""), page + offset) for page in order])
+        sorts.append([name, [page for _, page in heapq.merge(*runs, key=lambda pair: pair[0])]])
+    return sorts
