@@ -89,3 +89,19 @@ def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(samp
 def test_a_single_shard_is_passed_through() -> None:
     files = {"pagefind-entry.json": b"{}"}
     assert merge_shards([ShardBundle(files, [])]) == files
+
+
+def test_the_merge_is_a_stage_of_its_own(sample_pages, site_root) -> None:
+    from sitegen.progress import Progress
+
+    class Stages(Progress):
+        def __init__(self) -> None:
+            self.labels: list[str] = []
+
+        def stage(self, label: str, total: int | None = None) -> None:
+            self.labels.append(label)
+
+    stages = Stages()
+    search.index_site(sample_pages, stages, aliases=site_aliases(site_root), shard_pages=50)
+    assert "search index: merging 5 shards" in stages.labels  # 211 pages: 50, 50, 50, 50, 11
+    assert stages.labels[-1] == "search index: merging 5 shards"

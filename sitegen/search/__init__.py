@@ -154,7 +154,8 @@ class SearchIndex:
             self.stop()
         if not shards:
             return Bundle({}, 0)
-        progress.stage("search index: shards merged" if len(shards) > 1 else "search index: bundle")
+        if len(shards) > 1:
+            progress.stage(f"search index: merging {len(shards)} shards")
         files = merge_shards(shards)
         del shards
         normalise_bundle(files)
