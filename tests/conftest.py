@@ -83,6 +83,11 @@ class StaticServer:
         self.httpd.server_close()
 
 
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, by its path inside it, with its bytes (to compare builds)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def build(root: Path, out: Path, *extra: str):
     """Run ``sitegen build`` in-process; returns the click result."""
     from click.testing import CliRunner

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SHARED, need_shared
+from tests.conftest import REPO, SHARED, folder_files, need_shared
 
 SEED_ARTICLES = 31
 
@@ -28,10 +28,6 @@ def _run(command: list[str | Path], cwd: Path, timeout: int = 1800) -> str:
     done = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     assert done.returncode == 0, f"{command}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout + done.stderr
-
-
-def _pages(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +66,7 @@ def test_new_site_ingest_build_and_an_override(installed: Path) -> None:
     summary = _run([sitegen, "build"], cwd=site).strip().splitlines()[-1]
     assert f"{SEED_ARTICLES + 1} articles" in summary, summary  # the seeds and the example article
     public = site / "public"
-    before = _pages(public)
+    before = folder_files(public)
     articles = [p for p in before if p.startswith("articles/") and p.endswith("/index.html")]
     digests = [p for p in before if p.startswith("weeks/2") and p.endswith("/index.html")]
     entity_pages = [p for p in before if p.startswith("entities/") and p.count("/") == 3 and p.endswith("/index.html")]
@@ -86,7 +82,7 @@ def test_new_site_ingest_build_and_an_override(installed: Path) -> None:
     (site / "templates" / "entity.html").write_text(
         entity.replace("{% block main %}", "{% block main %}<!-- own entity page -->", 1), "utf-8")
     _run([sitegen, "build"], cwd=site)
-    after = _pages(public)
+    after = folder_files(public)
     assert before.keys() == after.keys()
     changed = {p for p in before if before[p] != after[p]}
     assert changed == set(entity_pages)

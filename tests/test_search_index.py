@@ -15,6 +15,7 @@ from sitegen.search import bundle as pf_format
 from sitegen.search import segment
 from sitegen.site.load import site_entity_data
 from sitegen.urls import url_of
+from tests.conftest import folder_files
 
 
 def site_aliases(root: Path) -> search.AliasExpander:
@@ -35,10 +36,6 @@ def _meta(bundle: Path) -> list:
     return pf_format.read_pf(meta_file.read_bytes(), meta_file.name)
 
 
-def _bundle_bytes(bundle: Path) -> dict[str, bytes]:
-    return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
-
-
 def test_trimmed_copy_gives_the_index_whole_pages_give(built_site, site_root, tmp_path, monkeypatch):
     pages = search.searchable_pages(built_site)
     trimmed = [segment.index_copy(html.decode("utf-8")) for _, html in pages]
@@ -47,7 +44,7 @@ def test_trimmed_copy_gives_the_index_whole_pages_give(built_site, site_root, tm
     assert all("<nav" not in copy and "<footer" not in copy for copy in trimmed)
     monkeypatch.setattr(search, "index_copy", lambda html: html)
     write_bundle(search.index_site(pages, aliases=site_aliases(site_root)), tmp_path / "whole")
-    assert _bundle_bytes(tmp_path / "whole") == _bundle_bytes(built_site / "pagefind")
+    assert folder_files(tmp_path / "whole") == folder_files(built_site / "pagefind")
 
 
 def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site, site_root, tmp_path):
@@ -59,7 +56,7 @@ def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site,
 
     pages = search.searchable_pages(built_site)
     write_bundle(search.index_site(list(reversed(pages)), aliases=site_aliases(site_root)), tmp_path / "reversed")
-    assert _bundle_bytes(tmp_path / "reversed") == _bundle_bytes(built_site / "pagefind")
+    assert folder_files(tmp_path / "reversed") == folder_files(built_site / "pagefind")
     bundle = built_site / "pagefind"
     urls = []
     for number, (page_hash, _) in enumerate(_meta(bundle)[1]):
@@ -167,14 +164,14 @@ def test_pagefind_dying_while_the_site_is_rendered_fails_the_build_and_keeps_the
         shutil.copytree(site_root / name, root / name)
     out = tmp_path / "public"
     assert build(root, out).exit_code == 0
-    before = _bundle_bytes(out)
+    before = folder_files(out)
     script = tmp_path / "pagefind"
     script.write_text("#!/bin/sh\nhead -c 20000 >/dev/null\necho 'pagefind: out of memory' >&2\nexit 3\n")
     script.chmod(0o755)
     monkeypatch.setattr(search.service, "pagefind_executable", lambda: script)
     result = build(root, out, "--force")
     assert result.exit_code == 1 and "out of memory" in result.output, result.output
-    assert _bundle_bytes(out) == before
+    assert folder_files(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public.")] == []
 
 

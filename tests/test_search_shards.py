@@ -16,6 +16,7 @@ import pytest
 from sitegen import search
 from sitegen.search import bundle as pf_format
 from sitegen.search.merge import ShardBundle, merge_shards
+from tests.conftest import folder_files
 from tests.test_search_index import site_aliases, write_bundle
 
 
@@ -80,8 +81,7 @@ def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(samp
     200 (two), the bundle sitegen publishes is the same, file for file and byte for byte."""
     sharded = search.index_site(sample_pages, aliases=site_aliases(site_root), shard_pages=shard_pages)
     write_bundle(sharded, tmp_path / "pagefind")
-    published = {p.relative_to(built_site / "pagefind").as_posix(): p.read_bytes()
-                 for p in sorted((built_site / "pagefind").rglob("*")) if p.is_file()}
+    published = folder_files(built_site / "pagefind")
     assert sharded.pages == len(sample_pages) == 211
     assert sharded.files == published
 

@@ -22,7 +22,7 @@ from sitegen.new_site import SCAFFOLD_FILES
 from sitegen.serve.watch import _is_relevant
 from sitegen.site.session import SiteSession
 from sitegen.theme import default_theme, theme_folders
-from tests.conftest import REPO, build
+from tests.conftest import REPO, build, folder_files
 from tests.test_incremental import Incremental
 
 
@@ -31,10 +31,6 @@ def _site_without_theme_files(source: Path, root: Path) -> Path:
     shutil.copytree(source / "content", root / "content")
     shutil.copy(source / "sitegen.yaml", root / "sitegen.yaml")
     return root
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_theme_is_the_repositorys_templates_and_static() -> None:
@@ -48,7 +44,7 @@ def test_a_site_without_templates_builds_the_same_site(site_root: Path, built_si
     assert theme_folders(root).templates == (default_theme() / "templates",)
     result = build(root, tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert _files(tmp_path / "out") == _files(built_site)  # the sample site's templates are the theme's
+    assert folder_files(tmp_path / "out") == folder_files(built_site)  # the sample site's templates are the theme's
 
 
 def test_an_override_changes_only_the_pages_using_it(site_root: Path, built_site: Path, tmp_path: Path) -> None:
@@ -60,7 +56,7 @@ def test_an_override_changes_only_the_pages_using_it(site_root: Path, built_site
     assert "本站自己的实体页" in (root / "templates" / "entity.html").read_text("utf-8")
     result = build(root, tmp_path / "out")
     assert result.exit_code == 0, result.output
-    before, after = _files(built_site), _files(tmp_path / "out")
+    before, after = folder_files(built_site), folder_files(tmp_path / "out")
     assert before.keys() == after.keys()
     changed = {path for path in before if before[path] != after[path]}
     entity_pages = {p for p in before if p.startswith("entities/") and p.count("/") == 3 and p.endswith("/index.html")}

@@ -124,14 +124,30 @@ def date_order_path(name_prefix: str) -> str:
     return f"date/{name_prefix}.json"
 
 
-def _cbor_array_head(length: int) -> bytes:
-    """The CBOR head of a definite-length array of ``length`` items."""
-    if length < 24:
-        return bytes([0x80 + length])
-    for marker, size in ((0x98, 1), (0x99, 2), (0x9A, 4)):
-        if length < 1 << (8 * size):
-            return bytes([marker]) + length.to_bytes(size, "big")
-    raise SearchIndexError("word index chunk too large")
+def cbor_head(major: int, value: int) -> bytes:
+    """The shortest CBOR head of major type ``major`` (0: unsigned integer, 4: array of
+    ``value`` items) with ``value``, as Pagefind writes them."""
+    if value < 24:
+        return bytes([major << 5 | value])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes([major << 5 | info]) + value.to_bytes(size, "big")
+    raise SearchIndexError("search index too large")
+
+
+def read_cbor_head(data: bytes, position: int) -> tuple[int, int, int]:
+    """The major type, value and end of the CBOR head at ``position`` of ``data``."""
+    initial = data[position]
+    info = initial & 0x1F
+    if info < 24:
+        return initial >> 5, info, position + 1
+    size = 1 << (info - 24)
+    return initial >> 5, int.from_bytes(data[position + 1:position + 1 + size], "big"), position + 1 + size
+
+
+def encode_word_chunk(words: list[bytes]) -> bytes:
+    """A word index chunk (without its signature) holding the encoded ``words``."""
+    return b"\x81" + cbor_head(4, len(words)) + b"".join(words)
 
 
 def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
@@ -141,11 +157,10 @@ def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
     raw = _unpack_pf(data, name)
     if raw[:1] != b"\x81":  # a word index is an array of one item, the array of its words
         raise SearchIndexError(f"unexpected Pagefind file format: {name}")
+    _, count, position = read_cbor_head(raw, 1)
     stream = io.BytesIO(raw)
-    stream.seek(1)
+    stream.seek(position)
     decoder = cbor2.CBORDecoder(stream)
-    head = stream.read(1)[0]
-    count = head - 0x80 if head < 0x98 else int.from_bytes(stream.read(1 << (head - 0x98)), "big")
     for _ in range(count):
         start = stream.tell()
         word = decoder.decode()
@@ -162,7 +177,7 @@ def _rechunk_word_index(files: dict[str, bytes], meta: list[Any], language: str)
     size = 0
 
     def close_chunk() -> None:
-        encoded = b"\x81" + _cbor_array_head(len(pending)) + b"".join(data for _, data in pending)
+        encoded = encode_word_chunk([data for _, data in pending])
         chunks.append((pending[0][0], pending[-1][0], encoded))
         pending.clear()
 

@@ -27,10 +27,12 @@ from typing import Any
 from sitegen.search.bundle import (
     _SIGNATURE,
     SearchIndexError,
-    _cbor_array_head,
     _encoded_words,
     _write_pf,
+    cbor_head,
     check_version,
+    encode_word_chunk,
+    read_cbor_head,
     read_pf,
 )
 
@@ -136,7 +138,7 @@ def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int
     pending: list[tuple[str, bytes]] = []
 
     def close_chunk() -> None:
-        raw = _SIGNATURE + b"\x81" + _cbor_array_head(len(pending)) + b"".join(encoded for _, encoded in pending)
+        raw = _SIGNATURE + encode_word_chunk([encoded for _, encoded in pending])
         chunk_hash = f"{language}_{hashlib.sha256(raw).hexdigest()[:7]}"
         merged[f"index/{chunk_hash}.pf_index"] = gzip.compress(raw, compresslevel=1, mtime=0)  # read again at once
         chunks.append([pending[0][0], pending[-1][0], chunk_hash])
@@ -168,40 +170,20 @@ def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int
     return chunks
 
 
-def _cbor_head(data: bytes, position: int) -> tuple[int, int, int]:
-    """The major type, value and end of the CBOR head at ``position``."""
-    initial = data[position]
-    info = initial & 0x1F
-    if info < 24:
-        return initial >> 5, info, position + 1
-    size = 1 << (info - 24)
-    return initial >> 5, int.from_bytes(data[position + 1:position + 1 + size], "big"), position + 1 + size
-
-
-def _cbor_uint(value: int) -> bytes:
-    """The shortest CBOR encoding of an unsigned integer (as Pagefind writes them)."""
-    if value < 24:
-        return bytes([value])
-    for marker, size in ((0x18, 1), (0x19, 2), (0x1A, 4), (0x1B, 8)):
-        if value < 1 << (8 * size):
-            return bytes([marker]) + value.to_bytes(size, "big")
-    raise SearchIndexError("page number too large")
-
-
 def _moved_on(encoded: bytes, offset: int) -> bytes:
     """A word's encoding with its first posting's page moved on by ``offset`` (postings give
     each page as its difference from the previous one, so the others stay)."""
-    _, _, position = _cbor_head(encoded, 0)  # [word, postings, ...]
-    major, length, position = _cbor_head(encoded, position)
+    _, _, position = read_cbor_head(encoded, 0)  # [word, postings, ...]
+    major, length, position = read_cbor_head(encoded, position)
     position += length if major == 3 else 0  # the word's text
-    _, count, position = _cbor_head(encoded, position)
+    _, count, position = read_cbor_head(encoded, position)
     if count == 0:
         return encoded
-    _, _, page_at = _cbor_head(encoded, position)  # the first posting: [page, locations, ...]
-    major, page, after = _cbor_head(encoded, page_at)
+    _, _, page_at = read_cbor_head(encoded, position)  # the first posting: [page, locations, ...]
+    major, page, after = read_cbor_head(encoded, page_at)
     if major != 0:
         raise SearchIndexError("unexpected Pagefind word index format")
-    return encoded[:page_at] + _cbor_uint(page + offset) + encoded[after:]
+    return encoded[:page_at] + cbor_head(0, page + offset) + encoded[after:]
 
 
 def _joined(parts: list[tuple[int, bytes]], offsets: list[int], field_maps: list[list[int]],
