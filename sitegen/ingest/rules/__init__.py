@@ -28,6 +28,7 @@ from sitegen.ingest.rules import (
     repeated_header,
     scraped_markup,
     site_footer,
+    text_columns,
     to_simplified,
     widgets,
 )
@@ -47,6 +48,7 @@ def _rules(modules: list[ModuleType]) -> list[Rule]:
 
 
 REPAIR_RULES: list[Rule] = _rules([
+    text_columns,
     html_comments,
     scraped_markup,
     html_entities,
