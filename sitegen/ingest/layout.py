@@ -140,7 +140,8 @@ def best_span(probabilities: Sequence[float], lines: Sequence[Line]) -> tuple[in
         if running > 0 and (best is None or running > best[0]):
             best = (running, start, index)
     if best is None:  # no stretch of likely body text: a short page has one line of it, or none
-        prose = [(p, line.number) for p, line in zip(probabilities, lines) if is_prose(line.text) and p >= SHORT_PAGE_BODY]
+        prose = [(p, index) for index, (p, line) in enumerate(zip(probabilities, lines))
+                 if is_prose(line.text) and p >= SHORT_PAGE_BODY]
         return (max(prose)[1],) * 2 if prose else None
     first, last = best[1], best[2]
     for index in range(first + 1, last + 1):

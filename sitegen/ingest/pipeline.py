@@ -25,8 +25,9 @@ from sitegen.ingest.dates import (
     stated_years,
 )
 from sitegen.ingest.dedupe import Deduplicator
-from sitegen.ingest.layout import TITLE_WINDOW, LayoutModel, PageLayout, default_model, find_layout
-from sitegen.ingest.lines import Line, page_lines, shared_lines
+from sitegen.ingest.layout import TITLE_WINDOW, LayoutModel, PageLayout, best_span, default_model, find_layout
+from sitegen.ingest.lines import Line, is_prose, page_lines, shared_lines
+from sitegen.ingest.posts import Post, find_posts
 from sitegen.ingest.readers import RawDocument, RawFile, discover, read_documents
 from sitegen.ingest.split import RawItem, SplitResult, is_digest, split_document, split_roundup
 from sitegen.ingest.titles import clean_stated_title, generate_headline
@@ -296,13 +297,15 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
                 if doc.format == "md":
                     pages = _plan_markdown(doc, diagnostics)
                 else:
-                    text = item.repaired
+                    articles = [item.repaired]
                     if item.lines is not None:
                         page_shared = next(shared)
-                        if not is_digest(text.text):  # a digest's numbered items are its article
-                            text = _article_of(item.lines, page_shared, model, text, tidy, doc.meta)
-                    cleaned = tidy.run(text.text, text.meta)
-                    pages = plan_document(doc, cleaned, diagnostics, counter)
+                        if not is_digest(item.repaired.text):  # a digest's numbered items are its article
+                            articles = _articles_of(item.lines, page_shared, model, item.repaired, tidy, doc.meta)
+                    pages = []
+                    for article in articles:
+                        cleaned = tidy.run(article.text, article.meta)
+                        pages += plan_document(doc, cleaned, diagnostics, counter + len(pages))
             except ContentError as exc:
                 diagnostics.warn(f"skipped: {exc.message}", exc.path, exc.line)
                 if str(doc.path) not in report.failed_files:
@@ -329,14 +332,40 @@ def plan(paths: list[Path], diagnostics: Diagnostics, report: IngestReport,
     return planned
 
 
-def _article_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel, repaired: Cleaned,
-                tidy: Ruler, page: dict[str, Any]) -> Cleaned:
+def _articles_of(lines: tuple[Line, ...], shared: list[float], model: LayoutModel, repaired: Cleaned,
+                 tidy: Ruler, page: dict[str, Any]) -> list[Cleaned]:
+    """The articles of a scraped page: its posts when it is a page of posts
+    (:mod:`sitegen.ingest.posts`), else its one article."""
+    layout = find_layout(lines, model, shared)
+    posts = find_posts(lines, layout.span[0] if layout.span else None)
+    if posts:
+        return [_post_article(post, layout.probabilities, repaired, tidy) for post in posts]
+    return [_article_of(lines, layout, repaired, tidy, page)]
+
+
+def _post_article(post: Post, probabilities: tuple[float, ...], repaired: Cleaned, tidy: Ruler) -> Cleaned:
+    """One post of a page of posts: its header's title and date, and the stretch of body text
+    under the header (the post's own furniture, a print link or a "posted by" line, left out)."""
+    lines = post.lines
+    span = best_span([probabilities[line.number] for line in lines], lines)
+    if span is None:  # no likely body text: the post's prose lines
+        body = [line for line in lines if is_prose(line.text)]
+    else:
+        body = list(lines[span[0]: span[1] + 1])
+    headline = tidy.run(post.title).text.strip()
+    meta: dict[str, Any] = {"headline": headline, "title": headline}
+    if post.stamp.date is not None:
+        meta["published"] = post.stamp.date
+    return repaired.with_text("\n\n".join(line.text for line in body)).with_meta(**meta)
+
+
+def _article_of(lines: tuple[Line, ...], layout: PageLayout, repaired: Cleaned, tidy: Ruler,
+                page: dict[str, Any]) -> Cleaned:
     """The article of a scraped page: its body lines, with the headline and the page's own
     date stamp found around them in meta (see :mod:`sitegen.ingest.layout`), and what the
     lines between headline and body say (author, source: the metadata rules read them).
     ``page``: what a raw HTML page says outright (its ``<title>``/``<h1>``, a metadata date),
     used where the text alone leaves the headline or the date open."""
-    layout = find_layout(lines, model, shared)
     meta: dict[str, Any] = {}
     title_line = layout.title
     title_text = title_line.text if title_line is not None else ""
