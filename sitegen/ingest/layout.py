@@ -298,6 +298,7 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
     stamps = _page_stamps(lines)
     candidates = title_candidates(lines, span)
     title: int | None = None
+    block: list[int] = []
     if candidates:
         scored = [(_score(model.title_weights, title_features(lines, c, span, probabilities, set(stamps), candidates)), c)
                   for c in candidates]
@@ -306,7 +307,10 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
         shown = [s for s in scored if s[0] > threshold and not _ORIGINAL_TITLE.match(lines[s[1]].text)]
         chosen = shown or [s for s in scored if s[0] > threshold]
         if chosen:
-            title = max(chosen, key=lambda s: (s[0], -s[1]))[1]
+            best = max(chosen, key=lambda s: (s[0], -s[1]))
+            title = best[1]
+            block = _headline_block(lines, title, span, dict((c, score) for score, c in scored), best[0] - JOIN_MARGIN)
+            title = block[-1]
     found = choose_stamp(lines, span, title, stamps)
     first, last = span
     if title is not None and first <= title <= last:
@@ -315,5 +319,41 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
         first = _headings_before(lines, first, title, probabilities, found[1] if found else None)
     body = tuple(line for line in lines[first: last + 1] if line.number != (found[1] if found else -1)
                  or is_prose(line.text))
-    return PageLayout(body, lines[title] if title is not None else None, found[0] if found else None,
+    headline: Line | None = None
+    if title is not None:
+        headline = lines[title]
+        if len(block) > 1:  # a headline printed over several lines: one headline, on its last line
+            headline = replace(headline, text=" ".join(lines[n].text for n in block))
+    return PageLayout(body, headline, found[0] if found else None,
                       found[1] if found else None, tuple(probabilities), span)
+
+
+JOIN_MARGIN = 1.0
+"""A line next to the headline that scores as a headline within this much of it (a title
+and its subtitle, a long title wrapped) is part of it."""
+MAX_HEADLINE_LINES = 4
+
+
+def _headline_block(lines: Sequence[Line], title: int, span: tuple[int, int], scores: dict[int, float],
+                    floor: float) -> list[int]:
+    """The lines of the headline chosen on line ``title``: it and the lines next to it, above
+    the body, that score as headlines almost as well (``floor``) and are neither menus nor a
+    repeat of it."""
+    block = [title]
+
+    def joins(number: int) -> bool:
+        if number not in scores or scores[number] < floor or number >= span[0] and number != title:
+            return False
+        text, joined = "".join(lines[number].text.split()), "".join("".join(lines[n].text.split()) for n in block)
+        return (not _SEPARATOR.search(lines[number].text) and han_share(text) >= 0.5
+                and text not in joined and joined not in text
+                and len(text) + len(joined) <= 80)
+
+    while len(block) < MAX_HEADLINE_LINES:
+        if joins(block[0] - 1):
+            block.insert(0, block[0] - 1)
+        elif joins(block[-1] + 1) and block[-1] + 1 < span[0]:
+            block.append(block[-1] + 1)
+        else:
+            break
+    return block
