@@ -13,6 +13,7 @@ from sitegen.ingest.cleaned import Cleaned
 from sitegen.ingest.rules import (
     breadcrumb,
     collapse_blank_lines,
+    dated_links,
     footer_credits,
     fullwidth_punctuation,
     html_comments,
@@ -60,6 +61,7 @@ REPAIR_RULES: list[Rule] = _rules([
 
 TIDY_RULES: list[Rule] = _rules([
     related_tail,
+    dated_links,
     breadcrumb,
     metadata_line,
     repeated_header,

@@ -2,7 +2,8 @@
 article, 2000s portals and blogs) comes out of a whole-page text dump (inscriptis, lynx -dump)
 with both columns on the same lines, the right one padded to a fixed character position.
 When many lines break at one position (a run of spaces ending there, or the line starting
-there), each stretch of such lines is read as its left column, then its right column."""
+there), each stretch of such lines is read as its left column, then its right column. Any
+other line padded wide apart (a menu item and a headline) becomes two lines."""
 
 import re
 from collections import Counter
@@ -14,6 +15,9 @@ MIN_COLUMN = 20
 SLACK = 3
 """Padding differs by a few characters from line to line (a wide character counted once)."""
 _GAP = re.compile(r"(?<=\S) {3,}(?=\S)")
+WIDE_GAP = 20
+"""Padding this wide never separates the words of one text: the parts are two texts."""
+_WIDE = re.compile(rf"(?<=\S) {{{WIDE_GAP},}}(?=\S)")
 
 
 def _column(lines: list[str]) -> int | None:
@@ -61,7 +65,9 @@ def apply(doc: Cleaned) -> Cleaned:
     lines = doc.text.replace("\r\n", "\n").replace("\t", "    ").split("\n")
     column = _column(lines)
     if column is None:
-        return doc
+        if not any(_WIDE.search(line) for line in lines):
+            return doc
+        return doc.with_text("\n".join(_WIDE.sub("\n", line) for line in lines))
     out: list[str] = []
     band: list[str] = []  # the lines since the last full-width one, as they stand
     left: list[str] = []
@@ -91,7 +97,7 @@ def apply(doc: Cleaned) -> Cleaned:
         cut = _cut(line, column)
         if cut is None:  # a full-width line ends the stretch of columns
             flush()
-            out.append(line)
+            out.append(_WIDE.sub("\n", line))
             continue
         band.append(line)
         if cut[0].strip():

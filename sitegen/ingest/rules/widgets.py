@@ -1,5 +1,8 @@
 """Drop site widgets: contact buttons (电话咨询 / 邮件咨询 / 在线地图 / QQ客服 …), share bars
-(分享到：…), font-size switches (字号：大 中 小), print/close buttons and popups (X 关闭)."""
+(分享到：…), font-size switches (字号：大 中 小), print/close buttons and popups (X 关闭), rows
+of bracketed buttons (【推荐】【打印】【关闭】, also before the text they were printed beside),
+counters (已被阅读178次, 已有1件评论) and an account's line with a relative time (某某科技 昨天),
+which gives no date to keep."""
 
 import re
 
@@ -12,13 +15,22 @@ _WIDGET_WORDS = (
 )
 _WIDGET_LINE = re.compile(rf"^(?:[xX×✕]\s*)?(?:{_WIDGET_WORDS})(?:\s*[xX×✕])?$")
 _SHARE = re.compile(r"^(分享到|分享至|一键分享|扫一扫|用微信扫|微信扫一扫)\s*[:：]?.{0,40}$")
+_BUTTON = re.compile(r"[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]")
+_LEADING_BUTTONS = re.compile(r"^(?:\s*[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]){3,}\s*")
+_COUNTER = re.compile(r"(?:已被|共)?(?:阅读|浏览|点击|访问)\s*[:：]?\s*\d+\s*次|\d+\s*(?:人|次)(?:阅读|浏览)|已有\s*\d+\s*[件条]评论")
+_RELATIVE_BYLINE = re.compile(r"^(?:原创\s+)?(?:\S{1,20}\s+){1,3}(?:昨天|前天|今天|刚刚|\d+\s*(?:分钟|小时|天)前)$")
+MAX_COUNTER_LINE = 60
 _FONT_SIZE = re.compile(r"^.{0,20}字号\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小.{0,30}$")
 
 
+def _is_widget(line: str) -> bool:
+    if _WIDGET_LINE.match(line) or _SHARE.match(line) or _FONT_SIZE.match(line) or _RELATIVE_BYLINE.match(line):
+        return True
+    if len(_BUTTON.findall(line)) >= 3 and len("".join(_BUTTON.sub("", line).split())) <= 8:
+        return True  # 页面功能 【我来说两句】【推荐】【打印】【关闭】
+    return len(line) <= MAX_COUNTER_LINE and "。" not in line and bool(_COUNTER.search(line))
+
+
 def apply(doc: Cleaned) -> Cleaned:
-    kept = [
-        line
-        for line in doc.lines()
-        if not (_WIDGET_LINE.match(line) or _SHARE.match(line) or _FONT_SIZE.match(line))
-    ]
+    kept = [_LEADING_BUTTONS.sub("", line) for line in doc.lines() if not _is_widget(line)]
     return doc.with_text("\n".join(kept))
