@@ -113,7 +113,8 @@ _STAMP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("md", re.compile(r"(?<![\d\-/.年])(?P<m>\d{1,2})-(?P<d>\d{1,2})\s+\d{1,2}:\d{2}|"
                       r"(?<![\d年])(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")),
 )
-_STAMP_LABEL = re.compile(r"(发布|发表|更新|上传|刊登|出版|发稿|录入|添加)?\s*(时间|日期|于)\s*[:：]?\s*$|"
+_STAMP_LABEL = re.compile(r"(发布|发表|更新|上传|刊登|出版|发稿|录入|添加)?\s*(?<!北京)(?<!当地)(?<!美东)(?<!东部)(?<!西部)"
+                          r"(时间|日期|于)\s*[:：]?\s*$|"
                           r"(posted|published|updated|date)\s*(on|:)?\s*$", re.I)
 
 
