@@ -13,6 +13,7 @@ from sitegen.ingest.cleaned import Cleaned
 from sitegen.ingest.rules import (
     breadcrumb,
     collapse_blank_lines,
+    dangling_intro,
     dated_links,
     footer_credits,
     fullwidth_punctuation,
@@ -72,6 +73,7 @@ TIDY_RULES: list[Rule] = _rules([
     link_markers,
     keywords_line,
     footer_credits,
+    dangling_intro,
     fullwidth_punctuation,
     collapse_blank_lines,
 ])

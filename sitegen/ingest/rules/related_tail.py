@@ -9,7 +9,7 @@ from sitegen.ingest.cleaned import Cleaned
 TAIL_WORDS = ("相关阅读|延伸阅读|相关新闻|热点新闻|推荐阅读|相关文章|更多阅读|相关推荐|热门推荐|猜你喜欢|更多新闻|热门文章|"
               "相关链接|网友评论|热门评论|最新评论|全部评论|精彩评论|发表评论|我要评论|评论区|往期回顾|精彩推荐|热点推荐|"
               "为您推荐|大家都在看|今日推荐|热门排行|排行榜|阅读排行|相关事件|相关专题|相关话题|"
-              "版权声明|免责声明|法律声明|侵权声明|反侵权公告|版权说明")
+              "版权声明|免责声明|法律声明|侵权声明|反侵权公告|版权说明|评论|留言|读者评论|用户评论|评论列表|网友留言|读者留言")
 """Headings of what follows an article on a page: related links, comments, rankings, the
 site's legal notices."""
 _TAIL_HEADING = re.compile(

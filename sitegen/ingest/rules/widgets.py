@@ -17,7 +17,8 @@ _WIDGET_LINE = re.compile(rf"^(?:[xX×✕]\s*)?(?:{_WIDGET_WORDS})(?:\s*[xX×✕
 _SHARE = re.compile(r"^(分享到|分享至|一键分享|扫一扫|用微信扫|微信扫一扫)\s*[:：]?.{0,40}$")
 _BUTTON = re.compile(r"[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]")
 _LEADING_BUTTONS = re.compile(r"^(?:\s*[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]){3,}\s*")
-_COUNTER = re.compile(r"(?:已被|共)?(?:阅读|浏览|点击|访问)\s*[:：]?\s*\d+\s*次|\d+\s*(?:人|次)(?:阅读|浏览)|已有\s*\d+\s*[件条]评论")
+_COUNTER = re.compile(r"(?:已被|共)?(?:阅读|浏览|点击|访问)\s*[:：]?\s*\d+\s*次|\d+\s*(?:人|次)(?:阅读|浏览)"
+                      r"|已有\s*\d+\s*[件条]评论")
 _RELATIVE_BYLINE = re.compile(r"^(?:原创\s+)?(?:\S{1,20}\s+){1,3}(?:昨天|前天|今天|刚刚|\d+\s*(?:分钟|小时|天)前)$")
 MAX_COUNTER_LINE = 60
 _FONT_SIZE = re.compile(r"^.{0,20}字号\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小.{0,30}$")
