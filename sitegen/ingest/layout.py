@@ -31,7 +31,7 @@ TITLE_FEATURES = (
     "none", "body_probability", "log_len", "han_ratio", "lines_before_body", "date_after", "date_before",
     "repeated", "lead_overlap", "ends_punct", "separators", "chrome_words", "inside_body", "nearest_candidate",
     "bracketed", "label", "length_ok", "date_on_line", "original_title", "log_distance", "body_overlap",
-    "next_probability", "previous_probability",
+    "next_probability", "previous_probability", "short_words", "posted_after",
 )
 """Features of a headline candidate; the first, ``none``, is set only on the choice of no
 headline at all (the model ranks the candidates of a page against each other and that)."""
@@ -39,10 +39,20 @@ CHROME_WEIGHT_FLOOR = 2.0
 """A chrome line inside a stretch of body text costs at least this much (times its log-odds):
 short lines would otherwise cost nothing, and comments after an article join it."""
 _SENTENCE_END = re.compile(r"[。！？!?；;]$")
+_INNER_STOP = re.compile(r"[。]")
+"""A full stop inside a line: sentences, not a headline."""
 _SEPARATOR = re.compile(r"[|｜丨>»›＞→_]")
 _TITLE_PREFIX = re.compile(r"^(?:原标题|标\s*题|题\s*目|主\s*题)\s*[:：]\s*")
+_POSTED_AFTER = re.compile(r"\s*[(（\[]?(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}(?::\d{2})?"
+                           r"[)）\]]?(?:\s+\S{1,12})?$")
+"""A post's date and time (and poster) printed after its title on the title's line."""
+_ORIGINAL_MARK = re.compile(r"^原创\s+(?=\S{4})")
+"""The platforms' mark of an author's own post before its title (``原创 最不愁吃肉的国家：…``)."""
+_REPLY = re.compile(r"^(?:#\s*)?(?:re|回复)\s*[:：]", re.I)
+"""A reply's header (``# re: 标题 2004-12-27 12:46 某人``) repeats the title it answers."""
 _METADATA = re.compile(r"^.{0,4}?(?:来\s*源|作\s*者|编\s*辑|记\s*者|发布|发文|索\s*引|分\s*类|文\s*号|时\s*间|日\s*期|点\s*击|"
-                       r"浏\s*览|关键词|标\s*签|栏\s*目|字\s*号|摄\s*影|通讯员|责编|第\s*\w{1,4}\s*版)\S{0,3}\s*[:：]"
+                       r"浏\s*览|关键词|标\s*签|栏\s*目|字\s*号|摄\s*影|通讯员|责编|地\s*点|地\s*址|电\s*话|邮\s*箱|网\s*址|"
+                       r"第\s*\w{1,4}\s*版)\S{0,3}\s*[:：]"
                        r"|^(?:本报|本刊|特约)?(?:记者|通讯员|实习生|撰稿|摄影|文|图)\s*[/／]?\s*[\w·]{2,4}(?:\s+[\w·]{2,4})*$")
 """Lines that are page metadata (来源：…, a byline, 第A01版：…), never a headline."""
 _BRACKETED = re.compile(r"^[（(【\[].{2,}[)）】\]]$")
@@ -51,6 +61,9 @@ _LABEL = re.compile(r"^.{0,6}?(?:来源|作者|编辑|记者|发布|时间|日�
 _CHROME = re.compile("登录|注册|首页|版权|分享|收藏|评论|打印|关闭|字号|返回|导航|推荐|热门|相关|更多|点击|扫描|客户端|下载|"
                      "微信|微博|客服|热线|投稿|网站地图|广告|博客|论坛|频道|专题")
 TITLE_WINDOW = 40
+BODY_HEAD = 8
+"""Lines at the top of the body stretch looked at for the headline too (the stretch found can
+begin with a few lines of furniture above the headline)."""
 SHORT_PAGE_BODY = 0.3
 """A page with no stretch of likely body text takes its most likely line of running text
 when it is at least this likely (a news item of one paragraph)."""
@@ -129,10 +142,12 @@ def best_span(probabilities: Sequence[float], lines: Sequence[Line]) -> tuple[in
     comments; None when no line is more likely body than not."""
     best: tuple[float, int, int] | None = None
     running, start = 0.0, 0
+    scores = []
     for index, (p, line) in enumerate(zip(probabilities, lines)):
         p = min(max(p, 1e-4), 1 - 1e-4)
         odds = math.log(p / (1 - p))
         score = odds * max(math.sqrt(max(len(line.text), 1)), CHROME_WEIGHT_FLOOR if odds < 0 else 0.0)
+        scores.append(score)
         if running <= 0:
             running, start = score, index
         else:
@@ -144,10 +159,14 @@ def best_span(probabilities: Sequence[float], lines: Sequence[Line]) -> tuple[in
                  if is_prose(line.text) and p >= SHORT_PAGE_BODY]
         return (max(prose)[1],) * 2 if prose else None
     first, last = best[1], best[2]
-    for index in range(first + 1, last + 1):
-        if is_tail_heading(lines[index].text):
-            last = index - 1
-            break
+    # a heading of related links or comments ends the article; when the stretch holds one,
+    # the article is the part between such headings with the most body text (a box of
+    # related videos can stand above the article too)
+    cuts = [index for index in range(first + 1, last + 1) if is_tail_heading(lines[index].text)]
+    if cuts:
+        parts = [(first, cuts[0] - 1)] + [(a + 1, b - 1) for a, b in zip(cuts, cuts[1:] + [last + 1])]
+        first, last = max((part for part in parts if part[0] <= part[1]),
+                          key=lambda part: (sum(scores[part[0]: part[1] + 1]), -part[0]))
     while last > first and probabilities[last] < 0.5:  # the stretch may end on furniture it carried along
         last -= 1
     return first, last
@@ -157,16 +176,24 @@ def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
+def headline_text(text: str) -> str:
+    """A headline line's headline: without a ``标题：`` label, an ``原创`` mark before it, or a
+    post's date and time after it."""
+    return _POSTED_AFTER.sub("", _ORIGINAL_MARK.sub("", _TITLE_PREFIX.sub("", text))) or text
+
+
 def title_candidates(lines: Sequence[Line], span: tuple[int, int]) -> list[int]:
     """Lines that may be the headline: short lines in the window before the body and the
-    body's first two lines."""
+    body's first two lines (never a metadata line, a reply's header or more than a sentence)."""
     first = span[0]
     found = []
-    for index in range(max(0, first - TITLE_WINDOW), min(first + 2, span[1] + 1)):
-        text = _TITLE_PREFIX.sub("", lines[index].text)
-        if _METADATA.match(text):
+    for index in range(max(0, first - TITLE_WINDOW), min(first + BODY_HEAD, span[1] + 1)):
+        if index >= first + 2 and any(is_prose(line.text) for line in lines[first:index]):
+            break  # a heading under running text is a subheading
+        text = headline_text(lines[index].text)
+        if _METADATA.match(text) or _REPLY.match(text) or _INNER_STOP.search(text[:-1]):
             continue  # 来源：… 作者：… (but 标题：… is the headline, its label taken off)
-        if 4 <= len(text) <= 80 and han_share(text) >= 0.3 and not _SENTENCE_END.search(text[-1:]) or (
+        if 4 <= len(text) <= 80 and han_share(text) >= 0.2 and not _SENTENCE_END.search(text[-1:]) or (
                 4 <= len(text) <= 60 and text.endswith(("？", "！", "?", "!"))):
             found.append(index)
     return found
@@ -179,7 +206,7 @@ NO_TITLE = [1.0] + [0.0] * (len(TITLE_FEATURES) - 1)
 def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], probabilities: Sequence[float],
                    stamp_lines: set[int], candidates: Sequence[int]) -> list[float]:
     """One headline candidate described (see :data:`TITLE_FEATURES`)."""
-    text = _TITLE_PREFIX.sub("", lines[index].text)
+    text = headline_text(lines[index].text)
     squashed = "".join(text.split())
     others = [line for line in lines[span[0]: span[1] + 1] if line.number != index]  # the text it would head
     lead = "".join("".join(line.text.split()) for line in others[:4])[:300]
@@ -206,13 +233,22 @@ def title_features(lines: Sequence[Line], index: int, span: tuple[int, int], pro
         1.0 if _BRACKETED.match(text) else 0.0,
         1.0 if _LABEL.match(text) else 0.0,
         1.0 if 8 <= len(squashed) <= 40 else 0.0,
-        1.0 if index in stamp_lines else 0.0,
+        1.0 if index in stamp_lines and not _POSTED_AFTER.search(lines[index].text) else 0.0,
         1.0 if _ORIGINAL_TITLE.match(lines[index].text) else 0.5 if text != lines[index].text else 0.0,
         math.log1p(max(before_body, 0)) / math.log1p(TITLE_WINDOW),
         len({g for g in grams if g in body}) / len(grams) if grams else 0.0,
         probabilities[index + 1] if index + 1 < len(lines) else 0.0,
         probabilities[index - 1] if index > 0 else 0.0,
+        _short_words(text),
+        1.0 if _POSTED_AFTER.search(_TITLE_PREFIX.sub("", lines[index].text)) and text != lines[index].text else 0.0,
     ]
+
+
+def _short_words(text: str) -> float:
+    """1.0 for a row of three or more short words set apart by spaces (a menu, a search box's
+    options: ``进入社区 搜索帖子内容 搜带图帖``), else 0.0."""
+    words = text.split()
+    return 1.0 if len(words) >= 3 and sorted(len(w) for w in words)[len(words) // 2] <= 4 else 0.0
 
 
 def _score(weights: Sequence[float], vector: Sequence[float]) -> float:
@@ -280,7 +316,7 @@ def _headings_before(lines: Sequence[Line], first: int, title: int, probabilitie
         line = lines[first - 1]
         text = "".join(line.text.split())
         if (line.number == stamp_line or probabilities[first - 1] < 0.2 or text in headline or len(text) > 60
-                or han_share(text) < 0.5 or _SENTENCE_END.search(text[-1:])):
+                or han_share(text) < 0.5 or _SENTENCE_END.search(text[-1:]) or is_tail_heading(line.text)):
             break
         first -= 1
     return first
@@ -309,8 +345,14 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
         if chosen:
             best = max(chosen, key=lambda s: (s[0], -s[1]))
             title = best[1]
-            block = _headline_block(lines, title, span, dict((c, score) for score, c in scored), best[0] - JOIN_MARGIN)
+            floor = min(best[0] - JOIN_MARGIN, threshold + CLEAR_HEADLINE)
+            block = _headline_block(lines, title, span, dict((c, score) for score, c in scored), floor)
             title = block[-1]
+    if title is not None and span[0] <= title and span[1] <= title + 1 and title + 1 < len(lines):
+        # the stretch was the headline itself: the body is the likeliest stretch under it
+        below = best_span(probabilities[title + 1:], lines[title + 1:])
+        if below is not None and any(is_prose(line.text) for line in lines[title + 1 + below[0]: title + 2 + below[1]]):
+            span = (below[0] + title + 1, below[1] + title + 1)
     found = choose_stamp(lines, span, title, stamps)
     first, last = span
     if title is not None and first <= title <= last:
@@ -321,16 +363,17 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
                  or is_prose(line.text))
     headline: Line | None = None
     if title is not None:
-        headline = lines[title]
-        if len(block) > 1:  # a headline printed over several lines: one headline, on its last line
-            headline = replace(headline, text=" ".join(lines[n].text for n in block))
+        # a headline printed over several lines is one headline, on its last line
+        headline = replace(lines[title], text=" ".join(headline_text(lines[n].text) for n in block))
     return PageLayout(body, headline, found[0] if found else None,
                       found[1] if found else None, tuple(probabilities), span)
 
 
 JOIN_MARGIN = 1.0
-"""A line next to the headline that scores as a headline within this much of it (a title
-and its subtitle, a long title wrapped) is part of it."""
+CLEAR_HEADLINE = 2.0
+"""A line next to the headline that scores as a headline within JOIN_MARGIN of it, or clearly
+as one (CLEAR_HEADLINE above choosing none), is part of it: a title and its subtitle, a long
+title wrapped over lines."""
 MAX_HEADLINE_LINES = 4
 
 

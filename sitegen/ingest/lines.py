@@ -34,6 +34,7 @@ _URL = re.compile(r"https?://|www\.|\.com\b|\.cn\b|@\w+\.")
 _LABEL = re.compile(r"^.{0,6}?(?:来源|作者|编辑|责任编辑|记者|发布时间|发布日期|更新时间|时间|日期|点击|浏览|阅读|字号|"
                     r"关键词|标签|分类|栏目|出处|原标题|摄影|审核|通讯员)\s*[:：]")
 _LOG_LINES = math.log1p(200)
+_PHRASE_END = frozenset("，。！？；：、…,!?;")
 _FUNCTION = frozenset("的了是在和与对为也将等及其而并但这那被把从以于向就都还又所之着过给让使由个中我他她们你")
 _CHROME_WORDS = re.compile(
     "登录|注册|首页|版权|所有|copyright|©|ICP|备案|公网安备|分享|收藏|评论|跟贴|回复|举报|打印|关闭|字号|"
@@ -47,7 +48,7 @@ FEATURES = (
     "latin_ratio", "has_date", "has_clock", "separators", "brackets", "bullet", "chrome_words", "label", "url",
     "short_run", "lines_before", "lines_after", "repeated", "shared", "prev_log_len", "prev_sentence", "next_log_len",
     "next_sentence",
-    "window_prose", "gap_before", "title_like",
+    "window_prose", "gap_before", "title_like", "window_phrases",
 )
 """The name of each feature, in the order of :func:`line_features`' vectors."""
 
@@ -132,6 +133,8 @@ def line_features(lines: Sequence[Line], shared: Sequence[float] | None = None) 
             runs[index] = end - start if short[start] else 0
         start = end
     prose = [1.0 if is_prose(line.text) else 0.0 for line in lines]
+    # text set one phrase per line (a phone-first article): each line ends on punctuation
+    phrases = [1.0 if line.text[-1:] in _PHRASE_END and _HAN.search(line.text) else 0.0 for line in lines]
     total = max(len(lines) - 1, 1)
     vectors = []
     for index, line in enumerate(lines):
@@ -151,6 +154,7 @@ def line_features(lines: Sequence[Line], shared: Sequence[float] | None = None) 
             sum(window) / len(window),
             1.0 if line.gap_before else 0.0,
             1.0 if 5 <= len(line.text) <= 40 and not _SENTENCE_END.search(line.text[-1:]) and mine[1] > 0.6 else 0.0,
+            sum(phrases[max(0, index - 3): index + 4]) / len(window),
         ])
     return vectors
 
