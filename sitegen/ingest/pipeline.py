@@ -19,6 +19,7 @@ from sitegen.frontmatter import TITLE_MAX, FrontMatter, dump_page, parse_page
 from sitegen.ingest.clean import Cleaned, Ruler, repair_ruler, tidy_ruler
 from sitegen.ingest.dates import (
     DateMention,
+    find_stamps,
     first_mention,
     month_mentions,
     resolve_month_day,
@@ -403,7 +404,15 @@ def _stated_headline(lines: tuple[Line, ...], layout: PageLayout,
         return None
     wanted = [(clean_stated_title(t), "".join(clean_stated_title(t).split())) for t in titles]
     first = layout.body[0].number
-    window = lines[max(0, first - TITLE_WINDOW): first + 1]
+    near = layout.title.number - 2 if layout.title is not None else first - TITLE_WINDOW
+
+    def headline_place(line: Line) -> bool:
+        # by the headline found, or over a date line: a site's name in an <h1> at the top
+        # of the page is no headline
+        return line.number >= near or any(stamp.date is not None for other in lines[line.number + 1: line.number + 3]
+                                           for stamp in find_stamps(other.text))
+
+    window = [line for line in lines[max(0, first - TITLE_WINDOW): first + 1] if headline_place(line)]
     for line in reversed(window):
         text = "".join(clean_stated_title(_HEADLINE_PREFIX.sub("", line.text)).split())
         for _, squashed in wanted:
@@ -413,8 +422,15 @@ def _stated_headline(lines: tuple[Line, ...], layout: PageLayout,
         text = "".join(clean_stated_title(_HEADLINE_PREFIX.sub("", line.text)).split())
         for title, squashed in wanted:
             if len(text) >= 6 and text in squashed and len(text) * 4 >= len(squashed):
+                rest = squashed[squashed.index(text) + len(text):]
+                if squashed.startswith(text) and _SITE_SUFFIX.match(rest):
+                    return line, line.text  # the whole headline; the markup adds the site's name
                 return line, title
     return None
+
+
+_SITE_SUFFIX = re.compile(r"^[-–—_|｜]\S{1,12}$")
+"""What a page's <title> adds after its headline: ``-新华网``, ``_新浪财经``."""
 
 
 def _shares_words(title: str, lines: tuple[Line, ...]) -> bool:
