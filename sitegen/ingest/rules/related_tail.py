@@ -17,14 +17,18 @@ _TAIL_HEADING = re.compile(
 )
 
 
+_LEGAL_HEADING = re.compile(r"^.{0,12}?(?:版权与免责声明|版权声明|免责声明|法律声明|侵权声明)\s*[:：]?\s*$")
+"""A site's legal notice heading, its name first (振兴东北网版权与免责声明：)."""
+
+
 def is_tail_heading(line: str) -> bool:
     """Whether ``line`` heads what follows an article (相关阅读, 网友评论 …)."""
-    return bool(_TAIL_HEADING.match(line.strip()))
+    return bool(_TAIL_HEADING.match(line.strip()) or _LEGAL_HEADING.match(line.strip()))
 
 
 def apply(doc: Cleaned) -> Cleaned:
     lines = doc.lines()
     for index, line in enumerate(lines):
-        if _TAIL_HEADING.match(line):
+        if is_tail_heading(line):
             return doc.with_text("\n".join(lines[:index]))
     return doc
