@@ -17,6 +17,7 @@ from typing import Any
 from sitegen.errors import ContentError, Diagnostics
 from sitegen.frontmatter import TITLE_MAX, FrontMatter, dump_page, parse_page
 from sitegen.ingest.clean import Cleaned, Ruler, repair_ruler, tidy_ruler
+from sitegen.ingest.container import find_container, widen
 from sitegen.ingest.dates import (
     DateMention,
     find_stamps,
@@ -374,6 +375,10 @@ def _article_of(lines: tuple[Line, ...], layout: PageLayout, repaired: Cleaned, 
     if stated is not None:
         layout = layout.with_title(stated[0], lines)
         title_line, title_text = stated
+    if page.get("html") and layout.body:  # a raw page says where its article is
+        container = find_container(page["html"], layout.body)
+        if container is not None:
+            layout = replace(layout, body=widen(lines, layout.body, title_line, layout.probabilities, container))
     if title_line is not None:
         headline = tidy.run(_HEADLINE_PREFIX.sub("", title_text)).text.strip()
         meta["headline"] = meta["title"] = headline

@@ -217,6 +217,7 @@ def _read_html(path: Path, name: str, text: str) -> RawDocument:
         stated = None
     if (published := _parse_date(stated)) is not None:
         meta["meta_published"] = published
+    meta["html"] = text  # where the article's element is (sitegen.ingest.container)
     return RawDocument(path, name, visible, "html", meta)
 
 

@@ -1,0 +1,105 @@
+"""The article's element on a raw HTML page: the rest of its text joins the body found.
+
+The layout model (:mod:`sitegen.ingest.layout`) reads a page as lines and finds the stretch
+of body text; on a page laid out in tables, or an agenda or a list the model is unsure of,
+that stretch can be a part of the article. A raw HTML page also says where its article is:
+the largest element that holds (nearly) all of the body found and is not mostly links —
+Readability's idea of the article's container. Its other lines, in page order under the
+headline and up to a heading of related links or comments, join the body, except lines that
+are links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.ingest.lines import Line, is_prose
+from sitegen.ingest.rules.related_tail import is_tail_heading
+
+_CONTAINERS = ("div", "td", "article", "section", "main", "table", "tbody", "body", "center")
+COVER = 0.9
+"""The container holds at least this share of the body found (by characters)."""
+LINK_DENSITY = 0.15
+"""At most this share of the article element's text is link text (boilerpipe's and
+Readability's link density): the page around an article is mostly menus and link lists."""
+FURNITURE = 0.2
+"""A line of the element that the line model gives less than this chance of being body text,
+and that is no sentence, stays out (a print button, a share bar inside the article's element)."""
+_SPACE = re.compile(r"\s+")
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+@dataclass(frozen=True)
+class Container:
+    """The article's element: its text and the texts of its links (squashed)."""
+
+    text: str
+    links: frozenset[str]
+
+
+def find_container(html: str, body: Sequence[Line]) -> Container | None:
+    """The article's element on ``html``: of the elements that hold the body found, the
+    largest that is not mostly links (menus, link lists and the page around the article are);
+    None when there is none."""
+    import lxml.html
+
+    keys = [key for key in (_squash(line.text) for line in body) if len(key) >= 4]
+    total = sum(len(key) for key in keys)
+    if not keys:
+        return None
+    try:
+        tree = lxml.html.fromstring(html)
+    except Exception:  # noqa: BLE001 - unparsable markup has no container
+        return None
+    for bad in tree.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    best: tuple[int, Any] | None = None
+    for element in tree.iter(*_CONTAINERS):
+        text = _squash(element.text_content())
+        if len(text) < total * COVER or (best is not None and len(text) <= best[0]):
+            continue
+        if sum(len(key) for key in keys if key in text) < COVER * total:
+            continue
+        linked = sum(len(_squash(a.text_content())) for a in element.iter("a"))
+        if linked <= LINK_DENSITY * len(text):
+            best = (len(text), element)
+    if best is None:
+        return None
+    element = best[1]
+    links = frozenset(t for a in element.iter("a") if len(t := _squash(a.text_content())) >= 2)
+    return Container(_squash(element.text_content()), links)
+
+
+def widen(lines: Sequence[Line], body: Sequence[Line], title: Line | None, probabilities: Sequence[float],
+          container: Container) -> tuple[Line, ...]:
+    """The body found, with the other lines of the article's element around it (see the module
+    docs): not a line that is a link, nor the headline and what stands above it, nor anything
+    from a heading of related links or comments on."""
+    if not body:
+        return tuple(body)
+    start = title.number + 1 if title is not None else 0
+    found = {line.number for line in body}
+    kept: list[Line] = []
+    for line in lines[start:]:
+        key = _squash(line.text)
+        if line.number in found:
+            kept.append(line)
+            continue
+        if len(key) < 2 or key not in container.text:
+            continue
+        if is_tail_heading(line.text):
+            if line.number > body[-1].number:
+                break
+            continue  # a box of related links above the article: its heading is no text of it
+        if key in container.links or any(key in link for link in container.links):
+            continue
+        if probabilities[line.number] < FURNITURE and not is_prose(line.text):
+            continue
+        kept.append(line)
+    return tuple(kept)
