@@ -35,6 +35,11 @@ def _squash(text: str) -> str:
     return _SPACE.sub("", text)
 
 
+def _letters(text: str) -> str:
+    """Only the letters, digits and Han characters of ``text``."""
+    return "".join(ch for ch in text if ch.isalnum())
+
+
 @dataclass(frozen=True)
 class Container:
     """The article's element: its text and the texts of its links (squashed)."""
@@ -84,6 +89,7 @@ def widen(lines: Sequence[Line], body: Sequence[Line], title: Line | None, proba
     if not body:
         return tuple(body)
     start = title.number + 1 if title is not None else 0
+    headline = _letters(title.text) if title is not None else ""
     found = {line.number for line in body}
     kept: list[Line] = []
     for line in lines[start:]:
@@ -99,6 +105,9 @@ def widen(lines: Sequence[Line], body: Sequence[Line], title: Line | None, proba
             continue  # a box of related links above the article: its heading is no text of it
         if key in container.links or any(key in link for link in container.links):
             continue
+        letters = _letters(line.text)
+        if headline and len(letters) >= 4 and (headline in letters or letters in headline):
+            continue  # the headline again (a summary box, a caption)
         if probabilities[line.number] < FURNITURE and not is_prose(line.text):
             continue
         kept.append(line)
