@@ -14,13 +14,15 @@ _WIDGET_WORDS = (
     "上一篇|下一篇|返回列表|主要内容|正文|文章正文|全文|【打印】|【关闭】|\\[打印\\]|\\[关闭\\]|查看完整版本|返回首页|"
     "网站地图|关于我们|隐私政策|免责声明|意见反馈|网站声明"
 )
-_WIDGET_LINE = re.compile(rf"^(?:[xX×✕]\s*)?(?:{_WIDGET_WORDS})(?:[\s|｜/]+(?:{_WIDGET_WORDS}))*(?:\s*[xX×✕])?$")
+_ONE_WIDGET = rf"[【\[]?\s*(?:{_WIDGET_WORDS})\s*[】\]]?"
+_WIDGET_LINE = re.compile(rf"^(?:[xX×✕]\s*)?{_ONE_WIDGET}(?:[\s|｜/]*{_ONE_WIDGET})*(?:\s*[xX×✕])?$")
+_HOME_LINK = re.compile(r"^\S{1,6}首页$")  # 网易首页, 新浪首页: a link to the site's front page
 _SHARE = re.compile(r"^(分享到|分享至|一键分享|扫一扫|用微信扫|微信扫一扫)\s*[:：]?.{0,40}$"
-                    r"|^(?=.{0,60}$).*扫(?:描|码).{0,8}二维码")
+                    r"|^(?=.{0,60}$).*扫(?:描|码)?.{0,8}二维码")
 _BUTTON = re.compile(r"[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]")
 _LEADING_BUTTONS = re.compile(r"^(?:\s*[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]){3,}\s*")
 _COUNTER = re.compile(r"(?:已被|共)?(?:阅读|浏览|点击|访问)\s*[:：]?\s*\d+\s*次|\d+\s*(?:人|次)(?:阅读|浏览)"
-                      r"|已有\s*\d+\s*[件条]评论")
+                      r"|已有\s*\d+\s*[件条]评论|\d+\s*条评论")
 _RELATIVE_BYLINE = re.compile(r"^(?:原创\s+)?(?:\S{1,20}\s+){1,3}(?:昨天|前天|今天|刚刚|\d+\s*(?:分钟|小时|天)前)$")
 MAX_COUNTER_LINE = 60
 _LABELLED_WIDGET = re.compile(r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页|前一篇|后一篇|热门词|热词|相关搜索|"
@@ -30,7 +32,8 @@ _FONT_SIZE = re.compile(r"^.{0,20}字号\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s
 
 
 def _is_widget(line: str) -> bool:
-    if _WIDGET_LINE.match(line) or _SHARE.match(line) or _FONT_SIZE.match(line) or _RELATIVE_BYLINE.match(line):
+    if (_WIDGET_LINE.match(line) or _SHARE.match(line) or _FONT_SIZE.match(line) or _RELATIVE_BYLINE.match(line)
+            or _HOME_LINK.match(line)):
         return True
     if len(line) <= MAX_LABELLED_LINE and _LABELLED_WIDGET.match(line):
         return True  # 上一篇：…  联系我们：025-96060  热门词：…
