@@ -20,7 +20,7 @@ _HOME_LINK = re.compile(r"^\S{1,6}首页$")  # 网易首页, 新浪首页: a lin
 _SHARE = re.compile(r"^(分享到|分享至|一键分享|扫一扫|用微信扫|微信扫一扫)\s*[:：]?.{0,40}$"
                     r"|^(?=.{0,60}$).*扫(?:描|码)?.{0,8}二维码")
 _BUTTON = re.compile(r"[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]")
-_LEADING_BUTTONS = re.compile(r"^(?:\s*[【\[]\s*[^】\[\]【]{1,12}?\s*[】\]]){3,}\s*")
+_LEADING_BUTTONS = re.compile(rf"^(?:\s*{_BUTTON.pattern}){{3,}}\s*")
 _COUNTER = re.compile(r"(?:已被|共)?(?:阅读|浏览|点击|访问)\s*[:：]?\s*\d+\s*次|\d+\s*(?:人|次)(?:阅读|浏览)"
                       r"|已有\s*\d+\s*[件条]评论|\d+\s*条评论")
 _RELATIVE_BYLINE = re.compile(r"^(?:原创\s+)?(?:\S{1,20}\s+){1,3}(?:昨天|前天|今天|刚刚|\d+\s*(?:分钟|小时|天)前)$")
