@@ -5,8 +5,8 @@ of body text; on a page laid out in tables, or an agenda or a list the model is 
 that stretch can be a part of the article. A raw HTML page also says where its article is:
 the largest element that holds (nearly) all of the body found and is not mostly links —
 Readability's idea of the article's container. Its other lines, in page order under the
-headline and up to a heading of related links or comments, join the body, except lines that
-are links.
+headline and up to a heading of related links or comments, join the body, except links,
+repeats of the headline and lines the line model is sure are furniture.
 """
 
 from __future__ import annotations
