@@ -14,6 +14,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import webbrowser
 from pathlib import Path
@@ -37,13 +38,24 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
     """Build, serve and watch until interrupted."""
     root = root.resolve()
     require_site(root)
+    stopping = threading.Event()
+    serving: list[PreviewServer] = []
 
-    def stop(signum: int, frame: object) -> None:  # `kill` or a closed terminal: stop as Ctrl+C does
-        raise KeyboardInterrupt
+    def stop(signum: int, frame: object) -> None:
+        """Ctrl+C, `kill` or a closed terminal. While serving, the server is told to stop from
+        a thread of its own: a KeyboardInterrupt raised wherever the main thread happens to be
+        can land in a garbage collector's callback, where Python drops it, and the preview
+        would go on running. During the first build the build is cut short."""
+        stopping.set()
+        if serving:
+            threading.Thread(target=serving[0].shutdown, name="sitegen-stop", daemon=True).start()
+        else:
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, stop)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # a background job ignores ^C
+            signal.signal(number, stop)
     work = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
     builder: SiteBuilder | None = None
     debouncer: Debouncer | None = None
@@ -68,11 +80,15 @@ def serve_site(root: Path, host: str = "127.0.0.1", port: int = 8000, open_brows
         observer = start_watcher(root, theme_folders(root).all, on_change)
         server = PreviewServer((host, port), make_handler(builder))
         server.daemon_threads = True
+        serving.append(server)
+        if stopping.is_set():  # a stop asked for during the first build that did not land
+            raise KeyboardInterrupt
         url = f"http://{host}:{server.server_address[1]}/"
         print(f"[sitegen] serving {root} at {url} (Ctrl+C to stop)", flush=True)
         if open_browser:
             webbrowser.open(url)
-        server.serve_forever(poll_interval=0.2)
+        server.serve_forever(poll_interval=0.2)  # returns when stop() shuts it down
+        print("\n[sitegen] stopped", flush=True)
     except KeyboardInterrupt:
         print("\n[sitegen] stopped", flush=True)
     finally:
