@@ -132,6 +132,17 @@ def test_dates_resolve_against_the_document():
     assert front["date_uncertain"] is True and (front["date"].month, front["date"].day) == (2, 22)
 
 
+def test_a_time_zone_is_no_date_label():
+    """北京时间 in a dateline is the time zone of an event, not a 时间： label: the page's own
+    stamp by the headline stays its date (sina_04 of web-zh was dated by the dateline)."""
+    from sitegen.ingest.dates import find_stamps
+
+    [dateline] = find_stamps("新浪科技讯 北京时间9月11日凌晨消息，苹果2019秋季发布会开幕")
+    assert dateline.precision == "month_day" and not dateline.labelled
+    [labelled] = find_stamps("发布时间：2019-09-11")
+    assert labelled.labelled and labelled.date == date(2019, 9, 11)
+
+
 def test_dry_run_writes_nothing_and_json_report(tmp_path, seeds_dir):
     content = tmp_path / "c"
     dry = CliRunner().invoke(cli, ["ingest", str(seeds_dir), "--content", str(content), "--dry-run"])
