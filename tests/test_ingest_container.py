@@ -35,3 +35,11 @@ def test_menus_around_the_article_stay_out():
     assert "自治区财政厅传出最新消息" in body
     for chrome in ("网站地图", "联系我们", "主办单位"):
         assert chrome not in body
+
+
+def test_a_site_name_in_an_h1_is_no_headline_and_a_site_suffix_goes():
+    need_shared()
+    [shanxi] = plan([CORPORA / "web-zh" / "html" / "shanxigov_01.html"], Diagnostics(echo=False), IngestReport())
+    assert "山西省人民政府网站" not in shanxi.front.title and "巴西" in shanxi.front.title
+    [xinhua] = plan([CORPORA / "web-zh" / "html" / "xinhuanet_01.html"], Diagnostics(echo=False), IngestReport())
+    assert xinhua.front.title == "法国全国大罢工再次严重影响交通"
