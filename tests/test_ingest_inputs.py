@@ -143,6 +143,14 @@ def test_a_time_zone_is_no_date_label():
     assert labelled.labelled and labelled.date == date(2019, 9, 11)
 
 
+def test_a_headline_and_its_subtitle_make_one_title():
+    """A title printed over two lines above a date line (web-zh nmggov_01) is one headline."""
+    need_shared()
+    [page] = plan([CORPORA / "web-zh" / "txt" / "nmggov_01.txt"], Diagnostics(echo=False), IngestReport())
+    assert page.front.title == "内蒙古延续部分到期税收优惠政策助企纾困 预计4年为纳税人减负180亿元"
+    assert page.front.date == date(2022, 2, 11) and "预计4年为纳税人减负" not in page.body
+
+
 def test_dry_run_writes_nothing_and_json_report(tmp_path, seeds_dir):
     content = tmp_path / "c"
     dry = CliRunner().invoke(cli, ["ingest", str(seeds_dir), "--content", str(content), "--dry-run"])
