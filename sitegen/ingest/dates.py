@@ -113,6 +113,9 @@ _STAMP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("md", re.compile(r"(?<![\d\-/.年])(?P<m>\d{1,2})-(?P<d>\d{1,2})\s+\d{1,2}:\d{2}|"
                       r"(?<![\d年])(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")),
 )
+POSTING_TIME = (r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+                r"\s+\d{1,2}:\d{2}(?::\d{2})?")
+"""A full date with the time of day (``2005-06-13 15:00:14``): when a post or a page was posted."""
 _STAMP_LABEL = re.compile(r"(发布|发表|更新|上传|刊登|出版|发稿|录入|添加)?\s*(?<!北京)(?<!当地)(?<!美东)(?<!东部)(?<!西部)"
                           r"(时间|日期|于)\s*[:：]?\s*$|"
                           r"(posted|published|updated|date)\s*(on|:)?\s*$", re.I)

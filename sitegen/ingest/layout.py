@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
-from sitegen.ingest.dates import Stamp, day_first, find_stamps
+from sitegen.ingest.dates import POSTING_TIME, Stamp, day_first, find_stamps
 from sitegen.ingest.lines import FEATURES, Line, han_share, is_prose, line_features
 from sitegen.ingest.rules.related_tail import is_tail_heading
 
@@ -43,8 +43,7 @@ _INNER_STOP = re.compile(r"[。]")
 """A full stop inside a line: sentences, not a headline."""
 _SEPARATOR = re.compile(r"[|｜丨>»›＞→_]")
 _TITLE_PREFIX = re.compile(r"^(?:原标题|标\s*题|题\s*目|主\s*题)\s*[:：]\s*")
-_POSTED_AFTER = re.compile(r"\s*[(（\[]?(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s+\d{1,2}:\d{2}(?::\d{2})?"
-                           r"[)）\]]?(?:\s+\S{1,12})?$")
+_POSTED_AFTER = re.compile(rf"\s*[(（\[]?{POSTING_TIME}[)）\]]?(?:\s+\S{{1,12}})?$")
 """A post's date and time (and poster) printed after its title on the title's line."""
 _ORIGINAL_MARK = re.compile(r"^原创\s+(?=\S{4})")
 """The platforms' mark of an author's own post before its title (``原创 最不愁吃肉的国家：…``)."""
@@ -346,7 +345,7 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
             best = max(chosen, key=lambda s: (s[0], -s[1]))
             title = best[1]
             floor = min(best[0] - JOIN_MARGIN, threshold + CLEAR_HEADLINE)
-            block = _headline_block(lines, title, span, dict((c, score) for score, c in scored), floor)
+            block = _headline_block(lines, title, span, {c: score for score, c in scored}, floor)
             title = block[-1]
     if title is not None and span[0] <= title and span[1] <= title + 1 and title + 1 < len(lines):
         # the stretch was the headline itself: the body is the likeliest stretch under it

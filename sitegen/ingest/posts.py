@@ -14,13 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sitegen.ingest.dates import Stamp, find_stamps
+from sitegen.ingest.dates import POSTING_TIME, Stamp, find_stamps
 from sitegen.ingest.lines import Line, han_share, is_prose
 
-_POSTED = (r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
-           r"\s+\d{1,2}:\d{2}(?::\d{2})?")
-_HEADER = re.compile(rf"^(?P<title>\S.{{2,78}}?)\s*[(（\[【]?(?P<posted>{_POSTED})[)）\]】]?$"
-                     rf"|^[(（\[【]?(?P<posted2>{_POSTED})[)）\]】]?\s*(?P<title2>\S.{{2,78}})$")
+_HEADER = re.compile(rf"^(?P<title>\S.{{2,78}}?)\s*[(（\[【]?(?P<posted>{POSTING_TIME})[)）\]】]?$"
+                     rf"|^[(（\[【]?(?P<posted2>{POSTING_TIME})[)）\]】]?\s*(?P<title2>\S.{{2,78}})$")
 _LABEL = re.compile(r"(?:发表|发布|张贴|回复|评论|作者|来源|更新|时间|日期|字号|编辑)\s*[:：]|^.{0,8}?(?:发表|发布|张贴|回复)|@")
 _SENTENCE = re.compile(r"[。；;]")  # a sentence that happens to end on a time is no title
 MIN_TITLE = 4
@@ -35,7 +33,6 @@ class Post:
     title: str
     posted: str  # the date and time as the header gives them
     stamp: Stamp
-    header: int  # the header's line number
     lines: tuple[Line, ...]
 
 
@@ -67,7 +64,7 @@ def find_posts(lines: Sequence[Line], body_start: int | None) -> list[Post]:
         text = lines[number + 1: end]
         if not any(is_prose(line.text) for line in text[:4]):
             return []  # a list of dated links, not posts
-        posts.append(Post(title, posted, stamp, number, tuple(text)))
+        posts.append(Post(title, posted, stamp, tuple(text)))
     if len({post.title for post in posts}) < len(posts) or len({post.posted for post in posts}) < len(posts):
         return []  # the same title or time again: a list repeated, not posts
     return posts
