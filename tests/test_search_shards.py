@@ -22,7 +22,7 @@ from tests.test_search_index import site_aliases, write_bundle
 
 def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
-    return search.index_site(pages, aliases=aliases, shard_pages=shard_pages).files
+    return search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(shard_pages)).files
 
 
 def _decoded(files: dict[str, bytes]) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(samp
                                                                              tmp_path, shard_pages) -> None:
     """The sample site is built in one run (211 pages); indexed in shards of 40 (six runs) or
     200 (two), the bundle sitegen publishes is the same, file for file and byte for byte."""
-    sharded = search.index_site(sample_pages, aliases=site_aliases(site_root), shard_pages=shard_pages)
+    sharded = search.index_site(sample_pages, aliases=site_aliases(site_root), cut=search.ShardCut.every(shard_pages))
     write_bundle(sharded, tmp_path / "pagefind")
     published = folder_files(built_site / "pagefind")
     assert sharded.pages == len(sample_pages) == 211
@@ -102,6 +102,6 @@ def test_the_merge_is_a_stage_of_its_own(sample_pages, site_root) -> None:
             self.labels.append(label)
 
     stages = Stages()
-    search.index_site(sample_pages, stages, aliases=site_aliases(site_root), shard_pages=50)
+    search.index_site(sample_pages, stages, aliases=site_aliases(site_root), cut=search.ShardCut.every(50))
     assert "search index: merging 5 shards" in stages.labels  # 211 pages: 50, 50, 50, 50, 11
     assert stages.labels[-1] == "search index: merging 5 shards"

@@ -3,7 +3,9 @@
 - :mod:`~sitegen.search.segment`: Chinese word segmentation that agrees with the browser;
 - :mod:`~sitegen.search.service`: Pagefind's service protocol;
 - :mod:`~sitegen.search.bundle`: Pagefind's bundle format, rewritten in place;
-- :mod:`~sitegen.search.aliases`: every name of an entity finds the pages naming it.
+- :mod:`~sitegen.search.aliases`: every name of an entity finds the pages naming it;
+- :mod:`~sitegen.search.shards`: where pages are cut into shards, and the shards kept
+  between builds (:mod:`~sitegen.search.merge` joins them into one bundle).
 
 A build makes each searchable page's request where the page is rendered
 (:func:`index_request`, in a worker on a big build) and passes it to a :class:`SearchIndex`
@@ -16,8 +18,9 @@ that the output writer puts in place.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from html import unescape
@@ -31,10 +34,11 @@ from sitegen.search.bundle import SearchIndexError, normalise_bundle
 from sitegen.search.merge import ShardBundle, merge_shards
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
+from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
 from sitegen.urls import url_of
 
-__all__ = ["SHARD_PAGES", "AliasExpander", "Bundle", "IndexRequest", "SearchIndex", "SearchIndexError", "index_request",
-           "index_site", "is_searchable", "searchable_pages"]
+__all__ = ["AliasExpander", "Bundle", "IndexRequest", "SearchIndex", "SearchIndexError", "ShardCache", "ShardCut",
+           "index_changed_shards", "index_request", "index_site", "is_searchable", "request_digest", "searchable_pages"]
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
@@ -49,11 +53,15 @@ class Bundle:
 
     files: dict[str, bytes]
     pages: int
+    reused: int = 0  # pages of shards an earlier build indexed
 
     @property
     def summary(self) -> str:
         """One line for the console."""
-        return f"search index: {self.pages} pages" if self.pages else "no searchable pages"
+        if not self.pages:
+            return "no searchable pages"
+        again = f" ({self.pages - self.reused} indexed again)" if self.reused else ""
+        return f"search index: {self.pages} pages{again}"
 
 
 def is_searchable(relpath: str, html: bytes) -> bool:
@@ -69,6 +77,20 @@ class IndexRequest:
     encoded: bytes
     language: str
     sort_values: dict[str, str]
+    digest: str  # of what Pagefind is sent (:func:`request_digest`)
+
+
+def request_digest(relpath: str, html: bytes) -> str | None:
+    """A digest of what Pagefind is sent for a page (its URL and the part it reads; the
+    segmentation is a function of that and the site's aliases); None for a page it does not
+    index. Cheap: the page is not segmented."""
+    if not is_searchable(relpath, html):
+        return None
+    return _digest(relpath, index_copy(html.decode("utf-8")))
+
+
+def _digest(relpath: str, copy: str) -> str:
+    return hashlib.blake2b(f"{relpath}\x00{copy}".encode(), digest_size=16).hexdigest()
 
 
 _SORT = re.compile(r'data-pagefind-sort="([^"]*)"')
@@ -82,12 +104,14 @@ def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander
     the page is rendered (a forked worker in a big build)."""
     if not is_searchable(relpath, html):
         return None
-    copy = segment_html(index_copy(html.decode("utf-8")), aliases.expand)
+    part = index_copy(html.decode("utf-8"))
+    copy = segment_html(part, aliases.expand)
     language = _LANG.search(copy)
     sorts = dict(unescape(m.group(1)).partition(":")[::2] for m in _SORT.finditer(copy))
     encoded = message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None, "url": url_of(relpath),
                                    "file_contents": copy})
-    return IndexRequest(number + 1, encoded, language.group(1).lower() if language else "unknown", sorts)
+    return IndexRequest(number + 1, encoded, language.group(1).lower() if language else "unknown", sorts,
+                        _digest(relpath, part))
 
 
 def _batch_requests(shared: tuple[list[tuple[str, bytes]], AliasExpander], start: int) -> list[IndexRequest | None]:
@@ -97,11 +121,6 @@ def _batch_requests(shared: tuple[list[tuple[str, bytes]], AliasExpander], start
             for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
 
 
-SHARD_PAGES = 4_000
-"""Pages per Pagefind run: Pagefind's memory grows with the pages it holds (2.1 GB for the
-19,881 pages of the 10,000-item site in one run, 0.75 GB in shards of 4,000)."""
-
-
 class SearchIndex:
     """One Pagefind bundle, its pages numbered in the order they are sent: :meth:`add`
     passes each page's request (:func:`index_request`) as soon as it is made, so Pagefind
@@ -109,17 +128,22 @@ class SearchIndex:
     and waits for it; :meth:`stop` ends an index that will not be finished. Pagefind is
     started with the first page (after any forked workers: it is read by a thread).
 
-    Every ``shard_pages`` pages, a new Pagefind run takes the next pages and the full one
-    builds its bundle in the background (one at a time), so no run holds more than a shard
-    and the caller goes on meanwhile; :meth:`finish` merges the shards' bundles into one
-    (:mod:`sitegen.search.merge`)."""
+    Where ``cut`` ends a shard (:class:`~sitegen.search.shards.ShardCut`), a new Pagefind run
+    takes the next pages and the full one builds its bundle in the background (one at a
+    time), so no run holds more than a shard and the caller goes on meanwhile; each shard's
+    bundle is kept in ``cache`` for the next build; :meth:`finish` merges the shards' bundles
+    into one (:mod:`sitegen.search.merge`)."""
 
-    def __init__(self, shard_pages: int = SHARD_PAGES) -> None:
-        self.shard_pages = shard_pages
+    def __init__(self, cut: ShardCut = SHARDS, cache: ShardCache | None = None) -> None:
+        self.cut = cut
+        self.cache = cache
         self.service: PagefindService | None = None
         self.names: dict[int, str] = {}  # request id -> the page's output path, in this shard
         self.sort_values: list[tuple[str, dict[str, str]]] = []  # of the pages of this shard
+        self.digests: list[tuple[str, str]] = []  # (output path, request digest) of this shard's pages
+        self.keys: list[str] = []  # of every shard so far
         self.pages = 0
+        self.reused = 0  # pages of the shards taken whole
         self._finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagefind-shard")
         self._shards: list[Future[ShardBundle]] = []
         self._services: list[PagefindService] = []  # every run not yet ended
@@ -132,23 +156,39 @@ class SearchIndex:
             self.service.send(message(0, {"type": "NewIndex", "config": None}))
         self.names[request.message_id] = relpath
         self.sort_values.append((request.language, request.sort_values))
+        self.digests.append((relpath, request.digest))
         self.pages += 1
         try:
             self.service.send(request.encoded)
-            if len(self.names) >= self.shard_pages:
+            if self.cut.ends_after(relpath, len(self.names)):
+                key = shard_key(self.digests)
+                self.keys.append(key)
                 self._shards.append(self._finishing.submit(self._collect, self.service, self.names, self.sort_values,
-                                                           NO_PROGRESS))
-                self.service, self.names, self.sort_values = None, {}, []
+                                                           key, NO_PROGRESS))
+                self.service, self.names, self.sort_values, self.digests = None, {}, [], []
         except BaseException:
             self.stop()
             raise
+
+    def add_shard(self, key: str, bundle: ShardBundle) -> None:
+        """Take a whole shard indexed by an earlier build (between the pages of the shards
+        before and after it)."""
+        assert self.service is None, "a shard is taken between shards"
+        done: Future[ShardBundle] = Future()
+        done.set_result(bundle)
+        self._shards.append(done)
+        self.keys.append(key)
+        self.pages += len(bundle.sort_values)
+        self.reused += len(bundle.sort_values)
 
     def finish(self, progress: Progress = NO_PROGRESS) -> Bundle:
         """Ask for the bundle and wait for it."""
         try:
             shards = [future.result() for future in self._shards]
             if self.service is not None:
-                shards.append(self._collect(self.service, self.names, self.sort_values, progress))
+                key = shard_key(self.digests)
+                self.keys.append(key)
+                shards.append(self._collect(self.service, self.names, self.sort_values, key, progress))
                 self.service = None
         finally:
             self.stop()
@@ -159,11 +199,12 @@ class SearchIndex:
         files = merge_shards(shards)
         del shards
         normalise_bundle(files)
-        return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages)
+        return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
 
     def _collect(self, service: PagefindService, names: dict[int, str], sort_values: list[tuple[str, dict[str, str]]],
-                 progress: Progress) -> ShardBundle:
-        """Ask a Pagefind run for the bundle of the pages sent to it, and end it."""
+                 key: str, progress: Progress) -> ShardBundle:
+        """Ask a Pagefind run for the bundle of the pages sent to it, end it, and keep the
+        bundle under ``key``."""
         pages = len(names)
         progress.stage("search index: pages indexed by Pagefind", pages)
         bundling = False
@@ -194,7 +235,10 @@ class SearchIndex:
         while listed:  # each file's base64 text is dropped as soon as it is decoded
             file = listed.pop()
             files[file["path"]] = base64.b64decode(file["content"])
-        return ShardBundle(files, sort_values)
+        bundle = ShardBundle(files, sort_values)
+        if self.cache is not None:
+            self.cache.put(key, bundle)
+        return bundle
 
     def stop(self) -> None:
         """End every Pagefind run (at once if it is still working)."""
@@ -205,12 +249,12 @@ class SearchIndex:
 
 
 def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS,
-               aliases: AliasExpander = NO_ALIASES, shard_pages: int = SHARD_PAGES) -> Bundle:
+               aliases: AliasExpander = NO_ALIASES, cut: ShardCut = SHARDS) -> Bundle:
     """The bundle of ``(relpath, html)`` pages (those that are searchable), in relpath order,
     entity names expanded by ``aliases``; the requests are made by forked workers when there
     are many."""
     pages = sorted(pages)
-    index = SearchIndex(shard_pages)
+    index = SearchIndex(cut)
     progress.stage("search index: pages sent to Pagefind", len(pages))
     batches = list(range(0, len(pages), _BATCH))
     workers = fork_workers(len(batches) // 4)
@@ -244,3 +288,63 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
         if is_searchable(relpath, data):
             pages.append((relpath, data))
     return pages
+
+
+def index_changed_shards(pages: Sequence[tuple[str, str]], read: Callable[[str], bytes], cache: ShardCache,
+                         aliases: AliasExpander = NO_ALIASES, progress: Progress = NO_PROGRESS,
+                         cut: ShardCut = SHARDS) -> tuple[Bundle, list[str]]:
+    """The bundle of a site's searchable pages, ``(relpath, request digest)`` in path order,
+    from the shards ``cache`` keeps and, for the shards whose pages changed, new Pagefind
+    runs over the pages ``read(relpath)`` gives; the bundle and every shard's key."""
+    digests = dict(pages)
+    shards = []
+    for shard in cut.shards([relpath for relpath, _ in pages]):
+        key = shard_key((relpath, digests[relpath]) for relpath in shard)
+        shards.append((shard, key, cache.get(key)))
+    changed = [relpath for shard, _, kept in shards if kept is None for relpath in shard]
+    progress.stage("search index: pages of changed shards sent to Pagefind", len(changed))
+    index = SearchIndex(cut, cache)
+    requests = _requests_of(changed, read, aliases)  # the workers fork before Pagefind starts
+    try:
+        for shard, key, kept in shards:
+            if kept is not None:
+                index.add_shard(key, kept)
+                continue
+            for relpath in shard:
+                request = next(requests)
+                if request is None or request.digest != digests[relpath]:
+                    raise SearchIndexError(f"/{relpath} changed while the search index was made")
+                index.add(relpath, request)
+                progress.advance()
+    except BaseException:
+        index.stop()
+        raise
+    finally:
+        requests.close()
+    return index.finish(progress), index.keys
+
+
+def _requests_of(relpaths: list[str], read: Callable[[str], bytes],
+                 aliases: AliasExpander) -> Generator[IndexRequest | None, None, None]:
+    """The requests of the pages at ``relpaths`` (numbered from 0), each read by ``read``;
+    made by forked workers when there are many."""
+    batches = list(range(0, len(relpaths), _BATCH))
+    workers = fork_workers(len(batches) // 4)
+    made: Generator[list[IndexRequest | None], None, None]
+    if workers > 1:
+        made = forked_map(_read_batch_requests, (relpaths, aliases, read), batches, workers)
+    else:
+        made = (_read_batch_requests((relpaths, aliases, read), start) for start in batches)
+    try:
+        for batch in made:
+            yield from batch
+    finally:
+        made.close()
+
+
+def _read_batch_requests(shared: tuple[list[str], AliasExpander, Callable[[str], bytes]],
+                         start: int) -> list[IndexRequest | None]:
+    """The ``AddFile`` requests of pages ``start:start + _BATCH``, each read by ``read``."""
+    relpaths, aliases, read = shared
+    return [index_request(start + n, relpath, read(relpath), aliases)
+            for n, relpath in enumerate(relpaths[start:start + _BATCH])]

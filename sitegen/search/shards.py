@@ -1,0 +1,110 @@
+"""Where the searchable pages are cut into shards, and the shards' bundles kept between builds.
+
+Pagefind's memory grows with the pages one run holds, so a site is indexed in shards of
+consecutive pages (in output-path order), each by its own run, and the bundles are merged
+(:mod:`sitegen.search.merge`). :class:`ShardCut` places the cuts by the pages' paths alone
+(content-defined chunking, as rsync and backup tools cut files): a page added or removed
+moves the cuts of its own shard only, and an ingested article, whose path begins with its
+date, lands in the last shard of the articles. A build keeps each shard's bundle in a
+:class:`ShardCache` under the digest of its pages' requests, so the next build runs Pagefind
+only on the shards whose pages changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen.files import atomic_write
+from sitegen.search.merge import ShardBundle
+
+__all__ = ["SHARDS", "ShardCache", "ShardCut", "shard_key"]
+
+
+@dataclass(frozen=True)
+class ShardCut:
+    """A shard ends after a page whose path hashes to a multiple of ``spread`` once it holds
+    ``least`` pages, and at ``most`` pages in any case (about ``least + spread`` on average)."""
+
+    least: int = 500
+    spread: int = 1_500
+    most: int = 4_000
+
+    @classmethod
+    def every(cls, pages: int) -> ShardCut:
+        """A cut after every ``pages`` pages, whatever their paths."""
+        return cls(pages, 1, pages)
+
+    def ends_after(self, relpath: str, pages: int) -> bool:
+        """Whether a shard that holds ``pages`` pages, the last at ``relpath``, ends there."""
+        if pages >= self.most:
+            return True
+        if pages < self.least:
+            return False
+        number = int.from_bytes(hashlib.blake2b(relpath.encode("utf-8"), digest_size=8).digest(), "big")
+        return number % self.spread == 0
+
+    def shards(self, relpaths: Sequence[str]) -> list[list[str]]:
+        """``relpaths`` (in path order) cut into shards."""
+        shards: list[list[str]] = [[]]
+        for relpath in relpaths:
+            shards[-1].append(relpath)
+            if self.ends_after(relpath, len(shards[-1])):
+                shards.append([])
+        return [shard for shard in shards if shard]
+
+
+SHARDS = ShardCut()
+"""The cut a build uses: shards of about 2,000 pages, never over 4,000 (Pagefind's memory
+grows with the pages it holds: 2.1 GB for the 19,881 pages of the 10,000-item site in one
+run, 0.75 GB in shards of 4,000)."""
+
+
+def shard_key(pages: Iterable[tuple[str, str]]) -> str:
+    """The key of a shard: a digest of its pages' paths and request digests, in order."""
+    text = "\n".join(f"{relpath}\t{digest}" for relpath, digest in pages)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class ShardCache:
+    """Shard bundles by key, one file each in ``folder`` (written by sitegen itself). A
+    bundle also depends on what turns a page into its request beside the page itself (the
+    segmenter, the entity aliases): ``salt`` names that, and a bundle kept under another
+    salt is not found."""
+
+    def __init__(self, folder: Path, salt: str = "") -> None:
+        self.folder = folder
+        self.salt = salt
+
+    def _path(self, key: str) -> Path:
+        salted = hashlib.blake2b(f"{self.salt}\x00{key}".encode(), digest_size=16).hexdigest()
+        return self.folder / f"{salted}.shard"
+
+    def get(self, key: str) -> ShardBundle | None:
+        """The bundle kept under ``key``; None when there is none (or it cannot be read)."""
+        try:
+            data = self._path(key).read_bytes()
+            files, sort_values = pickle.loads(data)
+        except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError):
+            return None
+        return ShardBundle(files, sort_values)
+
+    def put(self, key: str, bundle: ShardBundle) -> None:
+        """Keep ``bundle`` under ``key``."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._path(key), pickle.dumps((bundle.files, list(bundle.sort_values)), protocol=5))
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Remove every bundle but those under ``keys``."""
+        wanted = {self._path(key).name for key in keys}
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return
+        for name in names:
+            if name.endswith(".shard") and name not in wanted:
+                (self.folder / name).unlink(missing_ok=True)
