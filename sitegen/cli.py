@@ -133,13 +133,15 @@ def ingest(paths: tuple[Path, ...], content_dir: Path, dry_run: bool, force: boo
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-search", is_flag=True, help="Skip the Pagefind search index.")
 @click.option("--drafts", is_flag=True, help="Include pages marked draft: true.")
-@click.option("--force", is_flag=True, help="Build even if nothing changed since the last build into OUT.")
+@click.option("--force", is_flag=True, help="Render and index every page, even if nothing changed since the last build "
+                                           "into OUT.")
 @click.option("--root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False),
               help="Site root (the folder holding content/).")
 def build(out_dir: Path | None, base_url: str | None, strict: bool, no_search: bool, drafts: bool, force: bool,
           root: Path) -> None:
-    """Build the site from content/ (with its templates/ and static/ over the theme's) into OUT
-    (nothing to do when no input changed)."""
+    """Build the site from content/ (with its templates/ and static/ over the theme's) into OUT:
+    after a first build, only the pages whose sources changed are rendered and only the
+    search shards holding them indexed again (nothing to do when no input changed)."""
     from sitegen.site.build import BuildOptions, build_site
 
     progress = progress_for(sys.stderr)

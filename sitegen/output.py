@@ -162,11 +162,49 @@ class StagedSite:
             shutil.rmtree(self.path, ignore_errors=True)
 
     def write(self, relpath: str, data: bytes) -> None:
-        """Write one file (``relpath`` as checked by :class:`OutputSet`)."""
+        """Write one file (``relpath`` as checked by :class:`OutputSet`), replacing a file
+        :meth:`keep_previous` linked there (never writing into it: it is the previous site's)."""
         target = self.path / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            self.written += 1
         target.write_bytes(data)
-        self.written += 1
+
+    def remove(self, relpath: str) -> None:
+        """Take out a file :meth:`keep_previous` linked (``relpath`` as checked by
+        :class:`OutputSet`), and the folders it leaves empty."""
+        target = self.path / safe_relpath(relpath)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return
+        self.written -= 1
+        parent = target.parent
+        while parent != self.path and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+    def keep_previous(self, skip: str) -> int:
+        """Start from the current site: every file of ``out`` but those under the folder
+        ``skip`` is linked into the staging folder (hard links: a file written later replaces
+        its link, the previous site is never changed). Returns how many."""
+        linked = 0
+        out = str(self.out)
+        for dirpath, dirnames, filenames in os.walk(out):
+            relative = os.path.relpath(dirpath, out)
+            if relative == ".":
+                dirnames[:] = [name for name in dirnames if name != skip]
+                relative = ""
+            target = os.path.join(self.path, relative)
+            os.makedirs(target, exist_ok=True)
+            for name in filenames:
+                if relative or name != MARKER:
+                    os.link(os.path.join(dirpath, name), os.path.join(target, name))
+                    linked += 1
+        self.written += linked
+        return linked
 
     def link_tree(self, source: Path, relpath: str) -> None:
         """Put a copy of folder ``source`` at ``relpath`` (hard links: the files are never

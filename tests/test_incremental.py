@@ -6,6 +6,9 @@ below the page threshold, a new article, a template edit, a data-file edit) one 
 writing only what each update rendered; after every edit its folder must be
 byte-identical to a fresh build of the same sources. Run on the sample site and on a site
 of 300 real CCTV records (entity pages need two articles there, so pages appear and vanish).
+The same edits, each followed by ``sitegen build`` into the same folder (a new process
+each time: the state the last build left, the search shards it kept), must give what a
+cold build gives, search index included.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import pytest
 from sitegen.errors import Diagnostics
 from sitegen.frontmatter import parse_page
 from sitegen.output import write_in_place, write_site
+from sitegen.search import shards
 from sitegen.site import group as group
+from sitegen.site.build import BuildOptions, build_site
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.plan import DerivedValues, Planner
 from sitegen.site.session import SiteSession
@@ -27,9 +32,9 @@ from sitegen.site.session import SiteSession
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _files(folder: Path) -> dict[str, bytes]:
+def _files(folder: Path, search: bool = False) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and "pagefind" not in p.parts}
+            if p.is_file() and (search or "pagefind" not in p.parts)}
 
 
 def _fresh_build(root: Path, out: Path) -> dict[str, bytes]:
@@ -168,11 +173,11 @@ def _edit_sequence(run: Incremental, tmp: Path) -> None:
     run.check(tmp)
 
 
-def _copy_site(source: Path, root: Path) -> None:
+def _copy_site(source: Path, root: Path, cache: bool = True) -> None:
     for name in ("content", "templates", "static"):
         shutil.copytree(source / name, root / name)
     shutil.copy(source / "sitegen.yaml", root / "sitegen.yaml")
-    if (source / ".sitegen-cache").is_dir():
+    if cache and (source / ".sitegen-cache").is_dir():
         shutil.copytree(source / ".sitegen-cache", root / ".sitegen-cache")
 
 
@@ -295,3 +300,60 @@ def test_a_page_shows_nothing_its_dependencies_do_not_declare(site_root: Path) -
             undeclared_reads.append(relpath)
     assert checked > 100
     assert undeclared_reads == []
+
+
+class Rebuilt:
+    """The same edits as :class:`Incremental`, each followed by ``sitegen build`` into the
+    same folder: every build after the first is a new session that starts from the state
+    the previous build left (render what differs, index the shards that changed)."""
+
+    def __init__(self, root: Path, out: Path) -> None:
+        self.root, self.out = root, out
+        self.rendered: list[int] = []
+        self.kept: list[int] = []
+        self.indexed: list[str] = []
+        self._project: SiteSession | None = None
+
+    @property
+    def project(self) -> SiteSession:
+        """A session over the current sources (what the edits read to choose a page)."""
+        if self._project is None:
+            self._project = SiteSession(self.root)
+            self._project.update(Diagnostics(echo=False))
+        return self._project
+
+    def step(self) -> set[str]:
+        before = _files(self.out, search=True) if self.out.exists() else {}
+        result = build_site(BuildOptions(root=self.root, out=self.out), Diagnostics(echo=False))
+        self._project = None
+        after = _files(self.out, search=True)
+        self.rendered.append(result.files - result.kept if "up to date" not in result.search else 0)
+        self.kept.append(result.kept)
+        self.indexed.append(result.search)
+        return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p) and "pagefind" not in p}
+
+    def check(self, tmp: Path) -> None:
+        fresh = tmp / "cold"
+        if fresh.exists():
+            shutil.rmtree(fresh)
+        _copy_site(self.root, fresh, cache=False)
+        build_site(BuildOptions(root=fresh, out=fresh / "public"), Diagnostics(echo=False))
+        got, want = _files(self.out, search=True), _files(fresh / "public", search=True)
+        assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))[:10]
+        differing = [p for p in want if got[p] != want[p]]
+        assert not differing, differing[:10]
+
+
+def test_builds_after_edits_match_cold_builds_search_included(site_root: Path, tmp_path: Path, monkeypatch) -> None:
+    # shards of a few dozen pages, so that an edit leaves most of them as they were
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    run = Rebuilt(root, root / "public")
+    run.step()
+    _edit_sequence(run, tmp_path)  # type: ignore[arg-type]
+    # an edit renders a few pages and indexes the shards holding them again
+    assert run.rendered[1] < run.rendered[0] / 10, run.rendered
+    assert "indexed again" in run.indexed[1], run.indexed
+    # the entity data changes every page's entities: all of it again
+    assert "indexed again" not in run.indexed[-1] and run.kept[-1] == 0, (run.indexed, run.kept)

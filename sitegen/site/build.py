@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TypedDict, cast
+from typing import TypedDict
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, check_base_url
@@ -29,10 +29,20 @@ from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.search import AliasExpander, IndexRequest, SearchIndex, index_request
+from sitegen.search import (
+    AliasExpander,
+    IndexRequest,
+    SearchIndex,
+    ShardCache,
+    index_changed_shards,
+    index_request,
+    request_digest,
+)
+from sitegen.search import shards as shards_module
+from sitegen.site.carry import BuiltState
 from sitegen.site.group import build_entities
-from sitegen.site.load import site_entity_data
-from sitegen.site.session import CACHE_DIR, SiteSession, require_site
+from sitegen.site.load import inputs_fingerprint, site_entity_data
+from sitegen.site.session import CACHE_DIR, Prepare, SiteSession, require_site
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
 
@@ -48,7 +58,7 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     force: bool = False
-    """Build even when nothing changed since the last build."""
+    """Build everything, even when nothing changed since the last build."""
 
 
 @dataclass
@@ -60,13 +70,15 @@ class BuildResult:
     articles: int = 0
     weeks: int = 0
     entities: int = 0
+    kept: int = 0
     seconds: float = 0.0
     search: str = "search index: skipped"
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the console."""
-        return (f"built {self.out}: {self.files} files, {self.articles} articles, {self.weeks} weekly digests, "
+        made = f" ({self.kept} as the last build made them)" if self.kept else ""
+        return (f"built {self.out}: {self.files} files{made}, {self.articles} articles, {self.weeks} weekly digests, "
                 f"{self.entities} entity pages; {self.search}; {len(self.warnings)} warning(s) in {self.seconds:.1f}s")
 
 
@@ -101,43 +113,120 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
 
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) -> BuildResult:
     inputs = _input_signature(options)
-    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts)
-    indexing = SearchIndex() if options.search else None
+    code = _code_signature()
+    previous = None if options.force else _previous_build(options, code)
+    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts, previous=previous)
+    aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
+    shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
+    # a first build sends each page to Pagefind as it is written; a build after one only
+    # notes what each page would send, then indexes the shards whose pages changed
+    cut = shards_module.SHARDS
+    indexing = SearchIndex(cut, shard_cache) if options.search and previous is None else None
+    searched: dict[str, str] = {}  # output path -> digest of its index request
     search_summary = "search index: skipped"
     with StagedSite(options.out) as staged:
+        if previous is not None:
+            staged.keep_previous(skip="pagefind")
 
-        def take(relpath: str, data: bytes, request: object) -> None:
+        def take(relpath: str, data: bytes, prepared: object) -> None:
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
             staged.write(relpath, data)
-            if indexing is not None and request is not None:
-                indexing.add(relpath, cast(IndexRequest, request))
+            if isinstance(prepared, IndexRequest):
+                searched[relpath] = prepared.digest
+                if indexing is not None:
+                    indexing.add(relpath, prepared)
+            elif isinstance(prepared, str):
+                searched[relpath] = prepared
 
+        prepare: Prepare | None = None
+        if indexing is not None:
+            prepare = partial(index_request, aliases=aliases)  # made where the page is rendered
+        elif options.search:
+            prepare = _request_digest
         try:
-            # each page's request to Pagefind is made where it is rendered
-            aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
-            update = session.update(diagnostics, progress=progress, sink=take,
-                                    prepare=partial(index_request, aliases=aliases) if indexing is not None else None)
+            update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare)
             session.close()
+            for relpath in update.removed:
+                staged.remove(relpath)
+            if previous is not None:
+                kept = set(update.kept)
+                searched.update((r, d) for r, d in previous.searched.items() if r in kept)
             if not update.articles:
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)
+            shards: list[str] = []
             if indexing is not None:
                 bundle = indexing.finish(progress)
+                shards = indexing.keys
+            elif options.search:
+                bundle, shards = index_changed_shards(sorted(searched.items()), partial(_read_staged, staged.path),
+                                                      shard_cache, aliases, progress, cut)
+            if options.search:
                 search_summary = bundle.summary
                 for relpath, data in bundle.files.items():
                     staged.write(f"pagefind/{relpath}", data)
         finally:
             if indexing is not None:
                 indexing.stop()
+        _state_path(options).unlink(missing_ok=True)  # it describes the site about to be replaced
         staged.publish()
-    result = BuildResult(options.out, files=len(update.outputs), articles=update.articles, weeks=update.weeks,
-                         entities=update.entities, search=search_summary)
+    shard_cache.keep_only(shards)
+    result = BuildResult(options.out, files=len(update.outputs) + len(update.kept), articles=update.articles,
+                         weeks=update.weeks, entities=update.entities, kept=len(update.kept), search=search_summary)
     result.warnings = list(diagnostics.warnings)
+    state = session.built_state(update, code, searched)
+    state.save(_state_path(options))
     manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,
+                "options": _options(options), "code": code, "state": _file_signature(_state_path(options)),
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
     return result
+
+
+def _request_digest(number: int, relpath: str, data: bytes) -> str | None:
+    """What a build after another notes of each page it renders: the digest of its request
+    to the search index (:func:`~sitegen.search.request_digest`)."""
+    return request_digest(relpath, data)
+
+
+def _read_staged(folder: Path, relpath: str) -> bytes:
+    return (folder / relpath).read_bytes()
+
+
+def _options(options: BuildOptions) -> str:
+    """The options a build's output depends on."""
+    return json.dumps([options.base_url, options.drafts, options.search])
+
+
+def _code_signature() -> str:
+    """Changes with sitegen itself (its version, and its files while it is being worked on)."""
+    return content_hash(json.dumps([__version__, _tree_signature(Path(__file__).resolve().parent.parent)],
+                                   sort_keys=True))
+
+
+def _previous_build(options: BuildOptions, code: str) -> BuiltState | None:
+    """The state of the build that made the output folder, when the folder is exactly as it
+    left it and the build was made by this sitegen with these options; else None."""
+    try:
+        manifest = json.loads(_manifest_path(options).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("code") != code or manifest.get("options") != _options(options):
+        return None
+    if manifest.get("state") != _file_signature(_state_path(options)) or \
+            manifest.get("output") != _tree_signature(options.out):
+        return None
+    state = BuiltState.load(_state_path(options))
+    return state if state is not None and state.code == code else None
+
+
+def _state_path(options: BuildOptions) -> Path:
+    return _manifest_path(options).with_suffix(".state.json")
+
+
+def _shards_path(options: BuildOptions) -> Path:
+    return _manifest_path(options).with_suffix(".shards")
 
 
 def _tree_signature(folder: Path) -> dict[str, str]:

@@ -168,6 +168,11 @@ class TemplateSet:
         self._digests = current
         return changed
 
+    @property
+    def digests(self) -> dict[str, str]:
+        """Each template's digest, as last read by :meth:`changed`."""
+        return dict(self._digests)
+
     def read_closure(self, renderer: Renderer) -> None:
         """Record, for every template, itself and every template it extends, imports or includes."""
         self.closure = template_closure(renderer)

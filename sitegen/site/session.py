@@ -8,7 +8,9 @@ every page's dependency set (:mod:`sitegen.site.plan`), and every template's clo
 :meth:`SiteSession.update` re-reads only changed files, updates the grouping for the changed
 articles, and renders only the pages whose dependencies changed (Lektor's dependency
 recording). A first update, or a change to the settings, the entity data or (with hashed
-asset names) a static file, renders everything.
+asset names) a static file, renders everything; but a first update given the
+:class:`~sitegen.site.carry.BuiltState` of the build that made the current output renders
+only the pages that differ from it (``sitegen build`` run again).
 
 An update only *gathers*: it returns the files to write and the paths to remove. Nothing is
 remembered as built until the caller says the files were written (:meth:`commit`), so a
@@ -31,6 +33,7 @@ from sitegen.output import OutputSet
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.site import keys
+from sitegen.site.carry import BuiltState, key_digests, page_digest
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.keys import ALL_CONTENT, Key
 from sitegen.site.load import CACHE_DIR, ContentStore, SiteInputs, inputs_fingerprint, read_inputs
@@ -70,6 +73,7 @@ class SiteUpdate:
     assets: dict[str, str] = field(default_factory=dict)
     inputs_fingerprint: str = ""  # of the settings and entity data it was made from
     static_digests: dict[str, str] = field(default_factory=dict)  # static output path -> digest
+    kept: list[str] = field(default_factory=list)  # pages a previous build made as they are now
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,10 @@ class SiteSession:
     """A site root and what its last update made (see the module docs)."""
 
     def __init__(self, root: Path, base_url: str | None = None, drafts: bool = False,
-                 hashed_assets: bool = True, track_digests: bool = False) -> None:
+                 hashed_assets: bool = True, track_digests: bool = False,
+                 previous: BuiltState | None = None) -> None:
         require_site(root)
+        self._previous = previous  # the build that made the output the first update goes into
         self.root = root
         self.theme = theme_folders(root)
         self.base_url = base_url
@@ -258,13 +264,19 @@ class SiteSession:
         planner = self._planner
         hit = planner.update(changed_keys)
         step("plan")
+        kept: list[str] = []
+        removed_before: set[str] = set()
         if full:
             hit = set(planner.by_relpath)
+            if self._previous is not None:
+                hit, removed_before = self._differing_from(self._previous, gathered)
+                kept = sorted(planner.by_relpath.keys() - hit)
+            self._previous = None
         else:
             hit |= planner.pages_using(changed_keys) | planner.added | self._pending_pages
             hit |= self._templates.pages_using(gathered.changed_templates, planner.by_relpath.values())
         dirty = [planner.by_relpath[r] for r in sorted(hit) if r in planner.by_relpath]
-        removed = sorted((planner.removed - planner.by_relpath.keys()) | set(gathered.static_removed))
+        removed = sorted((planner.removed - planner.by_relpath.keys()) | set(gathered.static_removed) | removed_before)
         step("dirty")
         self._pending_pages |= {p.relpath for p in dirty}  # until committed
         deferred: list[PagePlan] = []
@@ -282,7 +294,34 @@ class SiteSession:
             searchable_changed=bool(deferred or removed) or any(
                 p.endswith(".html") and not p.startswith("static/") for p in outputs.files),
             deferred=deferred, digests=digests, assets=dict(gathered.assets.urls),
-            inputs_fingerprint=gathered.fingerprint, static_digests=gathered.static_digests)
+            inputs_fingerprint=gathered.fingerprint, static_digests=gathered.static_digests, kept=kept)
+
+    def _differing_from(self, previous: BuiltState, gathered: _Gathered) -> tuple[set[str], set[str]]:
+        """The pages that differ from those of the build ``previous`` describes (all of them
+        when its settings or static files differ), and the pages it made that are gone."""
+        planner = self.planner
+        if previous.inputs != gathered.fingerprint or previous.static != gathered.static_digests:
+            return set(planner.by_relpath), set(previous.pages) - planner.by_relpath.keys()
+        values = key_digests(self.grouping, self._derived.values)
+        templates = self._templates.digests
+        changed_templates = {n for n in templates.keys() | previous.templates.keys()
+                             if templates.get(n) != previous.templates.get(n)}
+        hit = self._templates.pages_using(changed_templates, planner.by_relpath.values())
+        for relpath, plan in planner.by_relpath.items():
+            if previous.pages.get(relpath) != page_digest(plan.template, plan.deps) or \
+                    any(values.get(key) != previous.values.get(key) for key in plan.deps):
+                hit.add(relpath)
+        return hit, set(previous.pages) - planner.by_relpath.keys()
+
+    def built_state(self, update: SiteUpdate, code: str, searched: dict[str, str]) -> BuiltState:
+        """What the output of ``update`` (every page, committed) was made from, for the next
+        build into the same folder; ``searched``: the digest of each searchable page's index
+        request."""
+        return BuiltState(
+            code=code, inputs=update.inputs_fingerprint, static=dict(update.static_digests),
+            templates=dict(self._templates.digests), values=key_digests(self.grouping, self._derived.values),
+            pages={r: page_digest(p.template, p.deps) for r, p in sorted(self.planner.by_relpath.items())},
+            searched=searched)
 
     # -- the render stage -----------------------------------------------------------------------
     def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool,
