@@ -21,7 +21,7 @@ from tests.test_search_index import site_aliases, write_bundle
 
 
 def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> dict[str, bytes]:
-    monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
+    monkeypatch.setattr(search, "normalise_bundle", lambda files, chunked=False: None)
     return search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(shard_pages)).files
 
 

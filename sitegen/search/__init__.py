@@ -197,8 +197,8 @@ class SearchIndex:
         if len(shards) > 1:
             progress.stage(f"search index: merging {len(shards)} shards")
         files = merge_shards(shards)
+        normalise_bundle(files, chunked=len(shards) > 1)
         del shards
-        normalise_bundle(files)
         return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
 
     def _collect(self, service: PagefindService, names: dict[int, str], sort_values: list[tuple[str, dict[str, str]]],

@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sitegen.errors import SitegenError
@@ -65,7 +65,7 @@ def _write_pf(data: Any, prefix: str, hash_length: int) -> tuple[str, bytes]:
     return f"{prefix}_{digest}", gzip.compress(raw, compresslevel=9, mtime=0)
 
 
-def normalise_bundle(files: dict[str, bytes]) -> None:
+def normalise_bundle(files: dict[str, bytes], chunked: bool = False) -> None:
     """Make Pagefind's output (``files`` by path in the bundle) deterministic and smaller to
     download, in Pagefind's own format (``pagefind.js`` uses the names only as file names).
 
@@ -77,7 +77,9 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
     - The ``date`` sort (every page's number in date order, 21 KB compressed at 10,000 pages)
       leaves the metadata every search downloads for a file of its own, which the search
       page fetches only to sort by date (:func:`date_order_path`).
-    - Fragment names are shortened (:func:`_shorten_fragment_names`)."""
+    - Fragment names are shortened (:func:`_shorten_fragment_names`).
+
+    ``chunked``: the word index is already cut so (:func:`write_word_chunks`: merged shards)."""
     entry = json.loads(files["pagefind-entry.json"])
     check_version(entry)
     for language, info in sorted(entry["languages"].items()):
@@ -86,7 +88,8 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
         meta = read_pf(files.pop(meta_name), meta_name)
         by_date = next((pages for name, pages in meta[4] if name == _DATE_SORT), None)
         meta[4] = [sort for sort in meta[4] if sort[0] != _DATE_SORT]
-        _rechunk_word_index(files, meta, language)
+        if not chunked:
+            meta[2] = write_word_chunks(_old_words(files, meta[2]), files, language)
         for pair in meta[3]:
             name, old_hash = pair
             filter_name = f"filter/{old_hash}.pf_filter"
@@ -152,6 +155,13 @@ def encode_word_chunk(words: list[bytes]) -> bytes:
 
 def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
     """Each word of a word index chunk with its encoded bytes, sliced out as Pagefind wrote them."""
+    for word, encoded, _ in decoded_words(data, name):
+        yield word, encoded
+
+
+def decoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes, list[Any]]]:
+    """Each word of a word index chunk with its encoded bytes (as Pagefind wrote them) and
+    their decoded value, ``[word, postings, extras]``."""
     import cbor2
 
     raw = _unpack_pf(data, name)
@@ -164,14 +174,21 @@ def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
     for _ in range(count):
         start = stream.tell()
         word = decoder.decode()
-        yield word[0], raw[start:stream.tell()]
+        yield word[0], raw[start:stream.tell()], word
 
 
-def _rechunk_word_index(files: dict[str, bytes], meta: list[Any], language: str) -> None:
-    """Rewrite the word index chunks of ``meta`` with about ``_CHUNK_BYTES`` of words each,
-    one old chunk in memory at a time, each word's bytes as Pagefind wrote them. A chunk's
-    range in the metadata is the shortest prefixes that tell it from its neighbours, as
-    Pagefind makes them."""
+def _old_words(files: dict[str, bytes], chunks: list[list[str]]) -> Iterator[tuple[str, bytes]]:
+    """The words of the chunks listed in ``chunks``, in order, each chunk's file taken out of
+    ``files`` and read only when its words are reached."""
+    for _, _, old_hash in chunks:
+        name = f"index/{old_hash}.pf_index"
+        yield from _encoded_words(files.pop(name), name)
+
+
+def write_word_chunks(words: Iterable[tuple[str, bytes]], files: dict[str, bytes], language: str) -> list[list[str]]:
+    """Write ``words`` (in order, each as its encoded bytes) into ``files`` as word index
+    chunks of about ``_CHUNK_BYTES`` each; returns the metadata's list of chunks. A chunk's
+    range is the shortest prefixes that tell it from its neighbours, as Pagefind makes them."""
     chunks: list[tuple[str, str, bytes]] = []  # first word, last word, encoded chunk
     pending: list[tuple[str, bytes]] = []
     size = 0
@@ -181,26 +198,25 @@ def _rechunk_word_index(files: dict[str, bytes], meta: list[Any], language: str)
         chunks.append((pending[0][0], pending[-1][0], encoded))
         pending.clear()
 
-    for _, _, old_hash in meta[2]:
-        name = f"index/{old_hash}.pf_index"
-        for word, encoded in _encoded_words(files.pop(name), name):
-            pending.append((word, encoded))
-            size += len(encoded)
-            if size >= _CHUNK_BYTES:
-                close_chunk()
-                size = 0
+    for word, encoded in words:
+        pending.append((word, encoded))
+        size += len(encoded)
+        if size >= _CHUNK_BYTES:
+            close_chunk()
+            size = 0
     if pending:
         close_chunk()
     stamp = hashlib.sha256(b"".join(raw for _, _, raw in chunks)).hexdigest()[:_STAMP_LENGTH]
     ranges = [[first_word, last_word] for first_word, last_word, _ in chunks]
     for left, right in zip(ranges, ranges[1:]):
         left[1], right[0] = _distinguishing_prefixes(left[1], right[0])
-    meta[2] = []
+    listed = []
     for number, ((from_word, to_word), (_, _, raw)) in enumerate(zip(ranges, chunks)):
         chunk_hash = f"{language}_{stamp}{_base36(number)}"
         # level 6: 2% larger than 9 and four times faster (a 10,000-page index is 20 MB)
         files[f"index/{chunk_hash}.pf_index"] = gzip.compress(_SIGNATURE + raw, compresslevel=6, mtime=0)
-        meta[2].append([from_word, to_word, chunk_hash])
+        listed.append([from_word, to_word, chunk_hash])
+    return listed
 
 
 def _distinguishing_prefixes(left: str, right: str) -> tuple[str, str]:

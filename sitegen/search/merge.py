@@ -11,13 +11,12 @@ joined, the sort orders merged by the pages' sort values, metadata fields joined
 names a field as ``-(its number + 1)``), fragments kept. The result is the bundle one run
 writes, byte for byte once sitegen has rewritten it (tested), so the browser ranks as it did.
 
-Memory stays bounded: the word index is merged as a stream, one chunk of each shard at a time.
+Memory stays bounded: the word index is merged as a stream, one chunk of each shard at a time,
+and written in the chunks the browser loads (no second pass over it).
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import heapq
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,21 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.search.bundle import (
-    _SIGNATURE,
     SearchIndexError,
-    _encoded_words,
     _write_pf,
     cbor_head,
     check_version,
-    encode_word_chunk,
+    decoded_words,
     read_cbor_head,
     read_pf,
+    write_word_chunks,
 )
 
 __all__ = ["ShardBundle", "merge_shards"]
-
-_MERGED_CHUNK_WORDS = 5_000
-"""Words per chunk of the merged index (it is cut into small chunks again afterwards)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,9 @@ class ShardBundle:
 
 
 def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
-    """One bundle, as Pagefind writes it, of the pages of ``shards`` in their order."""
+    """One bundle, as Pagefind writes it, of the pages of ``shards`` in their order; of
+    several shards, with its word index already cut as
+    :func:`~sitegen.search.bundle.normalise_bundle` cuts it (pass ``chunked=True``)."""
     if len(shards) == 1:
         return dict(shards[0].files)
     entries = [json.loads(shard.files["pagefind-entry.json"]) for shard in shards]
@@ -100,24 +97,22 @@ def _merge_language(shards: Sequence[ShardBundle], metas: list[list[Any] | None]
     fields = sorted({field for _, meta in present for field in meta[5]})
     field_maps = [[fields.index(field) for field in meta[5]] for _, meta in present]
     pages = [page for _, meta in present for page in meta[1]]
-    chunks = _merge_words(present, offsets, field_maps, language, merged)
+    chunks = write_word_chunks(_merge_words(present, offsets, field_maps), merged, language)
+    if not chunks:
+        raise SearchIndexError("the search index has no words")
     filters = _merge_filters(present, offsets, language, merged)
     sorts = _merge_sorts(present, offsets, language)
     version = present[0][1][0]
     return [version, pages, chunks, filters, sorts, fields]
 
 
-def _shard_words(shard: ShardBundle, meta: list[Any]) -> Iterator[tuple[str, bytes]]:
-    """A shard's words in order, each with its encoding, one chunk in memory at a time."""
+def _numbered_words(number: int, shard: ShardBundle, meta: list[Any]) -> Iterator[tuple[str, int, bytes, list[Any]]]:
+    """A shard's words in order, each tagged with the shard's number (ties in a merge keep
+    shard order), with its encoding and its decoded value; one chunk in memory at a time."""
     for _, _, chunk_hash in meta[2]:
         name = f"index/{chunk_hash}.pf_index"
-        yield from _encoded_words(shard.files[name], name)
-
-
-def _numbered_words(number: int, shard: ShardBundle, meta: list[Any]) -> Iterator[tuple[str, int, bytes]]:
-    """A shard's words, each tagged with the shard's number (ties in a merge keep shard order)."""
-    for word, encoded in _shard_words(shard, meta):
-        yield word, number, encoded
+        for word, encoded, decoded in decoded_words(shard.files[name], name):
+            yield word, number, encoded, decoded
 
 
 def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[int]:
@@ -126,48 +121,35 @@ def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[in
     return [-(field_map[-value - 1] + 1) if value < 0 else value for value in locations]
 
 
-def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], field_maps: list[list[int]],
-                 language: str, merged: dict[str, bytes]) -> list[list[str]]:
-    """Join each word's postings across the shards (page numbers moved on by each shard's
-    offset) into chunks of the merged index; returns their ``[from, to, hash]`` list. A word
-    of one shard only keeps Pagefind's bytes (its first posting's page patched in place);
-    only a word of several shards is decoded and encoded again."""
+def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int],
+                 field_maps: list[list[int]]) -> Iterator[tuple[str, bytes]]:
+    """Each word of the shards in order, its postings joined across the shards (page numbers
+    moved on by each shard's offset). A word of one shard only keeps Pagefind's bytes (its
+    first posting's page patched in place); a word of several shards is joined."""
     streams = [_numbered_words(number, shard, meta) for number, (shard, meta) in enumerate(present)]
     identity = [field_map == list(range(len(field_map))) for field_map in field_maps]
-    chunks: list[list[str]] = []
-    pending: list[tuple[str, bytes]] = []
-
-    def close_chunk() -> None:
-        raw = _SIGNATURE + encode_word_chunk([encoded for _, encoded in pending])
-        chunk_hash = f"{language}_{hashlib.sha256(raw).hexdigest()[:7]}"
-        merged[f"index/{chunk_hash}.pf_index"] = gzip.compress(raw, compresslevel=1, mtime=0)  # read again at once
-        chunks.append([pending[0][0], pending[-1][0], chunk_hash])
-        pending.clear()
-
-    def take(word: str, parts: list[tuple[int, bytes]]) -> None:
-        if len(parts) == 1 and identity[parts[0][0]]:
-            number, encoded = parts[0]
-            pending.append((word, _moved_on(encoded, offsets[number]) if offsets[number] else encoded))
-        else:
-            pending.append((word, _joined(parts, offsets, field_maps, identity)))
-        if len(pending) >= _MERGED_CHUNK_WORDS:
-            close_chunk()
-
-    parts: list[tuple[int, bytes]] = []
+    parts: list[_Part] = []
     current = ""
-    for word, number, encoded in heapq.merge(*streams):
+    for word, number, encoded, decoded in heapq.merge(*streams):
         if parts and word != current:
-            take(current, parts)
+            yield current, _taken(parts, offsets, field_maps, identity)
             parts = []
         current = word
-        parts.append((number, encoded))
+        parts.append((number, encoded, decoded))
     if parts:
-        take(current, parts)
-    if pending:
-        close_chunk()
-    if not chunks:
-        raise SearchIndexError("the search index has no words")
-    return chunks
+        yield current, _taken(parts, offsets, field_maps, identity)
+
+
+_Part = tuple[int, bytes, list[Any]]
+"""A word's entry in one shard: the shard's number, the entry's encoding, its decoded value."""
+
+
+def _taken(parts: list[_Part], offsets: list[int], field_maps: list[list[int]], identity: list[bool]) -> bytes:
+    """One word's entry in the merged index, from its entries in the shards."""
+    if len(parts) == 1 and identity[parts[0][0]]:
+        number, encoded, _ = parts[0]
+        return _moved_on(encoded, offsets[number]) if offsets[number] else encoded
+    return _joined(parts, offsets, field_maps, identity)
 
 
 def _moved_on(encoded: bytes, offset: int) -> bytes:
@@ -186,15 +168,65 @@ def _moved_on(encoded: bytes, offset: int) -> bytes:
     return encoded[:page_at] + cbor_head(0, page + offset) + encoded[after:]
 
 
-def _joined(parts: list[tuple[int, bytes]], offsets: list[int], field_maps: list[list[int]],
-            identity: list[bool]) -> bytes:
-    """One word's parts from several shards as one entry, pages numbered on."""
+def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]], identity: list[bool]) -> bytes:
+    """One word's parts from several shards as one entry, pages numbered on. The postings
+    are joined as Pagefind wrote them (each part's first posting's page patched); only the
+    postings of a part whose metadata fields are numbered otherwise are encoded again."""
+    import cbor2
+
+    head = b""
+    postings: list[bytes] = []
+    count = 0
+    extras: list[Any] | None = None
+    last_page = 0  # the absolute page of the joined postings' last one
+    for number, encoded, decoded in parts:  # decoded: [word, postings, extras]
+        tail = bytes(cbor2.dumps(decoded[2]))
+        if len(decoded) != 3 or not encoded.endswith(tail):
+            return _joined_decoded(parts, offsets, field_maps, identity)
+        _, _, position = read_cbor_head(encoded, 0)
+        major, length, position = read_cbor_head(encoded, position)
+        text_end = position + (length if major == 3 else 0)
+        _, _, start = read_cbor_head(encoded, text_end)
+        raw = encoded[start:len(encoded) - len(tail)]
+        if decoded[1]:
+            first = decoded[1][0][0] + offsets[number]
+            delta = first - last_page
+            last_page = first + sum(posting[0] for posting in decoded[1][1:])
+            if not identity[number] and any(len(posting) > 2 and posting[2] for posting in decoded[1]):
+                for posting in decoded[1]:
+                    if len(posting) > 2:
+                        posting[2] = _remap_meta_locations(posting[2], field_maps[number])
+                decoded[1][0][0] = delta
+                raw = bytes(cbor2.dumps(decoded[1]))[len(cbor_head(4, len(decoded[1]))):]
+            elif delta != decoded[1][0][0]:
+                raw = _first_page_set(raw, delta)
+        if extras is None:
+            head, extras = encoded[:text_end], decoded[2]
+        else:
+            extras = extras + [value for value in decoded[2] if value not in extras]
+        postings.append(raw)
+        count += len(decoded[1])
+    return head + cbor_head(4, count) + b"".join(postings) + bytes(cbor2.dumps(extras))
+
+
+def _first_page_set(postings: bytes, page: int) -> bytes:
+    """Encoded postings with the first one's page (a difference from the page before) set to ``page``."""
+    _, _, page_at = read_cbor_head(postings, 0)  # the first posting: [page, locations, ...]
+    major, _, after = read_cbor_head(postings, page_at)
+    if major != 0:
+        raise SearchIndexError("unexpected Pagefind word index format")
+    return postings[:page_at] + cbor_head(0, page) + postings[after:]
+
+
+def _joined_decoded(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
+                    identity: list[bool]) -> bytes:
+    """:func:`_joined` by decoding every part and encoding the whole entry again."""
     import cbor2
 
     joined: list[Any] | None = None
     last_page = 0  # the absolute page of the joined postings' last one
-    for number, encoded in parts:
-        decoded = cbor2.loads(encoded)
+    for number, encoded, _ in parts:
+        decoded = cbor2.loads(encoded)  # a copy of its own: it is changed
         if not identity[number]:
             for posting in decoded[1]:
                 if len(posting) > 2:
