@@ -105,6 +105,7 @@ class SiteSession:
                  previous: BuiltState | None = None) -> None:
         require_site(root)
         self._previous = previous  # the build that made the output the first update goes into
+        self._key_digests: dict[str, str] | None = None  # made by that update, for built_state
         self.root = root
         self.theme = theme_folders(root)
         self.base_url = base_url
@@ -302,7 +303,7 @@ class SiteSession:
         planner = self.planner
         if previous.inputs != gathered.fingerprint or previous.static != gathered.static_digests:
             return set(planner.by_relpath), set(previous.pages) - planner.by_relpath.keys()
-        values = key_digests(self.grouping, self._derived.values)
+        values = self._key_digests = key_digests(self.grouping, self._derived.values)
         templates = self._templates.digests
         changed_templates = {n for n in templates.keys() | previous.templates.keys()
                              if templates.get(n) != previous.templates.get(n)}
@@ -317,9 +318,11 @@ class SiteSession:
         """What the output of ``update`` (every page, committed) was made from, for the next
         build into the same folder; ``searched``: the digest of each searchable page's index
         request."""
+        values = self._key_digests if self._key_digests is not None else key_digests(self.grouping, self._derived.values)
+        self._key_digests = None
         return BuiltState(
             code=code, inputs=update.inputs_fingerprint, static=dict(update.static_digests),
-            templates=dict(self._templates.digests), values=key_digests(self.grouping, self._derived.values),
+            templates=dict(self._templates.digests), values=values,
             pages={r: page_digest(p.template, p.deps) for r, p in sorted(self.planner.by_relpath.items())},
             searched=searched)
 
