@@ -30,8 +30,8 @@ class ShardCut:
     """A shard ends after a page whose path hashes to a multiple of ``spread`` once it holds
     ``least`` pages, and at ``most`` pages in any case (about ``least + spread`` on average)."""
 
-    least: int = 500
-    spread: int = 1_500
+    least: int = 250
+    spread: int = 750
     most: int = 4_000
 
     @classmethod
@@ -59,7 +59,7 @@ class ShardCut:
 
 
 SHARDS = ShardCut()
-"""The cut a build uses: shards of about 2,000 pages, never over 4,000 (Pagefind's memory
+"""The cut a build uses: shards of about 1,000 pages, never over 4,000 (Pagefind's memory
 grows with the pages it holds: 2.1 GB for the 19,881 pages of the 10,000-item site in one
 run, 0.75 GB in shards of 4,000)."""
 
