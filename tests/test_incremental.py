@@ -357,3 +357,25 @@ def test_builds_after_edits_match_cold_builds_search_included(site_root: Path, t
     assert "indexed again" in run.indexed[1], run.indexed
     # the entity data changes every page's entities: all of it again
     assert "indexed again" not in run.indexed[-1] and run.kept[-1] == 0, (run.indexed, run.kept)
+
+
+def test_a_build_without_the_last_output_still_uses_the_kept_search_shards(site_root: Path, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    """CI keeps .sitegen-cache/ but not public/: every page is rendered again, but Pagefind
+    runs only on the shards whose pages changed, and the site is what a cold build makes."""
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    first = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert "indexed again" not in first.search
+    shutil.rmtree(root / "public")
+    page = sorted((root / "content").rglob("*.md"))[3]
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert again.kept == 0 and "indexed again" in again.search, again.summary()
+    indexed = int(again.search.split("(")[1].split()[0])
+    assert 0 < indexed < 80, again.search
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
+    assert _files(root / "public", search=True) == _files(cold / "public", search=True)

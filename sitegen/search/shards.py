@@ -98,6 +98,13 @@ class ShardCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self._path(key), pickle.dumps((bundle.files, list(bundle.sort_values)), protocol=5))
 
+    def kept(self) -> bool:
+        """Whether any bundle is kept."""
+        try:
+            return any(name.endswith(".shard") for name in os.listdir(self.folder))
+        except FileNotFoundError:
+            return False
+
     def keep_only(self, keys: Iterable[str]) -> None:
         """Remove every bundle but those under ``keys``."""
         wanted = {self._path(key).name for key in keys}

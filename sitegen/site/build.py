@@ -14,6 +14,7 @@ changed; :func:`_build` runs the stages through a :class:`~sitegen.site.session.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -112,16 +113,18 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
 
 
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) -> BuildResult:
-    inputs = _input_signature(options)
     code = _code_signature()
+    inputs = _input_signature(options, code)
     previous = None if options.force else _previous_build(options, code)
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts, previous=previous)
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
-    # a first build sends each page to Pagefind as it is written; a build after one only
-    # notes what each page would send, then indexes the shards whose pages changed
+    # a first build sends each page to Pagefind as it is written; a build after one (or
+    # with the shards of one: CI keeps .sitegen-cache/, not the output) only notes what each
+    # page would send, then indexes the shards whose pages changed
     cut = shards_module.SHARDS
-    indexing = SearchIndex(cut, shard_cache) if options.search and previous is None else None
+    streamed = options.search and (options.force or (previous is None and not shard_cache.kept()))
+    indexing = SearchIndex(cut, shard_cache) if streamed else None
     searched: dict[str, str] = {}  # output path -> digest of its index request
     search_summary = "search index: skipped"
     with StagedSite(options.out) as staged:
@@ -200,9 +203,15 @@ def _options(options: BuildOptions) -> str:
 
 
 def _code_signature() -> str:
-    """Changes with sitegen itself (its version, and its files while it is being worked on)."""
-    return content_hash(json.dumps([__version__, _tree_signature(Path(__file__).resolve().parent.parent)],
-                                   sort_keys=True))
+    """Changes with sitegen itself: a digest of its files' contents (the same for the same
+    sitegen installed again, as in CI; 3.6 MB, a few milliseconds)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode("utf-8"))
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(f"\x00{path.relative_to(package).as_posix()}\x00".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _previous_build(options: BuildOptions, code: str) -> BuiltState | None:
@@ -261,14 +270,14 @@ def _file_signature(path: Path) -> str | None:
         return None
 
 
-def _input_signature(options: BuildOptions) -> str:
+def _input_signature(options: BuildOptions, code: str) -> str:
     """Everything a build reads, by size and modification time, with the options and version."""
     root = options.root
     parts: dict[str, object] = {
         "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
         "content": _tree_signature(root / "content"),
         "theme": {str(folder): _tree_signature(folder) for folder in theme_folders(root).all},
-        "code": _tree_signature(Path(__file__).resolve().parent.parent),  # sitegen itself, while it is being worked on
+        "code": code,
         "config": _file_signature(root / CONFIG_FILE),
     }
     return content_hash(json.dumps(parts, sort_keys=True))
@@ -284,7 +293,8 @@ def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult 
         manifest = json.loads(_manifest_path(options).read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    if manifest.get("inputs") != _input_signature(options) or manifest.get("output") != _tree_signature(options.out):
+    if manifest.get("inputs") != _input_signature(options, _code_signature()) or \
+            manifest.get("output") != _tree_signature(options.out):
         return None
     for warning in manifest.get("warnings", []):
         diagnostics.warn(warning)
