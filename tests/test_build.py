@@ -15,7 +15,7 @@ import pytest
 
 from sitegen.frontmatter import parse_page
 from sitegen.text import nfkc
-from tests.conftest import build
+from tests.conftest import build, folder_files
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -413,3 +413,26 @@ def test_an_undated_article_is_built_but_in_no_digest(scratch_site):
     page.write_text("---\ntitle: 没有日期\nslug: no-date\n---\n正文。\n", "utf-8")
     result = build(scratch_site, out, "--force")
     assert result.exit_code == 1 and "undated.md:1: 'date' is required" in result.output
+
+
+def test_a_big_previous_site_is_deleted_in_the_background(scratch_site, monkeypatch):
+    """Past BACKGROUND_REMOVAL files, the site a build replaces is deleted by a process of its
+    own: the new site is in place at once, and the old one is gone soon after."""
+    import time
+
+    from sitegen import output
+
+    monkeypatch.setattr(output, "BACKGROUND_REMOVAL", 10)
+    out = scratch_site / "public"
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    first = folder_files(out)
+    page = next((scratch_site / "content" / "articles").rglob("*.md"))
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    second = folder_files(out)
+    assert second != first and second.keys() == first.keys()
+    deadline = time.monotonic() + 30
+    while list(scratch_site.glob(".public.*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(scratch_site.glob(".public.*"))
+    assert folder_files(out) == second
