@@ -15,6 +15,7 @@ import pytest
 
 from sitegen import search
 from sitegen.search import bundle as pf_format
+from sitegen.search import merge
 from sitegen.search.merge import ShardBundle, merge_shards
 from tests.conftest import folder_files
 from tests.test_search_index import site_aliases, write_bundle
@@ -74,11 +75,15 @@ def test_merged_shards_say_what_one_run_says(sample_pages, site_root, shard_page
     assert not differing, [(w, one["words"][w], many["words"][w]) for w in differing[:3]]
 
 
-@pytest.mark.parametrize("shard_pages", [40, 200])
+@pytest.mark.parametrize("shard_pages,in_workers", [(40, False), (200, False), (40, True)])
 def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(sample_pages, site_root, built_site,
-                                                                             tmp_path, shard_pages) -> None:
+                                                                             tmp_path, shard_pages, in_workers,
+                                                                             monkeypatch) -> None:
     """The sample site is built in one run (211 pages); indexed in shards of 40 (six runs) or
-    200 (two), the bundle sitegen publishes is the same, file for file and byte for byte."""
+    200 (two), the bundle sitegen publishes is the same, file for file and byte for byte,
+    also when the words are merged by forked workers, a range of words each."""
+    if in_workers:
+        monkeypatch.setattr(merge, "_CHUNKS_PER_RANGE", 1)
     sharded = search.index_site(sample_pages, aliases=site_aliases(site_root), cut=search.ShardCut.every(shard_pages))
     write_bundle(sharded, tmp_path / "pagefind")
     published = folder_files(built_site / "pagefind")

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.parallel import fork_workers, forked_map
 from sitegen.search.bundle import (
     SearchIndexError,
     _write_pf,
@@ -97,7 +98,7 @@ def _merge_language(shards: Sequence[ShardBundle], metas: list[list[Any] | None]
     fields = sorted({field for _, meta in present for field in meta[5]})
     field_maps = [[fields.index(field) for field in meta[5]] for _, meta in present]
     pages = [page for _, meta in present for page in meta[1]]
-    chunks = write_word_chunks(_merge_words(present, offsets, field_maps), merged, language)
+    chunks = write_word_chunks(_merged_words(present, offsets, field_maps), merged, language)
     if not chunks:
         raise SearchIndexError("the search index has no words")
     filters = _merge_filters(present, offsets, language, merged)
@@ -106,13 +107,48 @@ def _merge_language(shards: Sequence[ShardBundle], metas: list[list[Any] | None]
     return [version, pages, chunks, filters, sorts, fields]
 
 
-def _numbered_words(number: int, shard: ShardBundle, meta: list[Any]) -> Iterator[tuple[str, int, bytes, list[Any]]]:
-    """A shard's words in order, each tagged with the shard's number (ties in a merge keep
-    shard order), with its encoding and its decoded value; one chunk in memory at a time."""
-    for _, _, chunk_hash in meta[2]:
+_LAST_CHARACTER = "\U0010ffff"
+_CHUNKS_PER_RANGE = 200
+"""Chunks of the shards' word indexes that make a range worth a forked worker."""
+
+
+def _numbered_words(number: int, shard: ShardBundle, meta: list[Any],
+                    bounds: tuple[str, str | None]) -> Iterator[tuple[str, int, bytes, list[Any]]]:
+    """A shard's words from ``bounds[0]`` up to ``bounds[1]`` (None: to the end) in order,
+    each tagged with the shard's number (ties in a merge keep shard order), with its
+    encoding and its decoded value; one chunk in memory at a time, and only the chunks
+    whose range meets the bounds (a chunk's range is given by prefixes of its first and
+    last words)."""
+    low, high = bounds
+    for from_word, to_word, chunk_hash in meta[2]:
+        if (high is not None and from_word >= high) or to_word + _LAST_CHARACTER < low:
+            continue
         name = f"index/{chunk_hash}.pf_index"
         for word, encoded, decoded in decoded_words(shard.files[name], name):
-            yield word, number, encoded, decoded
+            if word >= low and (high is None or word < high):
+                yield word, number, encoded, decoded
+
+
+def _merged_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int],
+                  field_maps: list[list[int]]) -> Iterator[tuple[str, bytes]]:
+    """:func:`_merge_words` over the whole index, spread by word ranges over forked workers
+    on a big index (the ranges cut where the shards' chunks begin, evenly by chunk)."""
+    starts = sorted(from_word for _, meta in present for from_word, _, _ in meta[2])
+    workers = fork_workers(len(starts) // _CHUNKS_PER_RANGE)
+    if workers < 2:
+        yield from _merge_words(present, offsets, field_maps, ("", None))
+        return
+    cuts = sorted({starts[len(starts) * n // workers] for n in range(1, workers)} - {""})
+    ranges: list[tuple[str, str | None]] = list(zip(["", *cuts], [*cuts, None]))
+    for words in forked_map(_merge_range, (present, offsets, field_maps), ranges, workers):
+        yield from words
+
+
+def _merge_range(shared: tuple[list[tuple[ShardBundle, list[Any]]], list[int], list[list[int]]],
+                 bounds: tuple[str, str | None]) -> list[tuple[str, bytes]]:
+    """In a forked worker: the merged words of one range."""
+    present, offsets, field_maps = shared
+    return list(_merge_words(present, offsets, field_maps, bounds))
 
 
 def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[int]:
@@ -121,12 +157,13 @@ def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[in
     return [-(field_map[-value - 1] + 1) if value < 0 else value for value in locations]
 
 
-def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int],
-                 field_maps: list[list[int]]) -> Iterator[tuple[str, bytes]]:
-    """Each word of the shards in order, its postings joined across the shards (page numbers
-    moved on by each shard's offset). A word of one shard only keeps Pagefind's bytes (its
-    first posting's page patched in place); a word of several shards is joined."""
-    streams = [_numbered_words(number, shard, meta) for number, (shard, meta) in enumerate(present)]
+def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], field_maps: list[list[int]],
+                 bounds: tuple[str, str | None]) -> Iterator[tuple[str, bytes]]:
+    """Each word of the shards within ``bounds`` in order, its postings joined across the
+    shards (page numbers moved on by each shard's offset). A word of one shard only keeps
+    Pagefind's bytes (its first posting's page patched in place); a word of several shards
+    is joined."""
+    streams = [_numbered_words(number, shard, meta, bounds) for number, (shard, meta) in enumerate(present)]
     identity = [field_map == list(range(len(field_map))) for field_map in field_maps]
     parts: list[_Part] = []
     current = ""
