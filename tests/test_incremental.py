@@ -357,6 +357,15 @@ def test_builds_after_edits_match_cold_builds_search_included(site_root: Path, t
     assert "indexed again" in run.indexed[1], run.indexed
     # the entity data changes every page's entities: all of it again
     assert "indexed again" not in run.indexed[-1] and run.kept[-1] == 0, (run.indexed, run.kept)
+    # a static file added, then taken away again
+    extra = root / "static" / "extra-notice.txt"
+    extra.write_text("本站说明\n", "utf-8")
+    assert any(p.startswith("static/extra-notice.") for p in run.step())
+    run.check(tmp_path)
+    extra.unlink()
+    assert any(p.startswith("static/extra-notice.") for p in run.step())
+    assert not list((root / "public" / "static").glob("extra-notice.*"))
+    run.check(tmp_path)
 
 
 def test_a_build_without_the_last_output_still_uses_the_kept_search_shards(site_root: Path, tmp_path: Path,

@@ -299,10 +299,11 @@ class SiteSession:
 
     def _differing_from(self, previous: BuiltState, gathered: _Gathered) -> tuple[set[str], set[str]]:
         """The pages that differ from those of the build ``previous`` describes (all of them
-        when its settings or static files differ), and the pages it made that are gone."""
+        when its settings or static files differ), and the files it made that are gone."""
         planner = self.planner
         if previous.inputs != gathered.fingerprint or previous.static != gathered.static_digests:
-            return set(planner.by_relpath), set(previous.pages) - planner.by_relpath.keys()
+            gone = (previous.pages.keys() - planner.by_relpath.keys()) | (previous.static.keys() - gathered.static_digests.keys())
+            return set(planner.by_relpath), gone
         values = self._key_digests = key_digests(self.grouping, self._derived.values)
         templates = self._templates.digests
         changed_templates = {n for n in templates.keys() | previous.templates.keys()
