@@ -160,3 +160,36 @@ def test_dry_run_writes_nothing_and_json_report(tmp_path, seeds_dir):
     report = json.loads(result.output)
     assert report["documents"] == 5 and report["items"] == 31 and len(report["written"]) == 31
     assert len(report["uncertain_dates"]) == 6 and report["failed_files"] == []
+
+
+
+def test_a_paragraph_cut_off_from_the_body_by_a_box_of_links_is_kept():
+    """Lines of web-zh yahoocn_03 with the chances of being body text that a model trained
+    without that site gave them: between the headline and the body stretch stand a box of
+    recommended links, the article's first paragraph and a box of ads. The paragraph is the
+    article's (running text the model finds likely body); the boxes are not."""
+    from sitegen.ingest.layout import default_model, find_layout
+    from sitegen.ingest.lines import Line
+
+    page = [
+        ("全球股市行情： 代码查询 使用说明", 0.4), ("孩子：我的奶酪，谁做主", 0.68),
+        ("2005-02-06 13:26更新 来源：转载文章 发表评论", 0.01),
+        ("今 79年每月挣六千 大款收藏86部老车 农民工和他的日记", 0.21),
+        ("日 全国武术冠军改行学擦皮鞋(图) 顶尖高手修行秘笈", 0.73),
+        ("推 空姐隆胸失败成伤残 月薪少5000 穷男人还买得起爱情吗？", 0.82),
+        ("荐 南航飞机自杀男子是百万富翁(图) 外国人心目中的十大中国名牌", 0.85),
+        ("马金鹏（１４岁）：压岁钱是爷爷奶奶以及叔叔、姨姨给我们庆祝春节的，就是属于我们的，爸爸妈妈没有权利"
+         "替我们做主。我对家长将“压岁钱”拿走的做法最反感。", 0.93),
+        ("今日焦点：", 0.96), ("中国股市遭遇历史性机会：股改行情大揭密 ...(图文)", 0.06),
+        ("中金“内部观点”曝光：表面唱多 暗里看空...", 0.11), ("医疗关注--前列腺新发现 · 皮肤顽疾----康复圣地", 0.0),
+        ("李婷艳（１９岁）：我一直认为压岁钱不属于自己，应该属于父母，因为在我得到压岁钱的同时，我父母也将压岁钱"
+         "给了别人，还了人情。", 0.96),
+        ("陈晓明（１２岁）：小时候，每年收到的“压岁钱”都会交给妈妈处理，主要购买了学习用品以及各种玩具。", 0.97),
+        ("孟莹（１７岁）：“压岁钱”应该是共有的，既不能全算我的，也不能全算父母的，因为“压岁钱”大多是长辈给的。", 0.94),
+        ("来源：新华网", 0.77), ("发送给朋友 打印本文", 0.03), ("返回页首 | 关闭窗口", 0.0),
+    ]
+    lines = [Line(number, text, False, True) for number, (text, _) in enumerate(page)]
+    layout = find_layout(lines, default_model(), probabilities=[p for _, p in page])
+    assert layout.title is not None and layout.title.text == "孩子：我的奶酪，谁做主"
+    body = [line.text[:3] for line in layout.body]
+    assert body[:4] == ["马金鹏", "李婷艳", "陈晓明", "孟莹（"], body

@@ -358,8 +358,15 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
         first = title + 1
     elif title is not None:
         first = _headings_before(lines, first, title, probabilities, found[1] if found else None)
-    body = tuple(line for line in lines[first: last + 1] if line.number != (found[1] if found else -1)
-                 or is_prose(line.text))
+    stamp_line = found[1] if found else -1
+    lead: list[Line] = []
+    if title is not None and title + 1 < first:
+        # a paragraph between the headline and the body, cut off from it by a box of links
+        lead = [line for number, line in enumerate(lines[title + 1: first], title + 1)
+                if line.number != stamp_line and probabilities[number] >= LEAD_PROBABILITY
+                and len(line.text) >= LEAD_CHARS and is_prose(line.text)]
+    body = tuple(lead) + tuple(line for line in lines[first: last + 1] if line.number != stamp_line
+                               or is_prose(line.text))
     headline: Line | None = None
     if title is not None:
         # a headline printed over several lines is one headline, on its last line
@@ -367,6 +374,11 @@ def find_layout(lines: Sequence[Line], model: LayoutModel, shared: Sequence[floa
     return PageLayout(body, headline, found[0] if found else None,
                       found[1] if found else None, tuple(probabilities), span)
 
+
+LEAD_PROBABILITY = 0.5
+LEAD_CHARS = 60
+"""A line between the headline and the body stretch joins the body when it is running text
+this long that the model finds more likely body than not."""
 
 JOIN_MARGIN = 1.0
 CLEAR_HEADLINE = 2.0
