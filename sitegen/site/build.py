@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, check_base_url
@@ -102,20 +102,22 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
         raise UsageError(f"--base-url {problem}")
     check_out_dir(options.out, options.root, site_sources(options.root), ours=_manifest_path(options).is_file())
     with OutputLock(options.out, on_wait):
-        if not options.force and (previous := _up_to_date(options, diagnostics)) is not None:
+        code = _code_signature()
+        inputs = _input_signature(options, code)
+        last = _last_build(options)
+        if not options.force and last is not None and (done := _up_to_date(options, last, inputs, diagnostics)):
             diagnostics.raise_if_strict(options.strict)
-            previous.seconds = time.perf_counter() - started
-            previous.warnings = list(diagnostics.warnings)
-            return previous
-        result = _build(options, diagnostics, progress)
+            done.seconds = time.perf_counter() - started
+            done.warnings = list(diagnostics.warnings)
+            return done
+        previous = None if options.force or last is None else _previous_state(options, last, code)
+        result = _build(options, diagnostics, progress, code, inputs, previous)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress) -> BuildResult:
-    code = _code_signature()
-    inputs = _input_signature(options, code)
-    previous = None if options.force else _previous_build(options, code)
+def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
+           previous: BuiltState | None) -> BuildResult:
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts, previous=previous)
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
@@ -214,17 +216,32 @@ def _code_signature() -> str:
     return digest.hexdigest()
 
 
-def _previous_build(options: BuildOptions, code: str) -> BuiltState | None:
-    """The state of the build that made the output folder, when the folder is exactly as it
-    left it and the build was made by this sitegen with these options; else None."""
+@dataclass(frozen=True)
+class _LastBuild:
+    """What the last build into the output folder recorded, and whether the folder is as it
+    left it."""
+
+    manifest: dict[str, Any]
+    output_kept: bool
+
+
+def _last_build(options: BuildOptions) -> _LastBuild | None:
+    """The record of the last build into ``options.out``; None when there is none."""
     try:
         manifest = json.loads(_manifest_path(options).read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("code") != code or manifest.get("options") != _options(options):
+    if not isinstance(manifest, dict):
         return None
-    if manifest.get("state") != _file_signature(_state_path(options)) or \
-            manifest.get("output") != _tree_signature(options.out):
+    return _LastBuild(manifest, manifest.get("output") == _tree_signature(options.out))
+
+
+def _previous_state(options: BuildOptions, last: _LastBuild, code: str) -> BuiltState | None:
+    """The state of the build that made the output folder, when the folder is exactly as it
+    left it and the build was made by this sitegen with these options; else None."""
+    manifest = last.manifest
+    if not last.output_kept or manifest.get("code") != code or manifest.get("options") != _options(options) or \
+            manifest.get("state") != _file_signature(_state_path(options)):
         return None
     state = BuiltState.load(_state_path(options))
     return state if state is not None and state.code == code else None
@@ -271,10 +288,10 @@ def _file_signature(path: Path) -> str | None:
 
 
 def _input_signature(options: BuildOptions, code: str) -> str:
-    """Everything a build reads, by size and modification time, with the options and version."""
+    """Everything a build reads, by size and modification time, with the options and sitegen."""
     root = options.root
     parts: dict[str, object] = {
-        "version": __version__, "base_url": options.base_url, "drafts": options.drafts, "search": options.search,
+        "options": _options(options),
         "content": _tree_signature(root / "content"),
         "theme": {str(folder): _tree_signature(folder) for folder in theme_folders(root).all},
         "code": code,
@@ -287,14 +304,10 @@ def _manifest_path(options: BuildOptions) -> Path:
     return options.root / CACHE_DIR / f"build-{content_hash(str(options.out.resolve()))[:12]}.json"
 
 
-def _up_to_date(options: BuildOptions, diagnostics: Diagnostics) -> BuildResult | None:
-    """The previous build's result when neither its inputs nor its output changed since."""
-    try:
-        manifest = json.loads(_manifest_path(options).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("inputs") != _input_signature(options, _code_signature()) or \
-            manifest.get("output") != _tree_signature(options.out):
+def _up_to_date(options: BuildOptions, last: _LastBuild, inputs: str, diagnostics: Diagnostics) -> BuildResult | None:
+    """The last build's result when neither its inputs nor its output changed since."""
+    manifest = last.manifest
+    if manifest.get("inputs") != inputs or not last.output_kept:
         return None
     for warning in manifest.get("warnings", []):
         diagnostics.warn(warning)
