@@ -24,7 +24,7 @@ import hashlib
 import itertools
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sitegen.errors import Diagnostics, UsageError
@@ -74,6 +74,7 @@ class SiteUpdate:
     inputs_fingerprint: str = ""  # of the settings and entity data it was made from
     static_digests: dict[str, str] = field(default_factory=dict)  # static output path -> digest
     kept: list[str] = field(default_factory=list)  # pages a previous build made as they are now
+    made_from: BuiltState | None = None  # compared with that build's (its code and searched left empty)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,6 @@ class SiteSession:
                  previous: BuiltState | None = None) -> None:
         require_site(root)
         self._previous = previous  # the build that made the output the first update goes into
-        self._key_digests: dict[str, str] | None = None  # made by that update, for built_state
         self.root = root
         self.theme = theme_folders(root)
         self.base_url = base_url
@@ -267,10 +267,12 @@ class SiteSession:
         step("plan")
         kept: list[str] = []
         removed_before: set[str] = set()
+        made_from: BuiltState | None = None
         if full:
             hit = set(planner.by_relpath)
             if self._previous is not None:
-                hit, removed_before = self._differing_from(self._previous, gathered)
+                made_from = self._made_from(gathered.fingerprint, gathered.static_digests)
+                hit, removed_before = self._differing_from(self._previous, made_from)
                 kept = sorted(planner.by_relpath.keys() - hit)
             self._previous = None
         else:
@@ -295,37 +297,38 @@ class SiteSession:
             searchable_changed=bool(deferred or removed) or any(
                 p.endswith(".html") and not p.startswith("static/") for p in outputs.files),
             deferred=deferred, digests=digests, assets=dict(gathered.assets.urls),
-            inputs_fingerprint=gathered.fingerprint, static_digests=gathered.static_digests, kept=kept)
+            inputs_fingerprint=gathered.fingerprint, static_digests=gathered.static_digests, kept=kept,
+            made_from=made_from)
 
-    def _differing_from(self, previous: BuiltState, gathered: _Gathered) -> tuple[set[str], set[str]]:
+    def _made_from(self, fingerprint: str, static_digests: dict[str, str]) -> BuiltState:
+        """The digests of what the current plan's pages are made from (no code, nothing searched)."""
+        return BuiltState(
+            code="", inputs=fingerprint, static=dict(static_digests), templates=self._templates.digests,
+            values=key_digests(self.grouping, self._derived.values),
+            pages={r: page_digest(p.template, p.deps) for r, p in sorted(self.planner.by_relpath.items())},
+            searched={})
+
+    def _differing_from(self, previous: BuiltState, now: BuiltState) -> tuple[set[str], set[str]]:
         """The pages that differ from those of the build ``previous`` describes (all of them
         when its settings or static files differ), and the files it made that are gone."""
-        planner = self.planner
-        if previous.inputs != gathered.fingerprint or previous.static != gathered.static_digests:
-            gone = (previous.pages.keys() - planner.by_relpath.keys()) | (previous.static.keys() - gathered.static_digests.keys())
-            return set(planner.by_relpath), gone
-        values = self._key_digests = key_digests(self.grouping, self._derived.values)
-        templates = self._templates.digests
-        changed_templates = {n for n in templates.keys() | previous.templates.keys()
-                             if templates.get(n) != previous.templates.get(n)}
-        hit = self._templates.pages_using(changed_templates, planner.by_relpath.values())
-        for relpath, plan in planner.by_relpath.items():
-            if previous.pages.get(relpath) != page_digest(plan.template, plan.deps) or \
-                    any(values.get(key) != previous.values.get(key) for key in plan.deps):
+        gone = (previous.pages.keys() - now.pages.keys()) | (previous.static.keys() - now.static.keys())
+        if previous.inputs != now.inputs or previous.static != now.static:
+            return set(now.pages), gone
+        changed_templates = {n for n in now.templates.keys() | previous.templates.keys()
+                             if now.templates.get(n) != previous.templates.get(n)}
+        hit = self._templates.pages_using(changed_templates, self.planner.by_relpath.values())
+        for relpath, plan in self.planner.by_relpath.items():
+            if previous.pages.get(relpath) != now.pages[relpath] or \
+                    any(now.values.get(key) != previous.values.get(key) for key in plan.deps):
                 hit.add(relpath)
-        return hit, set(previous.pages) - planner.by_relpath.keys()
+        return hit, gone
 
     def built_state(self, update: SiteUpdate, code: str, searched: dict[str, str]) -> BuiltState:
         """What the output of ``update`` (every page, committed) was made from, for the next
         build into the same folder; ``searched``: the digest of each searchable page's index
         request."""
-        values = self._key_digests if self._key_digests is not None else key_digests(self.grouping, self._derived.values)
-        self._key_digests = None
-        return BuiltState(
-            code=code, inputs=update.inputs_fingerprint, static=dict(update.static_digests),
-            templates=dict(self._templates.digests), values=values,
-            pages={r: page_digest(p.template, p.deps) for r, p in sorted(self.planner.by_relpath.items())},
-            searched=searched)
+        made_from = update.made_from or self._made_from(update.inputs_fingerprint, update.static_digests)
+        return replace(made_from, code=code, searched=searched)
 
     # -- the render stage -----------------------------------------------------------------------
     def _render_into(self, plans: list[PagePlan], outputs: OutputSet, digests: dict[str, str], full: bool,
