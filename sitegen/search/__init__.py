@@ -114,13 +114,6 @@ def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander
                         _digest(relpath, part))
 
 
-def _batch_requests(shared: tuple[list[tuple[str, bytes]], AliasExpander], start: int) -> list[IndexRequest | None]:
-    """The ``AddFile`` requests of pages ``start:start + _BATCH``."""
-    pages, aliases = shared
-    return [index_request(start + n, relpath, html, aliases)
-            for n, (relpath, html) in enumerate(pages[start:start + _BATCH])]
-
-
 class SearchIndex:
     """One Pagefind bundle, its pages numbered in the order they are sent: :meth:`add`
     passes each page's request (:func:`index_request`) as soon as it is made, so Pagefind
@@ -253,22 +246,16 @@ def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGR
     """The bundle of ``(relpath, html)`` pages (those that are searchable), in relpath order,
     entity names expanded by ``aliases``; the requests are made by forked workers when there
     are many."""
-    pages = sorted(pages)
+    html = dict(pages)
+    relpaths = sorted(html)
     index = SearchIndex(cut)
-    progress.stage("search index: pages sent to Pagefind", len(pages))
-    batches = list(range(0, len(pages), _BATCH))
-    workers = fork_workers(len(batches) // 4)
-    requests: Generator[list[IndexRequest | None], None, None]
-    if workers > 1:
-        requests = forked_map(_batch_requests, (pages, aliases), batches, workers)
-    else:
-        requests = (_batch_requests((pages, aliases), start) for start in batches)
+    progress.stage("search index: pages sent to Pagefind", len(relpaths))
+    requests = _requests_of(relpaths, html.__getitem__, aliases)
     try:
-        for start, batch in zip(batches, requests):
-            for number, request in enumerate(batch, start):
-                if request is not None:
-                    index.add(pages[number][0], request)
-            progress.advance(len(batch))
+        for relpath, request in zip(relpaths, requests):
+            if request is not None:
+                index.add(relpath, request)
+            progress.advance()
     except BaseException:
         index.stop()
         raise
