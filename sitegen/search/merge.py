@@ -189,20 +189,32 @@ def _taken(parts: list[_Part], offsets: list[int], field_maps: list[list[int]], 
     return _joined(parts, offsets, field_maps, identity)
 
 
+def _entry_parts(encoded: bytes) -> tuple[int, int, int]:
+    """Where a word's entry ``[word, postings, extras]`` has its postings: the end of the
+    word's text, the start of the first posting, and how many postings there are."""
+    _, _, position = read_cbor_head(encoded, 0)
+    major, length, position = read_cbor_head(encoded, position)
+    text_end = position + (length if major == 3 else 0)
+    _, count, start = read_cbor_head(encoded, text_end)
+    return text_end, start, count
+
+
+def _with_first_page(encoded: bytes, start: int, page: int, relative: bool = False) -> bytes:
+    """``encoded`` with the page of the posting at ``start`` (``[page, locations, ...]``, the
+    page given as its difference from the previous posting's) set to ``page`` (moved on by
+    ``page`` when ``relative``)."""
+    _, _, page_at = read_cbor_head(encoded, start)
+    major, old, after = read_cbor_head(encoded, page_at)
+    if major != 0:
+        raise SearchIndexError("unexpected Pagefind word index format")
+    return encoded[:page_at] + cbor_head(0, old + page if relative else page) + encoded[after:]
+
+
 def _moved_on(encoded: bytes, offset: int) -> bytes:
     """A word's encoding with its first posting's page moved on by ``offset`` (postings give
     each page as its difference from the previous one, so the others stay)."""
-    _, _, position = read_cbor_head(encoded, 0)  # [word, postings, ...]
-    major, length, position = read_cbor_head(encoded, position)
-    position += length if major == 3 else 0  # the word's text
-    _, count, position = read_cbor_head(encoded, position)
-    if count == 0:
-        return encoded
-    _, _, page_at = read_cbor_head(encoded, position)  # the first posting: [page, locations, ...]
-    major, page, after = read_cbor_head(encoded, page_at)
-    if major != 0:
-        raise SearchIndexError("unexpected Pagefind word index format")
-    return encoded[:page_at] + cbor_head(0, page + offset) + encoded[after:]
+    _, start, count = _entry_parts(encoded)
+    return _with_first_page(encoded, start, offset, relative=True) if count else encoded
 
 
 def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]], identity: list[bool]) -> bytes:
@@ -218,12 +230,9 @@ def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
     last_page = 0  # the absolute page of the joined postings' last one
     for number, encoded, decoded in parts:  # decoded: [word, postings, extras]
         tail = bytes(cbor2.dumps(decoded[2]))
-        if len(decoded) != 3 or not encoded.endswith(tail):
-            return _joined_decoded(parts, offsets, field_maps, identity)
-        _, _, position = read_cbor_head(encoded, 0)
-        major, length, position = read_cbor_head(encoded, position)
-        text_end = position + (length if major == 3 else 0)
-        _, _, start = read_cbor_head(encoded, text_end)
+        if len(decoded) != 3 or not encoded.endswith(tail):  # Pagefind writes [word, postings, extras]
+            raise SearchIndexError("unexpected Pagefind word index format")
+        text_end, start, _ = _entry_parts(encoded)
         raw = encoded[start:len(encoded) - len(tail)]
         if decoded[1]:
             first = decoded[1][0][0] + offsets[number]
@@ -236,7 +245,7 @@ def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
                 decoded[1][0][0] = delta
                 raw = bytes(cbor2.dumps(decoded[1]))[len(cbor_head(4, len(decoded[1]))):]
             elif delta != decoded[1][0][0]:
-                raw = _first_page_set(raw, delta)
+                raw = _with_first_page(raw, 0, delta)
         if extras is None:
             head, extras = encoded[:text_end], decoded[2]
         else:
@@ -244,41 +253,6 @@ def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
         postings.append(raw)
         count += len(decoded[1])
     return head + cbor_head(4, count) + b"".join(postings) + bytes(cbor2.dumps(extras))
-
-
-def _first_page_set(postings: bytes, page: int) -> bytes:
-    """Encoded postings with the first one's page (a difference from the page before) set to ``page``."""
-    _, _, page_at = read_cbor_head(postings, 0)  # the first posting: [page, locations, ...]
-    major, _, after = read_cbor_head(postings, page_at)
-    if major != 0:
-        raise SearchIndexError("unexpected Pagefind word index format")
-    return postings[:page_at] + cbor_head(0, page) + postings[after:]
-
-
-def _joined_decoded(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
-                    identity: list[bool]) -> bytes:
-    """:func:`_joined` by decoding every part and encoding the whole entry again."""
-    import cbor2
-
-    joined: list[Any] | None = None
-    last_page = 0  # the absolute page of the joined postings' last one
-    for number, encoded, _ in parts:
-        decoded = cbor2.loads(encoded)  # a copy of its own: it is changed
-        if not identity[number]:
-            for posting in decoded[1]:
-                if len(posting) > 2:
-                    posting[2] = _remap_meta_locations(posting[2], field_maps[number])
-        if decoded[1]:
-            first = decoded[1][0][0] + offsets[number]
-            decoded[1][0][0] = first - last_page
-            last_page = first + sum(posting[0] for posting in decoded[1][1:])
-        if joined is None:
-            joined = decoded
-        else:
-            joined[1].extend(decoded[1])
-            joined[2] = joined[2] + [value for value in decoded[2] if value not in joined[2]]
-    assert joined is not None
-    return bytes(cbor2.dumps(joined))
 
 
 def _merge_filters(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], language: str,
