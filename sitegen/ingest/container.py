@@ -7,6 +7,13 @@ the largest element that holds (nearly) all of the body found and is not mostly 
 Readability's idea of the article's container. Its other lines, in page order under the
 headline and up to a heading of related links or comments, join the body, except links,
 repeats of the headline and lines the line model is sure are furniture.
+
+Furniture is not written by the article's author, and an author writes in paragraphs: a line
+the model is sure of is kept after all when it is part of the article's own units of text — a
+paragraph (``<p>``), or a table cell or list item holding no block of its own. A unit broken
+into lines by ``<br>`` (an agenda's times and speakers, a table's list of subjects) is kept
+whole when one of its lines is; a unit that is a sentence by itself is kept when it stands
+between lines the model finds likely body (short lines of dialogue in a story).
 """
 
 from __future__ import annotations
@@ -28,6 +35,14 @@ Readability's link density): the page around an article is mostly menus and link
 FURNITURE = 0.2
 """A line of the element that the line model gives less than this chance of being body text,
 and that is no sentence, stays out (a print button, a share bar inside the article's element)."""
+LIKELY = 0.5
+"""A line of the element at least this likely body text bounds the stretch in which a paragraph
+of its own is kept whatever the model's chance for it."""
+_UNITS = ("p", "td", "li", "dd")
+_BLOCKS = ("p", "td", "li", "dd", "div", "table", "ul", "ol")
+_SENTENCE_END = re.compile(r"[。！？!?…”」』]$")
+_BREAK = "\ue000"
+"""Marks a ``<br>`` in an element's text (a private-use character: no page's text holds it)."""
 _SPACE = re.compile(r"\s+")
 
 
@@ -46,6 +61,10 @@ class Container:
 
     text: str
     links: frozenset[str]
+    units: frozenset[str] = frozenset()
+    """The texts of its own units (paragraphs, cells and list items holding no block)."""
+    broken_units: tuple[frozenset[str], ...] = ()
+    """Those of them broken into lines by ``<br>``: the texts of their lines."""
 
 
 def find_container(html: str, body: Sequence[Line]) -> Container | None:
@@ -78,7 +97,14 @@ def find_container(html: str, body: Sequence[Line]) -> Container | None:
         return None
     element = best[1]
     links = frozenset(t for a in element.iter("a") if len(t := _squash(a.text_content())) >= 2)
-    return Container(_squash(element.text_content()), links)
+    text = _squash(element.text_content())
+    for br in element.iter("br"):
+        br.tail = _BREAK + (br.tail or "")
+    units = [unit for unit in element.iter(*_UNITS)
+             if unit.tag == "p" or all(inner is unit for inner in unit.iter(*_BLOCKS))]
+    return Container(text, links, frozenset(_squash(unit.text_content().replace(_BREAK, "")) for unit in units),
+                     tuple(frozenset(key for key in map(_squash, unit.text_content().split(_BREAK)) if key)
+                           for unit in units if next(unit.iter("br"), None) is not None))
 
 
 def widen(lines: Sequence[Line], body: Sequence[Line], title: Line | None, probabilities: Sequence[float],
@@ -92,6 +118,7 @@ def widen(lines: Sequence[Line], body: Sequence[Line], title: Line | None, proba
     headline = _letters(title.text) if title is not None else ""
     found = {line.number for line in body}
     kept: list[Line] = []
+    unsure: list[Line] = []
     for line in lines[start:]:
         key = _squash(line.text)
         if line.number in found:
@@ -109,6 +136,27 @@ def widen(lines: Sequence[Line], body: Sequence[Line], title: Line | None, proba
         if headline and len(letters) >= 4 and (headline in letters or letters in headline):
             continue  # the headline again (a summary box, a caption)
         if probabilities[line.number] < FURNITURE and not is_prose(line.text):
+            unsure.append(line)
             continue
         kept.append(line)
+    if unsure and kept:
+        kept = sorted(kept + _of_kept_units(unsure, kept, probabilities, container), key=lambda line: line.number)
     return tuple(kept)
+
+
+def _of_kept_units(unsure: Sequence[Line], kept: Sequence[Line], probabilities: Sequence[float],
+                   container: Container) -> list[Line]:
+    """The ``unsure`` lines that are the author's text after all (see the module docs): lines of
+    a unit broken by ``<br>`` that holds a ``kept`` line, and sentences that are a unit by
+    themselves between the kept lines the model finds likely body."""
+    keys = [key for key in (_squash(line.text) for line in kept) if len(key) >= 4]
+    holding = [unit for unit in container.broken_units if any(key in unit for key in keys)]
+    likely = [line.number for line in kept if probabilities[line.number] >= LIKELY]
+    taken = []
+    for line in unsure:
+        key = _squash(line.text)
+        alone = (bool(likely) and likely[0] < line.number < likely[-1] and key in container.units
+                 and _SENTENCE_END.search(line.text) is not None)
+        if alone or any(key in unit for unit in holding):
+            taken.append(line)
+    return taken
