@@ -22,8 +22,12 @@ from tests.test_search_index import site_aliases, write_bundle
 
 
 def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> dict[str, bytes]:
+    """The bundle of ``pages`` before sitegen rewrites it; of one shard, with the sort orders
+    Pagefind made (sitegen makes them from the pages' sort values)."""
     monkeypatch.setattr(search, "normalise_bundle", lambda files, chunked=False: None)
-    return search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(shard_pages)).files
+    with monkeypatch.context() as patched:
+        patched.setattr(merge, "_with_sorts", lambda shard: dict(shard.files))
+        return search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(shard_pages)).files
 
 
 def _decoded(files: dict[str, bytes]) -> dict[str, Any]:
@@ -91,9 +95,47 @@ def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(samp
     assert sharded.files == published
 
 
-def test_a_single_shard_is_passed_through() -> None:
-    files = {"pagefind-entry.json": b"{}"}
-    assert merge_shards([ShardBundle(files, [])]) == files
+def _sorted_page(number: int, sorts: dict[str, str]) -> tuple[str, bytes]:
+    spans = "".join(f'<span hidden data-pagefind-sort="{name}:{value}"></span>' for name, value in sorts.items())
+    html = (f'<!doctype html><html lang="zh-cn"><body><main data-pagefind-body>{spans}<p>第{number}页 内容</p>'
+            f"</main></body></html>")
+    return f"p{number:02d}/index.html", html.encode("utf-8")
+
+
+# a sort Pagefind orders as numbers (every value is one: 9 before 10), one it orders as text
+# (not every value is a number: "10" before "9"), ties, and pages without the sort
+_SORTED = [{"n": "10", "t": "10"}, {"n": "9", "t": "9"}, {"n": "-2", "t": "b"}, {"n": "1.5", "t": "a b"},
+           {"n": "0", "t": "2024-01-01 x10"}, {"n": "1e1", "t": "2024-01-01 x9"}, {"t": "b"}, {"n": ".5"}, {}]
+
+
+@pytest.mark.parametrize("shard_pages", [2, 100])
+def test_sort_orders_are_made_as_one_pagefind_run_makes_them(shard_pages, monkeypatch) -> None:
+    pages = [_sorted_page(n, sorts) for n, sorts in enumerate(_SORTED)]
+    one_run = _decoded(_as_pagefind_wrote(pages, search.NO_ALIASES, 100, monkeypatch))["zh-cn"]["sorts"]
+    made = _decoded(search.index_site(pages, cut=search.ShardCut.every(shard_pages)).files)["zh-cn"]["sorts"]
+    assert one_run["n"] == [2, 4, 7, 3, 1, 0, 5]  # numbers, ties (10 and 1e1) in page order
+    assert one_run["t"] == [0, 4, 5, 1, 3, 2, 6]  # text by code point, ties in page order
+    assert made == one_run
+
+
+def test_a_kept_shard_takes_its_pages_sort_values_as_they_are_now(tmp_path) -> None:
+    """A page whose sort value alone changed (an entity's last-seen date) leaves its shard
+    as it was: the order comes from the values the build gives now."""
+    pages = [_sorted_page(n, {"date": f"2024-01-0{n + 1}"}) for n in range(4)]
+    cache = search.ShardCache(tmp_path / "shards")
+    index = search.SearchIndex(search.ShardCut.every(100), cache)
+    for number, (relpath, html) in enumerate(pages):
+        request = search.index_request(number, relpath, html)
+        assert request is not None
+        index.add(relpath, request)
+    index.finish()
+    kept = cache.get(index.keys[0])
+    assert kept is not None
+    now = [("zh-cn", {"date": value}) for value in ("2024-01-01", "2024-03-01", "2024-01-03", "2024-01-04")]
+    files = merge_shards([ShardBundle(kept.files, now)])
+    entry = json.loads(files["pagefind-entry.json"])
+    meta = pf_format.read_pf(files[f"pagefind.{entry['languages']['zh-cn']['hash']}.pf_meta"], "meta")
+    assert meta[4] == [["date", [0, 2, 3, 1]]]
 
 
 def test_the_merge_is_a_stage_of_its_own(sample_pages, site_root) -> None:

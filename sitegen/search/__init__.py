@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 
@@ -37,8 +37,9 @@ from sitegen.search.service import PagefindService, message
 from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
 from sitegen.urls import url_of
 
-__all__ = ["AliasExpander", "Bundle", "IndexRequest", "SearchIndex", "SearchIndexError", "ShardCache", "ShardCut",
-           "index_changed_shards", "index_request", "index_site", "is_searchable", "request_digest", "searchable_pages"]
+__all__ = ["AliasExpander", "Bundle", "IndexRequest", "IndexedPage", "SearchIndex", "SearchIndexError", "ShardCache",
+           "ShardCut", "index_changed_shards", "index_request", "index_site", "indexed_page", "is_searchable",
+           "searchable_pages"]
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
@@ -70,27 +71,48 @@ def is_searchable(relpath: str, html: bytes) -> bool:
 
 
 @dataclass(frozen=True)
+class IndexedPage:
+    """What a build keeps of a searchable page for the next build's index: a digest of what
+    Pagefind is sent for it, except its sort values (its URL and the part of the page it
+    reads: a shard is indexed again when one of its pages' digests changes), and its language
+    and sort values (the merge orders the pages by them, so a page whose sort value alone
+    changed, such as an entity's last-seen date, leaves its shard as it was)."""
+
+    digest: str
+    language: str
+    sort_values: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class IndexRequest:
     """Pagefind's ``AddFile`` request for one page, with what merging shards needs of it."""
 
     message_id: int
     encoded: bytes
-    language: str
-    sort_values: dict[str, str]
-    digest: str  # of what Pagefind is sent (:func:`request_digest`)
+    page: IndexedPage
 
 
-def request_digest(relpath: str, html: bytes) -> str | None:
-    """A digest of what Pagefind is sent for a page (its URL and the part it reads; the
-    segmentation is a function of that and the site's aliases); None for a page it does not
-    index. Cheap: the page is not segmented."""
+def indexed_page(relpath: str, html: bytes) -> IndexedPage | None:
+    """What the index needs to know of a page without indexing it (:class:`IndexedPage`);
+    None for a page Pagefind does not index. Cheap: the page is not segmented."""
     if not is_searchable(relpath, html):
         return None
-    return _digest(relpath, index_copy(html.decode("utf-8")))
+    return _indexed_page(relpath, index_copy(html.decode("utf-8")))
 
 
-def _digest(relpath: str, copy: str) -> str:
-    return hashlib.blake2b(f"{relpath}\x00{copy}".encode(), digest_size=16).hexdigest()
+def _indexed_page(relpath: str, copy: str) -> IndexedPage:
+    """The :class:`IndexedPage` of the page at ``relpath`` whose index copy is ``copy``."""
+    sorts = []
+    for found in _SORT.finditer(copy):
+        name, colon, value = unescape(found.group(1)).partition(":")
+        if not colon or "[" in name:
+            raise SearchIndexError(f"/{relpath}: sitegen orders search results by sort values given in the "
+                                   f'attribute (data-pagefind-sort="name:value"), not "{found.group(1)}"')
+        sorts.append((name, value))
+    language = _LANG.search(copy)
+    unsorted = _SORT.sub('data-pagefind-sort=""', copy)
+    digest = hashlib.blake2b(f"{relpath}\x00{unsorted}".encode(), digest_size=16).hexdigest()
+    return IndexedPage(digest, language.group(1).lower() if language else "unknown", tuple(sorted(dict(sorts).items())))
 
 
 _SORT = re.compile(r'data-pagefind-sort="([^"]*)"')
@@ -105,13 +127,11 @@ def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander
     if not is_searchable(relpath, html):
         return None
     part = index_copy(html.decode("utf-8"))
+    page = _indexed_page(relpath, part)
     copy = segment_html(part, aliases.expand)
-    language = _LANG.search(copy)
-    sorts = dict(unescape(m.group(1)).partition(":")[::2] for m in _SORT.finditer(copy))
     encoded = message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None, "url": url_of(relpath),
                                    "file_contents": copy})
-    return IndexRequest(number + 1, encoded, language.group(1).lower() if language else "unknown", sorts,
-                        _digest(relpath, part))
+    return IndexRequest(number + 1, encoded, page)
 
 
 class SearchIndex:
@@ -132,7 +152,7 @@ class SearchIndex:
         self.cache = cache
         self.service: PagefindService | None = None
         self.names: dict[int, str] = {}  # request id -> the page's output path, in this shard
-        self.sort_values: list[tuple[str, dict[str, str]]] = []  # of the pages of this shard
+        self.sort_values: list[tuple[str, dict[str, str]]] = []  # language and sort values of this shard's pages
         self.digests: list[tuple[str, str]] = []  # (output path, request digest) of this shard's pages
         self.keys: list[str] = []  # of every shard so far
         self.pages = 0
@@ -148,8 +168,8 @@ class SearchIndex:
             self._services.append(self.service)
             self.service.send(message(0, {"type": "NewIndex", "config": None}))
         self.names[request.message_id] = relpath
-        self.sort_values.append((request.language, request.sort_values))
-        self.digests.append((relpath, request.digest))
+        self.sort_values.append((request.page.language, dict(request.page.sort_values)))
+        self.digests.append((relpath, request.page.digest))
         self.pages += 1
         try:
             self.service.send(request.encoded)
@@ -277,17 +297,21 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
     return pages
 
 
-def index_changed_shards(pages: Sequence[tuple[str, str]], read: Callable[[str], bytes], cache: ShardCache,
+def index_changed_shards(pages: Sequence[tuple[str, IndexedPage]], read: Callable[[str], bytes], cache: ShardCache,
                          aliases: AliasExpander = NO_ALIASES, progress: Progress = NO_PROGRESS,
                          cut: ShardCut = SHARDS) -> tuple[Bundle, list[str]]:
-    """The bundle of a site's searchable pages, ``(relpath, request digest)`` in path order,
-    from the shards ``cache`` keeps and, for the shards whose pages changed, new Pagefind
-    runs over the pages ``read(relpath)`` gives; the bundle and every shard's key."""
-    digests = dict(pages)
+    """The bundle of a site's searchable pages, ``(relpath, what is known of it)`` in path
+    order, from the shards ``cache`` keeps (with their pages' sort values as they are now)
+    and, for the shards whose pages changed, new Pagefind runs over the pages
+    ``read(relpath)`` gives; the bundle and every shard's key."""
+    known = dict(pages)
     shards = []
     for shard in cut.shards([relpath for relpath, _ in pages]):
-        key = shard_key((relpath, digests[relpath]) for relpath in shard)
-        shards.append((shard, key, cache.get(key)))
+        key = shard_key((relpath, known[relpath].digest) for relpath in shard)
+        kept = cache.get(key)
+        if kept is not None:
+            kept = replace(kept, sort_values=[(known[r].language, dict(known[r].sort_values)) for r in shard])
+        shards.append((shard, key, kept))
     changed = [relpath for shard, _, kept in shards if kept is None for relpath in shard]
     progress.stage("search index: pages of changed shards sent to Pagefind", len(changed))
     index = SearchIndex(cut, cache)
@@ -299,7 +323,7 @@ def index_changed_shards(pages: Sequence[tuple[str, str]], read: Callable[[str],
                 continue
             for relpath in shard:
                 request = next(requests)
-                if request is None or request.digest != digests[relpath]:
+                if request is None or request.page.digest != known[relpath].digest:
                     raise SearchIndexError(f"/{relpath} changed while the search index was made")
                 index.add(relpath, request)
                 progress.advance()

@@ -7,7 +7,7 @@ one bundle in Pagefind's own format (:data:`~sitegen.search.bundle.PAGEFIND_VERS
 one run had indexed every page in that order: pages numbered on from the previous shard, each
 word's postings joined (a posting gives its page as the difference from the previous
 posting's page, so only the first posting of each shard's part changes), filter values
-joined, the sort orders merged by the pages' sort values, metadata fields joined (a posting
+joined, the sort orders made from the pages' sort values, metadata fields joined (a posting
 names a field as ``-(its number + 1)``), fragments kept. The result is the bundle one run
 writes, byte for byte once sitegen has rewritten it (tested), so the browser ranks as it did.
 
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import heapq
 import json
+import re
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +55,7 @@ def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
     several shards, with its word index already cut as
     :func:`~sitegen.search.bundle.normalise_bundle` cuts it (pass ``chunked=True``)."""
     if len(shards) == 1:
-        return dict(shards[0].files)
+        return _with_sorts(shards[0])
     entries = [json.loads(shard.files["pagefind-entry.json"]) for shard in shards]
     for entry in entries:
         check_version(entry)
@@ -274,19 +276,50 @@ def _merge_filters(present: list[tuple[ShardBundle, list[Any]]], offsets: list[i
     return listed
 
 
+def _with_sorts(shard: ShardBundle) -> dict[str, bytes]:
+    """The bundle of one shard, its sort orders made from its pages' sort values as they are
+    now (a kept shard's pages can have new ones: an entity's last-seen date)."""
+    files = dict(shard.files)
+    entry = json.loads(files["pagefind-entry.json"])
+    check_version(entry)
+    for language, info in sorted(entry["languages"].items()):
+        name = f"pagefind.{info['hash']}.pf_meta"
+        meta = read_pf(files[name], name)
+        meta[4] = _merge_sorts([(shard, meta)], [0], language)
+        files[name] = _write_pf(meta, language, 1)[1]  # normalise_bundle names it by its contents
+    return files
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity)", re.I)
+"""A sort value Pagefind reads as a number (Rust's ``f32`` syntax; NaN left out: it has no order)."""
+
+
 def _merge_sorts(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], language: str) -> list[list[Any]]:
-    """Each sort's pages in the order of their sort values, across the shards (each shard's
-    order as Pagefind made it, merged by value)."""
-    names = sorted({name for _, meta in present for name, _ in meta[4]})
-    sorts = []
-    for name in names:
-        runs = []
-        for (shard, meta), offset in zip(present, offsets):
-            values = [sorts for page_language, sorts in shard.sort_values if page_language == language]
-            if len(values) != len(meta[1]):
-                raise SearchIndexError(f"cannot merge the search index: {len(meta[1])} pages in {language}, "
-                                       f"{len(values)} sent")
-            order: list[int] = next((pages for sort_name, pages in meta[4] if sort_name == name), [])
-            runs.append([(values[page].get(name, ""), page + offset) for page in order])
-        sorts.append([name, [page for _, page in heapq.merge(*runs, key=lambda pair: pair[0])]])
-    return sorts
+    """Each sort's pages in the order of their sort values, as one Pagefind run orders them:
+    as numbers (32-bit floats) when every value of the sort is one, else as text by code
+    point; equal values in page order. The values are the pages' own (the shards' bundles are
+    not read for them), so a kept shard takes its pages' values as they are now."""
+    values: dict[str, list[tuple[str, int]]] = {}
+    for (shard, meta), offset in zip(present, offsets):
+        mine = [sorts for page_language, sorts in shard.sort_values if page_language == language]
+        if len(mine) != len(meta[1]):
+            raise SearchIndexError(f"cannot merge the search index: {len(meta[1])} pages in {language}, "
+                                   f"{len(mine)} sent")
+        for page, sorts in enumerate(mine):
+            for name, value in sorts.items():
+                values.setdefault(name, []).append((value, page + offset))
+    merged = []
+    for name in sorted(values):
+        pairs = values[name]
+        if all(_NUMBER.fullmatch(value) for value, _ in pairs):
+            order = sorted(pairs, key=lambda pair: (_as_f32(pair[0]), pair[1]))
+        else:
+            order = sorted(pairs, key=lambda pair: (pair[0], pair[1]))
+        merged.append([name, [page for _, page in order]])
+    return merged
+
+
+def _as_f32(value: str) -> float:
+    """``value`` read as Pagefind reads a numeric sort value (a 32-bit float)."""
+    number: float = struct.unpack("f", struct.pack("f", float(value)))[0]
+    return number

@@ -5,8 +5,10 @@ Pagefind's browser code splits a Chinese query with ``Intl.Segmenter`` (ICU) whe
 a *copy* of each searchable page in which every run of Chinese text is split into ICU words
 separated by spaces; the published HTML is never touched. Query and index then agree word
 for word. The copy holds only what Pagefind reads from our pages (the ``<html>`` tag and the
-``data-pagefind-body`` element): a third of the bytes to segment, write and parse, and the
-same index byte for byte.
+``data-pagefind-body`` element, without the elements it is told to ignore): a third of the
+bytes to segment, write and parse, and the same index byte for byte. What Pagefind ignores
+changing (an entity page's list of articles) leaves the copy as it was, so the page's shard
+is not indexed again.
 
 A query is segmented *alone*, and ICU splits a few characters alone differently from the same
 characters in their sentence: 强富 alone is 强|富, but 强富美高 is 强|富美|高, so Pagefind (which
@@ -38,6 +40,9 @@ _COLON_BY_HAN = re.compile(f"(?<=[{HAN}]):|:(?=[{HAN}])")
 _PART_JOINER = ":"
 _BODY_OPEN = re.compile(r"<([A-Za-z][\w-]*)\b[^>]*\sdata-pagefind-body\b[^>]*>")
 _HTML_OPEN = re.compile(r"<html\b[^>]*>", re.I)
+_IGNORED_OPEN = re.compile(r"<([A-Za-z][\w-]*)\b[^>]*?\sdata-pagefind-ignore(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]*))?"
+                           r"(?=[\s/>])[^>]*>")
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +133,36 @@ def index_copy(html: str) -> str:
             element = html[body.start():tag.end()]
             if element.count("data-pagefind-") != html.count("data-pagefind-"):
                 return html
-            return f"<!doctype html>\n{html_tag.group(0)}<body>{element}</body></html>\n"
+            return f"<!doctype html>\n{html_tag.group(0)}<body>{_without_ignored(element)}</body></html>\n"
     return html
+
+
+def _without_ignored(html: str) -> str:
+    """``html`` without the elements marked ``data-pagefind-ignore`` that hold no other Pagefind
+    attribute (a filter, a sort or metadata inside an ignored element is still read)."""
+    out: list[str] = []
+    position = 0
+    for start in _IGNORED_OPEN.finditer(html):
+        if start.start() < position:
+            continue  # inside an element already left out
+        name = start.group(1).lower()
+        end = start.end() if name in _VOID or start.group(0).endswith("/>") else _element_end(html, name, start.start())
+        if end is None or html.count("data-pagefind-", start.start(), end) != 1:
+            continue
+        out.append(html[position:start.start()])
+        position = end
+    out.append(html[position:])
+    return "".join(out)
+
+
+def _element_end(html: str, name: str, start: int) -> int | None:
+    """Where the element ``name`` that opens at ``start`` ends (after its end tag); None when
+    it is not closed."""
+    depth = 0
+    for tag in re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^>]*>", re.I).finditer(html, start):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.end()
+    return None
 
 

@@ -32,12 +32,13 @@ from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search import (
     AliasExpander,
+    IndexedPage,
     IndexRequest,
     SearchIndex,
     ShardCache,
     index_changed_shards,
     index_request,
-    request_digest,
+    indexed_page,
 )
 from sitegen.search import shards as shards_module
 from sitegen.site.carry import BuiltState
@@ -127,7 +128,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     cut = shards_module.SHARDS
     streamed = options.search and (options.force or (previous is None and not shard_cache.kept()))
     indexing = SearchIndex(cut, shard_cache) if streamed else None
-    searched: dict[str, str] = {}  # output path -> digest of its index request
+    searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
     search_summary = "search index: skipped"
     with StagedSite(options.out) as staged:
         if previous is not None:
@@ -137,17 +138,17 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
             staged.write(relpath, data)
             if isinstance(prepared, IndexRequest):
-                searched[relpath] = prepared.digest
+                searched[relpath] = prepared.page
                 if indexing is not None:
                     indexing.add(relpath, prepared)
-            elif isinstance(prepared, str):
+            elif isinstance(prepared, IndexedPage):
                 searched[relpath] = prepared
 
         prepare: Prepare | None = None
         if indexing is not None:
             prepare = partial(index_request, aliases=aliases)  # made where the page is rendered
         elif options.search:
-            prepare = _request_digest
+            prepare = _indexed_page
         try:
             update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare)
             session.close()
@@ -189,10 +190,10 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     return result
 
 
-def _request_digest(number: int, relpath: str, data: bytes) -> str | None:
-    """What a build after another notes of each page it renders: the digest of its request
-    to the search index (:func:`~sitegen.search.request_digest`)."""
-    return request_digest(relpath, data)
+def _indexed_page(number: int, relpath: str, data: bytes) -> IndexedPage | None:
+    """What a build after another notes of each page it renders for the search index
+    (:func:`~sitegen.search.indexed_page`)."""
+    return indexed_page(relpath, data)
 
 
 def _read_staged(folder: Path, relpath: str) -> bytes:

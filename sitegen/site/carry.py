@@ -3,7 +3,8 @@
 ``serve`` keeps its :class:`~sitegen.site.session.SiteSession` in memory between updates; a
 build is a new process each time. So a build records, beside its output, a digest of every
 dependency key's value, of every page's template and dependency set, of every template and
-static file, and of every searchable page's search-index request (:class:`BuiltState`). The
+static file, and of every searchable page's search-index request, with its sort values
+(:class:`BuiltState`). The
 next build plans the whole site again (cheap: the parsed pages are cached), and renders only
 the pages whose template, dependency set or a dependency's value differs from what the
 recorded build saw; the others are the previous output's files (Lektor's build state, kept
@@ -23,13 +24,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sitegen.files import atomic_write
+from sitegen.search import IndexedPage
 from sitegen.site import keys
 from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, Key
 
 __all__ = ["BuiltState", "digest", "key_digests", "page_digest"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 def digest(value: object) -> str:
@@ -63,7 +65,7 @@ class BuiltState:
     templates: dict[str, str]  # template name -> digest of its text
     values: dict[str, str]  # dependency key -> digest of its value
     pages: dict[str, str]  # output path -> digest of the page's template and dependency set
-    searched: dict[str, str]  # output path of each searchable page -> digest of its index request
+    searched: dict[str, IndexedPage]  # output path of each searchable page -> what its index entry is made of
 
     def save(self, path: Path) -> None:
         """Write the state to ``path`` (atomically)."""
@@ -76,8 +78,11 @@ class BuiltState:
             data = json.loads(path.read_text("utf-8"))
             if data.pop("format") != _FORMAT:
                 return None
+            data["searched"] = {relpath: IndexedPage(page["digest"], page["language"],
+                                                     tuple((name, value) for name, value in page["sort_values"]))
+                                for relpath, page in data["searched"].items()}
             return cls(**data)
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
 
     @staticmethod

@@ -32,6 +32,7 @@ from sitegen.model import Article
 from sitegen.output import OutputSet
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
+from sitegen.search import IndexedPage
 from sitegen.site import keys
 from sitegen.site.carry import BuiltState, key_digests, page_digest
 from sitegen.site.group import Grouping, Touched
@@ -323,10 +324,10 @@ class SiteSession:
                 hit.add(relpath)
         return hit, gone
 
-    def built_state(self, update: SiteUpdate, code: str, searched: dict[str, str]) -> BuiltState:
+    def built_state(self, update: SiteUpdate, code: str, searched: dict[str, IndexedPage]) -> BuiltState:
         """What the output of ``update`` (every page, committed) was made from, for the next
-        build into the same folder; ``searched``: the digest of each searchable page's index
-        request."""
+        build into the same folder; ``searched``: what each searchable page's index entry is
+        made of."""
         made_from = update.made_from or self._made_from(update.inputs_fingerprint, update.static_digests)
         return replace(made_from, code=code, searched=searched)
 
