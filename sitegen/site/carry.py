@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from sitegen.files import atomic_write
@@ -31,7 +31,7 @@ from sitegen.site.keys import ALL_CONTENT, Key
 
 __all__ = ["BuiltState", "digest", "key_digests", "page_digest"]
 
-_FORMAT = 2
+_FORMAT = 3
 
 
 def digest(value: object) -> str:
@@ -69,7 +69,10 @@ class BuiltState:
 
     def save(self, path: Path) -> None:
         """Write the state to ``path`` (atomically)."""
-        atomic_write(path, json.dumps({"format": _FORMAT, **asdict(self)}, sort_keys=True).encode("utf-8"))
+        # not dataclasses.asdict: it copies every value recursively (2 s for 20,000 pages)
+        plain = {field.name: getattr(self, field.name) for field in fields(self) if field.name != "searched"}
+        searched = {relpath: [page.digest, page.language, page.sort_values] for relpath, page in self.searched.items()}
+        atomic_write(path, json.dumps({"format": _FORMAT, **plain, "searched": searched}, sort_keys=True).encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> BuiltState | None:
@@ -78,9 +81,8 @@ class BuiltState:
             data = json.loads(path.read_text("utf-8"))
             if data.pop("format") != _FORMAT:
                 return None
-            data["searched"] = {relpath: IndexedPage(page["digest"], page["language"],
-                                                     tuple((name, value) for name, value in page["sort_values"]))
-                                for relpath, page in data["searched"].items()}
+            data["searched"] = {relpath: IndexedPage(digest, language, tuple((name, value) for name, value in sorts))
+                                for relpath, (digest, language, sorts) in data["searched"].items()}
             return cls(**data)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
