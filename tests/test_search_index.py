@@ -246,7 +246,8 @@ def test_rechunked_index_says_what_pagefind_wrote(built_site, site_root, tmp_pat
     metadata) changes no word's pages or locations and no filter's pages; chunks are about
     8 KB, not Pagefind's ~60 KB."""
     pages = search.searchable_pages(built_site)
-    monkeypatch.setattr(search, "normalise_bundle", lambda files, chunked=False: None)
+    monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
+    monkeypatch.setattr(search, "merge_shards", lambda shards: dict(shards[0].files))  # one shard, as written
     write_bundle(search.index_site(pages, aliases=site_aliases(site_root)), tmp_path / "as-pagefind-wrote")
     written_words, written_filters, written_sizes = _index_by_url(tmp_path / "as-pagefind-wrote")
     words, filters, sizes = _index_by_url(built_site / "pagefind")

@@ -24,10 +24,14 @@ from tests.test_search_index import site_aliases, write_bundle
 def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> dict[str, bytes]:
     """The bundle of ``pages`` before sitegen rewrites it; of one shard, with the sort orders
     Pagefind made (sitegen makes them from the pages' sort values)."""
-    monkeypatch.setattr(search, "normalise_bundle", lambda files, chunked=False: None)
+    monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
     with monkeypatch.context() as patched:
-        patched.setattr(merge, "_with_sorts", lambda shard: dict(shard.files))
+        patched.setattr(search, "merge_shards", _one_as_pagefind_wrote)
         return search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(shard_pages)).files
+
+
+def _one_as_pagefind_wrote(shards: list[ShardBundle]) -> dict[str, bytes]:
+    return dict(shards[0].files) if len(shards) == 1 else merge_shards(shards)
 
 
 def _decoded(files: dict[str, bytes]) -> dict[str, Any]:
@@ -152,3 +156,34 @@ def test_the_merge_is_a_stage_of_its_own(sample_pages, site_root) -> None:
     search.index_site(sample_pages, stages, aliases=site_aliases(site_root), cut=search.ShardCut.every(50))
     assert "search index: merging 5 shards" in stages.labels  # 211 pages: 50, 50, 50, 50, 11
     assert stages.labels[-1] == "search index: merging 5 shards"
+
+
+def test_a_patched_shard_is_what_one_run_over_its_pages_makes(sample_pages, site_root, monkeypatch) -> None:
+    """A shard whose pages changed a little (three edited, one gone, one new) is its kept
+    bundle with the changed pages indexed in a run of their own: the same bundle as one run
+    over the shard's pages as they are now, words, filters, sorts and fragments alike."""
+    aliases = site_aliases(site_root)
+    before = sample_pages[:60]
+    edited = {before[n][0]: before[n][1].replace(b"</h1>", "</h1><p>编辑补充的一句话，包括新词甲乙丙。</p>".encode(), 1)
+              for n in (3, 20, 41)}
+    assert all(edited[relpath] != html for relpath, html in before if relpath in edited)
+    after = [(relpath, edited.get(relpath, html)) for relpath, html in before if relpath != before[10][0]]
+    after.insert(30, sample_pages[100])
+
+    def run(pages):
+        index = search.SearchIndex(search.ShardCut.every(10_000))
+        for number, (relpath, html) in enumerate(pages):
+            index.add(relpath, search.index_request(number, relpath, html, aliases))
+        return index.shard_of_pages()
+
+    base = run(before)
+    old = dict(base.pages)
+    known = {relpath: search.indexed_page(relpath, html) for relpath, html in after}
+    changed = [(relpath, html) for relpath, html in after if old.get(relpath) != known[relpath].digest]
+    assert len(changed) == 4
+    patched = merge.patch_shard(base, run(changed), [(r, known[r].digest) for r, _ in after],
+                                [(known[r].language, dict(known[r].sort_values)) for r, _ in after])
+    fresh = run(after)
+    monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
+    assert _decoded(merge_shards([patched])) == _decoded(merge_shards([fresh]))
+    assert patched.pages == [(r, known[r].digest) for r, _ in after]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -30,8 +31,8 @@ from sitegen.output import safe_relpath
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search.aliases import NO_ALIASES, AliasExpander
-from sitegen.search.bundle import SearchIndexError, normalise_bundle
-from sitegen.search.merge import ShardBundle, merge_shards
+from sitegen.search.bundle import PAGEFIND_VERSION, SearchIndexError, normalise_bundle
+from sitegen.search.merge import ShardBundle, merge_shards, patch_shard
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
 from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
@@ -177,22 +178,23 @@ class SearchIndex:
                 key = shard_key(self.digests)
                 self.keys.append(key)
                 self._shards.append(self._finishing.submit(self._collect, self.service, self.names, self.sort_values,
-                                                           key, NO_PROGRESS))
+                                                           self.digests, key, NO_PROGRESS))
                 self.service, self.names, self.sort_values, self.digests = None, {}, [], []
         except BaseException:
             self.stop()
             raise
 
-    def add_shard(self, key: str, bundle: ShardBundle) -> None:
+    def add_shard(self, key: str, bundle: ShardBundle, fresh: int = 0) -> None:
         """Take a whole shard indexed by an earlier build (between the pages of the shards
-        before and after it)."""
+        before and after it); ``fresh``: how many of its pages were indexed now (a patched
+        bundle)."""
         assert self.service is None, "a shard is taken between shards"
         done: Future[ShardBundle] = Future()
         done.set_result(bundle)
         self._shards.append(done)
         self.keys.append(key)
         self.pages += len(bundle.sort_values)
-        self.reused += len(bundle.sort_values)
+        self.reused += len(bundle.sort_values) - fresh
 
     def finish(self, progress: Progress = NO_PROGRESS) -> Bundle:
         """Ask for the bundle and wait for it."""
@@ -201,7 +203,7 @@ class SearchIndex:
             if self.service is not None:
                 key = shard_key(self.digests)
                 self.keys.append(key)
-                shards.append(self._collect(self.service, self.names, self.sort_values, key, progress))
+                shards.append(self._collect(self.service, self.names, self.sort_values, self.digests, key, progress))
                 self.service = None
         finally:
             self.stop()
@@ -210,14 +212,23 @@ class SearchIndex:
         if len(shards) > 1:
             progress.stage(f"search index: merging {len(shards)} shards")
         files = merge_shards(shards)
-        normalise_bundle(files, chunked=len(shards) > 1)
+        normalise_bundle(files)
         del shards
         return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
 
+    def shard_of_pages(self) -> ShardBundle:
+        """The bundle of the pages sent (one Pagefind run, not merged nor kept: the pages that
+        changed in kept shards, :func:`~sitegen.search.merge.patch_shard`)."""
+        assert not self._shards and self.service is not None, "one run, with pages"
+        try:
+            return self._collect(self.service, self.names, self.sort_values, self.digests, None, NO_PROGRESS)
+        finally:
+            self.stop()
+
     def _collect(self, service: PagefindService, names: dict[int, str], sort_values: list[tuple[str, dict[str, str]]],
-                 key: str, progress: Progress) -> ShardBundle:
-        """Ask a Pagefind run for the bundle of the pages sent to it, end it, and keep the
-        bundle under ``key``."""
+                 digests: list[tuple[str, str]], key: str | None, progress: Progress) -> ShardBundle:
+        """Ask a Pagefind run for the bundle of the pages sent to it (``digests``: each one's
+        path and request digest), end it, and keep the bundle under ``key`` (None: not kept)."""
         pages = len(names)
         progress.stage("search index: pages indexed by Pagefind", pages)
         bundling = False
@@ -248,8 +259,8 @@ class SearchIndex:
         while listed:  # each file's base64 text is dropped as soon as it is decoded
             file = listed.pop()
             files[file["path"]] = base64.b64decode(file["content"])
-        bundle = ShardBundle(files, sort_values)
-        if self.cache is not None:
+        bundle = ShardBundle(files, sort_values, digests)
+        if self.cache is not None and key is not None:
             self.cache.put(key, bundle)
         return bundle
 
@@ -301,25 +312,54 @@ def index_changed_shards(pages: Sequence[tuple[str, IndexedPage]], read: Callabl
                          aliases: AliasExpander = NO_ALIASES, progress: Progress = NO_PROGRESS,
                          cut: ShardCut = SHARDS) -> tuple[Bundle, list[str]]:
     """The bundle of a site's searchable pages, ``(relpath, what is known of it)`` in path
-    order, from the shards ``cache`` keeps (with their pages' sort values as they are now)
-    and, for the shards whose pages changed, new Pagefind runs over the pages
-    ``read(relpath)`` gives; the bundle and every shard's key."""
+    order, and every shard's key. Each shard is the bundle ``cache`` keeps for it (with its
+    pages' sort values as they are now); or, when most of its pages are in a kept bundle as
+    they were, that bundle patched with the pages that changed or are new, indexed together
+    in one Pagefind run (:func:`~sitegen.search.merge.patch_shard`); or indexed again, the
+    pages read by ``read(relpath)``."""
     known = dict(pages)
-    shards = []
+    plans: list[tuple[list[str], str, ShardBundle | None, str | None]] = []  # pages, key, kept, base to patch
+    kept_pages: dict[str, tuple[str, str]] | None = None
+    patching = 0
     for shard in cut.shards([relpath for relpath, _ in pages]):
         key = shard_key((relpath, known[relpath].digest) for relpath in shard)
         kept = cache.get(key)
         if kept is not None:
-            kept = replace(kept, sort_values=[(known[r].language, dict(known[r].sort_values)) for r in shard])
-        shards.append((shard, key, kept))
-    changed = [relpath for shard, _, kept in shards if kept is None for relpath in shard]
-    progress.stage("search index: pages of changed shards sent to Pagefind", len(changed))
+            plans.append((shard, key, replace(kept, sort_values=_sort_values(shard, known)), None))
+            continue
+        if kept_pages is None:
+            kept_pages = cache.kept_pages()
+        base = _patch_base(shard, known, kept_pages)
+        changed = sum(1 for relpath in shard if kept_pages.get(relpath) != (base, known[relpath].digest))
+        if base is not None and patching + changed <= cut.most:
+            patching += changed
+            plans.append((shard, key, None, base))
+        else:
+            plans.append((shard, key, None, None))
+    bases = {base: cache.get(base) for _, _, _, base in plans if base is not None}
+    plans = [(shard, key, kept, base if base is None or bases[base] is not None else None)
+             for shard, key, kept, base in plans]
+    fresh: dict[str, list[str]] = {}  # a patched shard's key -> its pages not in its base as they were
+    for shard, key, _, base in plans:
+        if base is not None and kept_pages is not None:
+            fresh[key] = [r for r in shard if kept_pages.get(r) != (base, known[r].digest)]
+    delta = sorted(relpath for pages_of in fresh.values() for relpath in pages_of)
+    again = [relpath for shard, _, kept, base in plans if kept is None and base is None for relpath in shard]
+    progress.stage("search index: pages of changed shards sent to Pagefind", len(delta) + len(again))
+    changed_pages = _shard_of_pages(delta, known, read, aliases, progress) if delta else None
     index = SearchIndex(cut, cache)
-    requests = _requests_of(changed, read, aliases)  # the workers fork before Pagefind starts
+    requests = _requests_of(again, read, aliases)  # the workers fork before Pagefind starts
     try:
-        for shard, key, kept in shards:
+        for shard, key, kept, base in plans:
             if kept is not None:
                 index.add_shard(key, kept)
+                continue
+            based_on = bases.get(base) if base is not None else None
+            if based_on is not None:
+                patched = patch_shard(based_on, changed_pages or _NO_PAGES, [(r, known[r].digest) for r in shard],
+                                      _sort_values(shard, known))
+                cache.put(key, patched)
+                index.add_shard(key, patched, fresh=len(fresh[key]))
                 continue
             for relpath in shard:
                 request = next(requests)
@@ -333,6 +373,51 @@ def index_changed_shards(pages: Sequence[tuple[str, IndexedPage]], read: Callabl
     finally:
         requests.close()
     return index.finish(progress), index.keys
+
+
+PATCH_SHARE = 0.5
+"""A shard at least this much of whose pages a kept bundle holds as they are now is that
+bundle patched, not indexed again."""
+
+_NO_PAGES = ShardBundle({"pagefind-entry.json": b'{"version": "%s", "languages": {}}' % PAGEFIND_VERSION.encode()}, [])
+"""The bundle of no pages (a shard whose pages only went: its kept bundle, some left out)."""
+
+
+def _sort_values(relpaths: Sequence[str], known: dict[str, IndexedPage]) -> list[tuple[str, dict[str, str]]]:
+    """The language and sort values of each page at ``relpaths``, as they are now."""
+    return [(known[relpath].language, dict(known[relpath].sort_values)) for relpath in relpaths]
+
+
+def _patch_base(shard: Sequence[str], known: dict[str, IndexedPage],
+                kept_pages: dict[str, tuple[str, str]]) -> str | None:
+    """The key of the kept bundle that holds the most of the pages of ``shard`` as they are
+    now, when it holds at least :data:`PATCH_SHARE` of them; else None."""
+    holding = Counter(kept_pages[relpath][0] for relpath in shard
+                      if relpath in kept_pages and kept_pages[relpath][1] == known[relpath].digest)
+    if not holding:
+        return None
+    base, count = max(holding.items(), key=lambda item: (item[1], item[0]))
+    return base if count >= len(shard) * PATCH_SHARE else None
+
+
+def _shard_of_pages(relpaths: list[str], known: dict[str, IndexedPage], read: Callable[[str], bytes],
+                    aliases: AliasExpander, progress: Progress) -> ShardBundle:
+    """The bundle of the pages at ``relpaths`` (in that order), indexed in one Pagefind run."""
+    index = SearchIndex(ShardCut.every(len(relpaths) + 1))
+    requests = _requests_of(relpaths, read, aliases)
+    try:
+        for relpath in relpaths:
+            request = next(requests)
+            if request is None or request.page.digest != known[relpath].digest:
+                raise SearchIndexError(f"/{relpath} changed while the search index was made")
+            index.add(relpath, request)
+            progress.advance()
+        return index.shard_of_pages()
+    except BaseException:
+        index.stop()
+        raise
+    finally:
+        requests.close()
 
 
 def _requests_of(relpaths: list[str], read: Callable[[str], bytes],

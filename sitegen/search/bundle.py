@@ -65,21 +65,21 @@ def _write_pf(data: Any, prefix: str, hash_length: int) -> tuple[str, bytes]:
     return f"{prefix}_{digest}", gzip.compress(raw, compresslevel=9, mtime=0)
 
 
-def normalise_bundle(files: dict[str, bytes], chunked: bool = False) -> None:
-    """Make Pagefind's output (``files`` by path in the bundle) deterministic and smaller to
-    download, in Pagefind's own format (``pagefind.js`` uses the names only as file names).
+def normalise_bundle(files: dict[str, bytes]) -> None:
+    """Make a bundle (``files`` by path in the bundle, as :mod:`sitegen.search.merge` joins
+    Pagefind's shards: its word index already cut by :func:`write_word_chunks`) deterministic
+    and smaller to download, in Pagefind's own format (``pagefind.js`` uses the names only as
+    file names).
 
     - Pagefind writes filter values in hash-map order, so its filter files, the metadata file
       naming them and the entry file naming that change from run to run (its maintainers call
       this known): the values are sorted and the files re-hashed.
-    - The word index is cut into chunks of about 8 KB instead of Pagefind's fixed 20,000
-      positions (~60 KB, ~28 KB compressed): a query loads the chunk of each of its words.
+    - (The merge has cut the word index into chunks of about 8 KB instead of Pagefind's fixed
+      20,000 positions, ~60 KB, ~28 KB compressed: a query loads the chunk of each of its words.)
     - The ``date`` sort (every page's number in date order, 21 KB compressed at 10,000 pages)
       leaves the metadata every search downloads for a file of its own, which the search
       page fetches only to sort by date (:func:`date_order_path`).
-    - Fragment names are shortened (:func:`_shorten_fragment_names`).
-
-    ``chunked``: the word index is already cut so (:func:`write_word_chunks`: merged shards)."""
+    - Fragment names are shortened (:func:`_shorten_fragment_names`)."""
     entry = json.loads(files["pagefind-entry.json"])
     check_version(entry)
     for language, info in sorted(entry["languages"].items()):
@@ -88,8 +88,6 @@ def normalise_bundle(files: dict[str, bytes], chunked: bool = False) -> None:
         meta = read_pf(files.pop(meta_name), meta_name)
         by_date = next((pages for name, pages in meta[4] if name == _DATE_SORT), None)
         meta[4] = [sort for sort in meta[4] if sort[0] != _DATE_SORT]
-        if not chunked:
-            meta[2] = write_word_chunks(_old_words(files, meta[2]), files, language)
         for pair in meta[3]:
             name, old_hash = pair
             filter_name = f"filter/{old_hash}.pf_filter"
@@ -153,12 +151,6 @@ def encode_word_chunk(words: list[bytes]) -> bytes:
     return b"\x81" + cbor_head(4, len(words)) + b"".join(words)
 
 
-def _encoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
-    """Each word of a word index chunk with its encoded bytes, sliced out as Pagefind wrote them."""
-    for word, encoded, _ in decoded_words(data, name):
-        yield word, encoded
-
-
 def decoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes, list[Any]]]:
     """Each word of a word index chunk with its encoded bytes (as Pagefind wrote them) and
     their decoded value, ``[word, postings, extras]``."""
@@ -175,14 +167,6 @@ def decoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes, list[Any
         start = stream.tell()
         word = decoder.decode()
         yield word[0], raw[start:stream.tell()], word
-
-
-def _old_words(files: dict[str, bytes], chunks: list[list[str]]) -> Iterator[tuple[str, bytes]]:
-    """The words of the chunks listed in ``chunks``, in order, each chunk's file taken out of
-    ``files`` and read only when its words are reached."""
-    for _, _, old_hash in chunks:
-        name = f"index/{old_hash}.pf_index"
-        yield from _encoded_words(files.pop(name), name)
 
 
 def write_word_chunks(words: Iterable[tuple[str, bytes]], files: dict[str, bytes], language: str) -> list[list[str]]:

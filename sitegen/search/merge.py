@@ -37,50 +37,111 @@ from sitegen.search.bundle import (
     write_word_chunks,
 )
 
-__all__ = ["ShardBundle", "merge_shards"]
+__all__ = ["ShardBundle", "merge_shards", "patch_shard"]
 
 
 @dataclass(frozen=True)
 class ShardBundle:
     """A bundle Pagefind wrote for a run of consecutive pages, and each page's language and
     sort values (``{sort name: value}``, as ``data-pagefind-sort`` gives them), in the order
-    the pages were sent."""
+    the pages were sent; ``pages``: each page's output path and request digest, in that order
+    (what a later build patches the bundle from, :func:`patch_shard`)."""
 
     files: dict[str, bytes]
     sort_values: Sequence[tuple[str, Mapping[str, str]]]
+    pages: Sequence[tuple[str, str]] = ()
+
+
+_PageMaps = dict[str, list[int | None]]
+"""For each language of a bundle, the number each of its pages (in that language, in order)
+has in the merged bundle; None: the page is left out."""
 
 
 def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
-    """One bundle, as Pagefind writes it, of the pages of ``shards`` in their order; of
-    several shards, with its word index already cut as
-    :func:`~sitegen.search.bundle.normalise_bundle` cuts it (pass ``chunked=True``)."""
-    if len(shards) == 1:
-        return _with_sorts(shards[0])
-    entries = [json.loads(shard.files["pagefind-entry.json"]) for shard in shards]
+    """One bundle, as Pagefind writes it, of the pages of ``shards`` in their order (its word
+    index cut by :func:`~sitegen.search.bundle.write_word_chunks`, what
+    :func:`~sitegen.search.bundle.normalise_bundle` expects); of one shard too: its sort orders
+    are made from its pages' sort values as they are now."""
+    parts: list[tuple[ShardBundle, _PageMaps]] = []
+    counts: dict[str, int] = {}
+    for shard in shards:
+        maps: _PageMaps = {}
+        for language, _ in shard.sort_values:
+            maps.setdefault(language, []).append(counts.get(language, 0))
+            counts[language] = counts.get(language, 0) + 1
+        parts.append((shard, maps))
+    return _merge(parts, [values for shard in shards for values in shard.sort_values])
+
+
+def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str, str]],
+                sort_values: Sequence[tuple[str, Mapping[str, str]]]) -> ShardBundle:
+    """The bundle of a shard whose ``pages`` (output path and request digest, in order) are
+    those of ``base`` (indexed by an earlier build), except the ones whose digest differs or
+    that ``base`` lacks: those are taken from ``delta`` (a Pagefind run over such pages of
+    any shards); ``base``'s other pages are left out. As if Pagefind had indexed ``pages``
+    in one run (a page's index entry does not depend on the other pages of its run); the
+    pages' ``sort_values`` as they are now."""
+    sources = []
+    for bundle in (base, delta):
+        positions: dict[tuple[str, str], tuple[str, int]] = {}
+        seen: dict[str, int] = {}
+        for page, (language, _) in zip(bundle.pages, bundle.sort_values):
+            positions[page] = (language, seen.get(language, 0))
+            seen[language] = seen.get(language, 0) + 1
+        maps: _PageMaps = {language: [None] * count for language, count in seen.items()}
+        sources.append((positions, maps))
+    counts: dict[str, int] = {}
+    for page, (language, _) in zip(pages, sort_values):
+        for positions, maps in sources:
+            if page in positions:
+                found_language, local = positions[page]
+                if found_language != language:
+                    raise SearchIndexError(f"cannot patch the search index: /{page[0]} changed its language")
+                maps[found_language][local] = counts.get(language, 0)
+                counts[language] = counts.get(language, 0) + 1
+                break
+        else:
+            raise SearchIndexError(f"cannot patch the search index: /{page[0]} is in neither bundle")
+    files = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
+    return ShardBundle(files, list(sort_values), list(pages))
+
+
+def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
+           sort_values: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, bytes]:
+    """The bundle of the pages ``parts`` map (each bundle's pages to their numbers in the
+    result, per language), their ``sort_values`` in the result's order."""
+    entries = [json.loads(shard.files["pagefind-entry.json"]) for shard, _ in parts]
     for entry in entries:
         check_version(entry)
     merged: dict[str, bytes] = {}
-    for name, data in shards[0].files.items():  # pagefind.js, its worker, the WebAssembly, the UIs
+    for name, data in parts[0][0].files.items():  # pagefind.js, its worker, the WebAssembly, the UIs
         if not (name.startswith(("index/", "fragment/", "filter/")) or name.endswith(".pf_meta")
                 or name == "pagefind-entry.json"):
             merged[name] = data
-    for shard in shards:
-        for name, data in shard.files.items():
-            if name.startswith("fragment/"):
-                merged[name] = data  # named by content: a page twice is one fragment, as in one run
     entry = dict(entries[0])
     entry["languages"] = {}
     languages = sorted({language for e in entries for language in e["languages"]})
     for language in languages:
-        metas: list[list[Any] | None] = []
-        for shard, shard_entry in zip(shards, entries):
+        present: list[tuple[ShardBundle, list[Any], list[int | None]]] = []
+        for (shard, maps), shard_entry in zip(parts, entries):
             info = shard_entry["languages"].get(language)
             if info is None:
-                metas.append(None)
                 continue
             name = f"pagefind.{info['hash']}.pf_meta"
-            metas.append(read_pf(shard.files[name], name))
-        meta = _merge_language(shards, metas, language, merged)
+            meta = read_pf(shard.files[name], name)
+            page_map = maps.get(language, [])
+            if len(page_map) != len(meta[1]):
+                raise SearchIndexError(f"cannot merge the search index: {len(meta[1])} pages in {language}, "
+                                       f"{len(page_map)} sent")
+            if any(number is not None for number in page_map):
+                present.append((shard, meta, page_map))
+        if not present:
+            continue
+        values = [sorts for page_language, sorts in sort_values if page_language == language]
+        meta = _merge_language(present, values, language, merged)
+        for fragment, _ in meta[1]:  # named by content: a page twice is one fragment, as in one run
+            name = f"fragment/{fragment}.pf_fragment"
+            merged[name] = next(shard.files[name] for shard, _, _ in present if name in shard.files)
         meta_hash, blob = _write_pf(meta, language, 13)
         merged[f"pagefind.{meta_hash}.pf_meta"] = blob
         wasm = next(e["languages"][language].get("wasm") for e in entries if language in e["languages"])
@@ -89,24 +150,44 @@ def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
     return merged
 
 
-def _merge_language(shards: Sequence[ShardBundle], metas: list[list[Any] | None], language: str,
-                    merged: dict[str, bytes]) -> list[Any]:
+def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]]],
+                    sort_values: Sequence[Mapping[str, str]], language: str, merged: dict[str, bytes]) -> list[Any]:
     """The metadata of one language's merged index; its word and filter files go into ``merged``."""
-    present = [(shard, meta) for shard, meta in zip(shards, metas) if meta is not None]
-    offsets, total = [], 0
-    for _, meta in present:
-        offsets.append(total)
-        total += len(meta[1])
-    fields = sorted({field for _, meta in present for field in meta[5]})
-    field_maps = [[fields.index(field) for field in meta[5]] for _, meta in present]
-    pages = [page for _, meta in present for page in meta[1]]
-    chunks = write_word_chunks(_merged_words(present, offsets, field_maps), merged, language)
+    total = sum(1 for _, _, page_map in present for number in page_map if number is not None)
+    pages: list[Any] = [None] * total
+    for _, meta, page_map in present:
+        for local, number in enumerate(page_map):
+            if number is not None:
+                pages[number] = meta[1][local]
+    if any(page is None for page in pages) or len(sort_values) != total:
+        raise SearchIndexError(f"cannot merge the search index: the pages in {language} do not add up")
+    fields = sorted({field for _, meta, _ in present for field in meta[5]})
+    field_maps = [[fields.index(field) for field in meta[5]] for _, meta, _ in present]
+    parts = [(shard, meta) for shard, meta, _ in present]
+    maps = [_PageMap.of(page_map) for _, _, page_map in present]
+    chunks = write_word_chunks(_merged_words(parts, maps, field_maps), merged, language)
     if not chunks:
         raise SearchIndexError("the search index has no words")
-    filters = _merge_filters(present, offsets, language, merged)
-    sorts = _merge_sorts(present, offsets, language)
+    filters = _merge_filters(present, language, merged)
+    sorts = _sorts(sort_values)
     version = present[0][1][0]
     return [version, pages, chunks, filters, sorts, fields]
+
+
+@dataclass(frozen=True)
+class _PageMap:
+    """Where a bundle's pages go in the merged bundle: ``numbers`` (None: left out), and
+    ``offset`` when every page is kept and moved on by the same amount (its postings can then
+    be joined as Pagefind wrote them)."""
+
+    numbers: list[int | None]
+    offset: int | None
+
+    @classmethod
+    def of(cls, numbers: list[int | None]) -> _PageMap:
+        first = numbers[0] if numbers else 0
+        shifted = first is not None and all(number == first + local for local, number in enumerate(numbers))
+        return cls(numbers, first if shifted else None)
 
 
 _LAST_CHARACTER = "\U0010ffff"
@@ -131,26 +212,26 @@ def _numbered_words(number: int, shard: ShardBundle, meta: list[Any],
                 yield word, number, encoded, decoded
 
 
-def _merged_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int],
+def _merged_words(present: list[tuple[ShardBundle, list[Any]]], maps: list[_PageMap],
                   field_maps: list[list[int]]) -> Iterator[tuple[str, bytes]]:
     """:func:`_merge_words` over the whole index, spread by word ranges over forked workers
     on a big index (the ranges cut where the shards' chunks begin, evenly by chunk)."""
     starts = sorted(from_word for _, meta in present for from_word, _, _ in meta[2])
     workers = fork_workers(len(starts) // _CHUNKS_PER_RANGE)
     if workers < 2:
-        yield from _merge_words(present, offsets, field_maps, ("", None))
+        yield from _merge_words(present, maps, field_maps, ("", None))
         return
     cuts = sorted({starts[len(starts) * n // workers] for n in range(1, workers)} - {""})
     ranges: list[tuple[str, str | None]] = list(zip(["", *cuts], [*cuts, None]))
-    for words in forked_map(_merge_range, (present, offsets, field_maps), ranges, workers):
+    for words in forked_map(_merge_range, (present, maps, field_maps), ranges, workers):
         yield from words
 
 
-def _merge_range(shared: tuple[list[tuple[ShardBundle, list[Any]]], list[int], list[list[int]]],
+def _merge_range(shared: tuple[list[tuple[ShardBundle, list[Any]]], list[_PageMap], list[list[int]]],
                  bounds: tuple[str, str | None]) -> list[tuple[str, bytes]]:
     """In a forked worker: the merged words of one range."""
-    present, offsets, field_maps = shared
-    return list(_merge_words(present, offsets, field_maps, bounds))
+    present, maps, field_maps = shared
+    return list(_merge_words(present, maps, field_maps, bounds))
 
 
 def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[int]:
@@ -159,36 +240,43 @@ def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[in
     return [-(field_map[-value - 1] + 1) if value < 0 else value for value in locations]
 
 
-def _merge_words(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], field_maps: list[list[int]],
+def _merge_words(present: list[tuple[ShardBundle, list[Any]]], maps: list[_PageMap], field_maps: list[list[int]],
                  bounds: tuple[str, str | None]) -> Iterator[tuple[str, bytes]]:
     """Each word of the shards within ``bounds`` in order, its postings joined across the
     shards (page numbers moved on by each shard's offset). A word of one shard only keeps
     Pagefind's bytes (its first posting's page patched in place); a word of several shards
-    is joined."""
+    is joined; a word of a shard whose pages are not simply moved on (a patched shard) is
+    encoded again, without the postings of the pages left out (a word on no page is gone)."""
     streams = [_numbered_words(number, shard, meta, bounds) for number, (shard, meta) in enumerate(present)]
     identity = [field_map == list(range(len(field_map))) for field_map in field_maps]
     parts: list[_Part] = []
     current = ""
     for word, number, encoded, decoded in heapq.merge(*streams):
         if parts and word != current:
-            yield current, _taken(parts, offsets, field_maps, identity)
+            if (entry := _taken(parts, maps, field_maps, identity)) is not None:
+                yield current, entry
             parts = []
         current = word
         parts.append((number, encoded, decoded))
-    if parts:
-        yield current, _taken(parts, offsets, field_maps, identity)
+    if parts and (entry := _taken(parts, maps, field_maps, identity)) is not None:
+        yield current, entry
 
 
 _Part = tuple[int, bytes, list[Any]]
 """A word's entry in one shard: the shard's number, the entry's encoding, its decoded value."""
 
 
-def _taken(parts: list[_Part], offsets: list[int], field_maps: list[list[int]], identity: list[bool]) -> bytes:
-    """One word's entry in the merged index, from its entries in the shards."""
+def _taken(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]],
+           identity: list[bool]) -> bytes | None:
+    """One word's entry in the merged index, from its entries in the shards; None when it is
+    on none of the pages kept."""
+    offsets = [maps[number].offset for number, _, _ in parts]
+    if not all(offset is not None for offset in offsets):
+        return _remapped(parts, maps, field_maps, identity)
     if len(parts) == 1 and identity[parts[0][0]]:
         number, encoded, _ = parts[0]
-        return _moved_on(encoded, offsets[number]) if offsets[number] else encoded
-    return _joined(parts, offsets, field_maps, identity)
+        return _moved_on(encoded, offsets[0]) if offsets[0] else encoded
+    return _joined(parts, maps, field_maps, identity)
 
 
 def _entry_parts(encoded: bytes) -> tuple[int, int, int]:
@@ -219,7 +307,7 @@ def _moved_on(encoded: bytes, offset: int) -> bytes:
     return _with_first_page(encoded, start, offset, relative=True) if count else encoded
 
 
-def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]], identity: list[bool]) -> bytes:
+def _joined(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]], identity: list[bool]) -> bytes:
     """One word's parts from several shards as one entry, pages numbered on. The postings
     are joined as Pagefind wrote them (each part's first posting's page patched); only the
     postings of a part whose metadata fields are numbered otherwise are encoded again."""
@@ -237,7 +325,7 @@ def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
         text_end, start, _ = _entry_parts(encoded)
         raw = encoded[start:len(encoded) - len(tail)]
         if decoded[1]:
-            first = decoded[1][0][0] + offsets[number]
+            first = decoded[1][0][0] + (maps[number].offset or 0)
             delta = first - last_page
             last_page = first + sum(posting[0] for posting in decoded[1][1:])
             if not identity[number] and any(len(posting) > 2 and posting[2] for posting in decoded[1]):
@@ -257,57 +345,86 @@ def _joined(parts: list[_Part], offsets: list[int], field_maps: list[list[int]],
     return head + cbor_head(4, count) + b"".join(postings) + bytes(cbor2.dumps(extras))
 
 
-def _merge_filters(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], language: str,
+def _remapped(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]],
+              identity: list[bool]) -> bytes | None:
+    """One word's parts as one entry, each posting's page renumbered by its shard's map and
+    the postings of pages left out dropped, the postings in page order and encoded again;
+    None when no posting is left."""
+    import cbor2
+
+    kept: list[tuple[int, list[Any]]] = []
+    head = b""
+    extras: list[Any] | None = None
+    for number, encoded, decoded in parts:  # decoded: [word, postings, extras]
+        if len(decoded) != 3:
+            raise SearchIndexError("unexpected Pagefind word index format")
+        numbers = maps[number].numbers
+        page = 0
+        found = False
+        for posting in decoded[1]:
+            page += posting[0]
+            now = numbers[page]
+            if now is None:
+                continue
+            posting = list(posting)
+            if not identity[number] and len(posting) > 2 and posting[2]:
+                posting[2] = _remap_meta_locations(posting[2], field_maps[number])
+            kept.append((now, posting))
+            found = True
+        if not found:
+            continue
+        if extras is None:
+            head, extras = encoded[:_entry_parts(encoded)[0]], decoded[2]
+        else:
+            extras = extras + [value for value in decoded[2] if value not in extras]
+    if not kept:
+        return None
+    kept.sort(key=lambda item: item[0])
+    postings = []
+    previous = 0
+    for page, posting in kept:
+        posting[0] = page - previous
+        previous = page
+        postings.append(bytes(cbor2.dumps(posting)))
+    return head + cbor_head(4, len(postings)) + b"".join(postings) + bytes(cbor2.dumps(extras))
+
+
+def _merge_filters(present: list[tuple[ShardBundle, list[Any], list[int | None]]], language: str,
                    merged: dict[str, bytes]) -> list[list[str]]:
-    """Join each filter's values across the shards; returns the ``[name, hash]`` list."""
+    """Join each filter's values across the shards, each page renumbered (a value on no page
+    kept is gone); returns the ``[name, hash]`` list."""
     values: dict[str, dict[str, list[int]]] = {}
-    for (shard, meta), offset in zip(present, offsets):
+    for shard, meta, numbers in present:
         for name, filter_hash in meta[3]:
             path = f"filter/{filter_hash}.pf_filter"
             data = read_pf(shard.files[path], path)
             for value, pages in data[1]:
-                values.setdefault(name, {}).setdefault(value, []).extend(page + offset for page in pages)
+                now = [number for page in pages if (number := numbers[page]) is not None]
+                if now:
+                    values.setdefault(name, {}).setdefault(value, []).extend(now)
     listed = []
     for name in sorted(values):
-        filter_hash, blob = _write_pf([name, [[value, pages] for value, pages in sorted(values[name].items())]],
+        filter_hash, blob = _write_pf([name, [[value, sorted(pages)] for value, pages in sorted(values[name].items())]],
                                       language, 7)
         merged[f"filter/{filter_hash}.pf_filter"] = blob
         listed.append([name, filter_hash])
     return listed
 
 
-def _with_sorts(shard: ShardBundle) -> dict[str, bytes]:
-    """The bundle of one shard, its sort orders made from its pages' sort values as they are
-    now (a kept shard's pages can have new ones: an entity's last-seen date)."""
-    files = dict(shard.files)
-    entry = json.loads(files["pagefind-entry.json"])
-    check_version(entry)
-    for language, info in sorted(entry["languages"].items()):
-        name = f"pagefind.{info['hash']}.pf_meta"
-        meta = read_pf(files[name], name)
-        meta[4] = _merge_sorts([(shard, meta)], [0], language)
-        files[name] = _write_pf(meta, language, 1)[1]  # normalise_bundle names it by its contents
-    return files
-
-
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity)", re.I)
 """A sort value Pagefind reads as a number (Rust's ``f32`` syntax; NaN left out: it has no order)."""
 
 
-def _merge_sorts(present: list[tuple[ShardBundle, list[Any]]], offsets: list[int], language: str) -> list[list[Any]]:
-    """Each sort's pages in the order of their sort values, as one Pagefind run orders them:
-    as numbers (32-bit floats) when every value of the sort is one, else as text by code
-    point; equal values in page order. The values are the pages' own (the shards' bundles are
-    not read for them), so a kept shard takes its pages' values as they are now."""
+def _sorts(sort_values: Sequence[Mapping[str, str]]) -> list[list[Any]]:
+    """Each sort's pages (numbered as in ``sort_values``) in the order of their sort values,
+    as one Pagefind run orders them: as numbers (32-bit floats) when every value of the sort
+    is one, else as text by code point; equal values in page order. The values are the pages'
+    own (the shards' bundles are not read for them), so a kept shard takes its pages' values
+    as they are now."""
     values: dict[str, list[tuple[str, int]]] = {}
-    for (shard, meta), offset in zip(present, offsets):
-        mine = [sorts for page_language, sorts in shard.sort_values if page_language == language]
-        if len(mine) != len(meta[1]):
-            raise SearchIndexError(f"cannot merge the search index: {len(meta[1])} pages in {language}, "
-                                   f"{len(mine)} sent")
-        for page, sorts in enumerate(mine):
-            for name, value in sorts.items():
-                values.setdefault(name, []).append((value, page + offset))
+    for page, sorts in enumerate(sort_values):
+        for name, value in sorts.items():
+            values.setdefault(name, []).append((value, page))
     merged = []
     for name in sorted(values):
         pairs = values[name]

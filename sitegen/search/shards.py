@@ -6,13 +6,15 @@ consecutive pages (in output-path order), each by its own run, and the bundles a
 (content-defined chunking, as rsync and backup tools cut files): a page added or removed
 moves the cuts of its own shard only, and an ingested article, whose path begins with its
 date, lands in the last shard of the articles. A build keeps each shard's bundle in a
-:class:`ShardCache` under the digest of its pages' requests, so the next build runs Pagefind
-only on the shards whose pages changed.
+:class:`ShardCache` under the digest of its pages' requests, with the list of its pages, so
+the next build runs Pagefind only on the pages that changed: a shard whose pages are mostly
+those of a kept bundle is that bundle patched (:func:`~sitegen.search.merge.patch_shard`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 from collections.abc import Iterable, Sequence
@@ -88,15 +90,39 @@ class ShardCache:
         """The bundle kept under ``key``; None when there is none (or it cannot be read)."""
         try:
             data = self._path(key).read_bytes()
-            files, sort_values = pickle.loads(data)
+            files, sort_values, pages = pickle.loads(data)
         except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError):
             return None
-        return ShardBundle(files, sort_values)
+        return ShardBundle(files, sort_values, pages)
 
     def put(self, key: str, bundle: ShardBundle) -> None:
-        """Keep ``bundle`` under ``key``."""
+        """Keep ``bundle`` under ``key``, and beside it the list of its pages."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(self._path(key), pickle.dumps((bundle.files, list(bundle.sort_values)), protocol=5))
+        path = self._path(key)
+        atomic_write(path, pickle.dumps((bundle.files, list(bundle.sort_values), list(bundle.pages)), protocol=5))
+        listed = json.dumps({"key": key, "pages": [list(page) for page in bundle.pages]}, ensure_ascii=False)
+        atomic_write(path.with_suffix(".pages"), listed.encode("utf-8"))
+
+    def kept_pages(self) -> dict[str, tuple[str, str]]:
+        """Every page of a kept bundle: its output path -> the bundle's key and the page's
+        request digest there (from the lists beside the bundles: no bundle is read)."""
+        found: dict[str, tuple[str, str]] = {}
+        try:
+            names = sorted(os.listdir(self.folder))
+        except FileNotFoundError:
+            return found
+        for name in names:
+            if not name.endswith(".pages") or not (self.folder / name).with_suffix(".shard").is_file():
+                continue
+            try:
+                listed = json.loads((self.folder / name).read_text("utf-8"))
+                if self._path(listed["key"]).name != name.replace(".pages", ".shard"):
+                    continue  # kept under another salt
+                for relpath, digest in listed["pages"]:
+                    found[relpath] = (listed["key"], digest)
+            except (OSError, ValueError, TypeError, KeyError):
+                continue
+        return found
 
     def kept(self) -> bool:
         """Whether any bundle is kept."""
@@ -113,5 +139,5 @@ class ShardCache:
         except FileNotFoundError:
             return
         for name in names:
-            if name.endswith(".shard") and name not in wanted:
+            if name.endswith((".shard", ".pages")) and name.rsplit(".", 1)[0] + ".shard" not in wanted:
                 (self.folder / name).unlink(missing_ok=True)
