@@ -153,6 +153,9 @@ class StagedSite:
         self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
         self.published = False
         self.written = 0
+        self._folders: set[str] = {str(self.path)}  # folders known to exist (a big site has 20,000)
+        self._linked: set[str] = set()  # files linked from the previous site: replaced, never written into
+        self._written: set[str] = set()  # files written here
         self.write(MARKER, _MARKER_TEXT)
 
     def __enter__(self) -> StagedSite:
@@ -166,12 +169,17 @@ class StagedSite:
         """Write one file (``relpath`` as checked by :class:`OutputSet`), replacing a file
         :meth:`keep_previous` linked there (never writing into it: it is the previous site's)."""
         target = self.path / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        folder = str(target.parent)
+        if folder not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        if relpath in self._linked:
+            self._linked.discard(relpath)
             target.unlink()
-        except FileNotFoundError:
+        elif relpath not in self._written:
             self.written += 1
-        target.write_bytes(data)
+        self._written.add(relpath)
+        target.write_bytes(data)  # a file written twice is this site's own
 
     def remove(self, relpath: str) -> None:
         """Take out a file :meth:`keep_previous` linked (``relpath`` as checked by
@@ -181,10 +189,13 @@ class StagedSite:
             target.unlink()
         except FileNotFoundError:
             return
+        self._linked.discard(relpath)
+        self._written.discard(relpath)
         self.written -= 1
         parent = target.parent
         while parent != self.path and not any(parent.iterdir()):
             parent.rmdir()
+            self._folders.discard(str(parent))
             parent = parent.parent
 
     def keep_previous(self, skip: str) -> None:
@@ -209,8 +220,11 @@ class StagedSite:
                 files = [name for name in files if name not in left_out]
             into = os.path.normpath(os.path.join(target, relative))
             os.makedirs(into, exist_ok=True)
+            self._folders.add(into)
+            prefix = os.path.relpath(into, self.path).replace(os.sep, "/")
             for name in files:
                 os.link(os.path.join(folder, name), os.path.join(into, name))
+                self._linked.add(name if prefix == "." else f"{prefix}/{name}")
             self.written += len(files)
 
     def publish(self) -> None:
