@@ -318,61 +318,97 @@ def index_changed_shards(pages: Sequence[tuple[str, IndexedPage]], read: Callabl
     in one Pagefind run (:func:`~sitegen.search.merge.patch_shard`); or indexed again, the
     pages read by ``read(relpath)``."""
     known = dict(pages)
-    plans: list[tuple[list[str], str, ShardBundle | None, str | None]] = []  # pages, key, kept, base to patch
-    kept_pages: dict[str, tuple[str, str]] | None = None
-    patching = 0
-    for shard in cut.shards([relpath for relpath, _ in pages]):
-        key = shard_key((relpath, known[relpath].digest) for relpath in shard)
-        kept = cache.get(key)
-        if kept is not None:
-            plans.append((shard, key, replace(kept, sort_values=_sort_values(shard, known)), None))
-            continue
-        if kept_pages is None:
-            kept_pages = cache.kept_pages()
-        base = _patch_base(shard, known, kept_pages)
-        changed = sum(1 for relpath in shard if kept_pages.get(relpath) != (base, known[relpath].digest))
-        if base is not None and patching + changed <= cut.most:
-            patching += changed
-            plans.append((shard, key, None, base))
-        else:
-            plans.append((shard, key, None, None))
-    bases = {base: cache.get(base) for _, _, _, base in plans if base is not None}
-    plans = [(shard, key, kept, base if base is None or bases[base] is not None else None)
-             for shard, key, kept, base in plans]
-    fresh: dict[str, list[str]] = {}  # a patched shard's key -> its pages not in its base as they were
-    for shard, key, _, base in plans:
-        if base is not None and kept_pages is not None:
-            fresh[key] = [r for r in shard if kept_pages.get(r) != (base, known[r].digest)]
-    delta = sorted(relpath for pages_of in fresh.values() for relpath in pages_of)
-    again = [relpath for shard, _, kept, base in plans if kept is None and base is None for relpath in shard]
-    progress.stage("search index: pages of changed shards sent to Pagefind", len(delta) + len(again))
-    changed_pages = _shard_of_pages(delta, known, read, aliases, progress) if delta else None
+    plans = _plan_shards([relpath for relpath, _ in pages], known, cache, cut)
+    fresh = sorted(relpath for plan in plans for relpath in plan.fresh)
+    again = [relpath for plan in plans if plan.kept is None and plan.base is None for relpath in plan.pages]
+    progress.stage("search index: pages of changed shards sent to Pagefind", len(fresh) + len(again))
+    fresh_pages = _NO_PAGES
+    if fresh:
+        fresh_index = SearchIndex(ShardCut.every(len(fresh) + 1))
+        fresh_requests = _requests_of(fresh, read, aliases)
+        try:
+            _send(fresh_index, fresh, fresh_requests, known, progress)
+        finally:
+            fresh_requests.close()
+        fresh_pages = fresh_index.shard_of_pages()
     index = SearchIndex(cut, cache)
-    requests = _requests_of(again, read, aliases)  # the workers fork before Pagefind starts
+    requests = _requests_of(again, read, aliases)  # one run of workers, forked before Pagefind starts
     try:
-        for shard, key, kept, base in plans:
-            if kept is not None:
-                index.add_shard(key, kept)
-                continue
-            based_on = bases.get(base) if base is not None else None
-            if based_on is not None:
-                patched = patch_shard(based_on, changed_pages or _NO_PAGES, [(r, known[r].digest) for r in shard],
-                                      _sort_values(shard, known))
-                cache.put(key, patched)
-                index.add_shard(key, patched, fresh=len(fresh[key]))
-                continue
-            for relpath in shard:
-                request = next(requests)
-                if request is None or request.page.digest != known[relpath].digest:
-                    raise SearchIndexError(f"/{relpath} changed while the search index was made")
-                index.add(relpath, request)
-                progress.advance()
+        for plan in plans:
+            if plan.kept is not None:
+                index.add_shard(plan.key, plan.kept)
+            elif plan.base is not None:
+                patched = patch_shard(plan.base, fresh_pages, [(r, known[r].digest) for r in plan.pages],
+                                      _sort_values(plan.pages, known))
+                cache.put(plan.key, patched)
+                index.add_shard(plan.key, patched, fresh=len(plan.fresh))
+            else:
+                _send(index, plan.pages, requests, known, progress)
     except BaseException:
         index.stop()
         raise
     finally:
         requests.close()
     return index.finish(progress), index.keys
+
+
+@dataclass(frozen=True)
+class _ShardPlan:
+    """How a shard's bundle is made: ``kept`` (the cache's, as it is), or ``base`` patched
+    with its ``fresh`` pages (those ``base`` does not hold as they are now), or neither: its
+    pages indexed again."""
+
+    pages: list[str]
+    key: str
+    kept: ShardBundle | None = None
+    base: ShardBundle | None = None
+    fresh: tuple[str, ...] = ()
+
+
+def _plan_shards(relpaths: list[str], known: dict[str, IndexedPage], cache: ShardCache,
+                 cut: ShardCut) -> list[_ShardPlan]:
+    """The plan of each shard of the pages at ``relpaths`` (see :class:`_ShardPlan`). No more
+    than ``cut.most`` fresh pages in all: they are indexed in one Pagefind run."""
+    plans = []
+    kept_pages: dict[str, tuple[str, str]] | None = None
+    bases: dict[str, ShardBundle | None] = {}
+    fresh_pages = 0
+    for shard in cut.shards(relpaths):
+        key = shard_key((relpath, known[relpath].digest) for relpath in shard)
+        kept = cache.get(key)
+        if kept is not None:
+            plans.append(_ShardPlan(shard, key, kept=replace(kept, sort_values=_sort_values(shard, known))))
+            continue
+        if kept_pages is None:
+            kept_pages = cache.kept_pages()
+        base_key = _patch_base(shard, known, kept_pages)
+        fresh = tuple(r for r in shard if kept_pages.get(r) != (base_key, known[r].digest))
+        if base_key is not None and fresh_pages + len(fresh) <= cut.most:
+            if base_key not in bases:
+                bases[base_key] = cache.get(base_key)
+            if (base := bases[base_key]) is not None:
+                fresh_pages += len(fresh)
+                plans.append(_ShardPlan(shard, key, base=base, fresh=fresh))
+                continue
+        plans.append(_ShardPlan(shard, key))
+    return plans
+
+
+def _send(index: SearchIndex, relpaths: Sequence[str], requests: Generator[IndexRequest | None, None, None],
+          known: dict[str, IndexedPage], progress: Progress) -> None:
+    """Send ``index`` the next of ``requests`` for each page at ``relpaths`` (their requests,
+    in that order), each checked against what the build noted of the page; stop ``index``
+    on any failure."""
+    try:
+        for relpath in relpaths:
+            request = next(requests)
+            if request is None or request.page.digest != known[relpath].digest:
+                raise SearchIndexError(f"/{relpath} changed while the search index was made")
+            index.add(relpath, request)
+            progress.advance()
+    except BaseException:
+        index.stop()
+        raise
 
 
 PATCH_SHARE = 0.5
@@ -398,26 +434,6 @@ def _patch_base(shard: Sequence[str], known: dict[str, IndexedPage],
         return None
     base, count = max(holding.items(), key=lambda item: (item[1], item[0]))
     return base if count >= len(shard) * PATCH_SHARE else None
-
-
-def _shard_of_pages(relpaths: list[str], known: dict[str, IndexedPage], read: Callable[[str], bytes],
-                    aliases: AliasExpander, progress: Progress) -> ShardBundle:
-    """The bundle of the pages at ``relpaths`` (in that order), indexed in one Pagefind run."""
-    index = SearchIndex(ShardCut.every(len(relpaths) + 1))
-    requests = _requests_of(relpaths, read, aliases)
-    try:
-        for relpath in relpaths:
-            request = next(requests)
-            if request is None or request.page.digest != known[relpath].digest:
-                raise SearchIndexError(f"/{relpath} changed while the search index was made")
-            index.add(relpath, request)
-            progress.advance()
-        return index.shard_of_pages()
-    except BaseException:
-        index.stop()
-        raise
-    finally:
-        requests.close()
 
 
 def _requests_of(relpaths: list[str], read: Callable[[str], bytes],
