@@ -152,7 +152,6 @@ class StagedSite:
         out.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
         self.published = False
-        self.written = 0
         self._folders: set[str] = {str(self.path)}  # folders known to exist (a big site has 20,000)
         self._linked: set[str] = set()  # files linked from the previous site: replaced, never written into
         self._written: set[str] = set()  # files written here
@@ -176,8 +175,6 @@ class StagedSite:
         if relpath in self._linked:
             self._linked.discard(relpath)
             target.unlink()
-        elif relpath not in self._written:
-            self.written += 1
         self._written.add(relpath)
         target.write_bytes(data)  # a file written twice is this site's own
 
@@ -191,7 +188,6 @@ class StagedSite:
             return
         self._linked.discard(relpath)
         self._written.discard(relpath)
-        self.written -= 1
         parent = target.parent
         while parent != self.path and not any(parent.iterdir()):
             parent.rmdir()
@@ -225,7 +221,11 @@ class StagedSite:
             for name in files:
                 os.link(os.path.join(folder, name), os.path.join(into, name))
                 self._linked.add(name if prefix == "." else f"{prefix}/{name}")
-            self.written += len(files)
+
+    @property
+    def written(self) -> int:
+        """How many files the staging folder holds (linked or written)."""
+        return len(self._linked) + len(self._written)
 
     def publish(self) -> None:
         """Make the staging folder the site, in one atomic step where the system allows.

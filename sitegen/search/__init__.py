@@ -212,8 +212,8 @@ class SearchIndex:
         if len(shards) > 1:
             progress.stage(f"search index: merging {len(shards)} shards")
         files = merge_shards(shards)
+        del shards  # the merged bundle is all that is needed now
         normalise_bundle(files)
-        del shards
         return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
 
     def shard_of_pages(self) -> ShardBundle:

@@ -6,7 +6,7 @@ metadata file naming every page's fragment, word index chunks, filter files. Thi
 rewrites them in that same format, so ``pagefind.js`` reads them as its own:
 
 - filter values sorted (Pagefind writes them in hash-map order) and the files re-hashed, so
-  the output is deterministic;
+  the output is deterministic (the merge writes them so, :mod:`sitegen.search.merge`);
 - the word index cut into chunks of about 8 KB instead of Pagefind's fixed 20,000 positions
   (~60 KB, ~28 KB compressed): a query loads the chunk of each of its words;
 - the ``date`` sort moved out of the metadata every search downloads into a file of its own
@@ -71,9 +71,9 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
     and smaller to download, in Pagefind's own format (``pagefind.js`` uses the names only as
     file names).
 
-    - Pagefind writes filter values in hash-map order, so its filter files, the metadata file
-      naming them and the entry file naming that change from run to run (its maintainers call
-      this known): the values are sorted and the files re-hashed.
+    - (The merge has written the filter values sorted: Pagefind writes them in hash-map
+      order, so its filter files, the metadata naming them and the entry file naming that
+      change from run to run, which its maintainers call known.)
     - (The merge has cut the word index into chunks of about 8 KB instead of Pagefind's fixed
       20,000 positions, ~60 KB, ~28 KB compressed: a query loads the chunk of each of its words.)
     - The ``date`` sort (every page's number in date order, 21 KB compressed at 10,000 pages)
@@ -88,16 +88,6 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
         meta = read_pf(files.pop(meta_name), meta_name)
         by_date = next((pages for name, pages in meta[4] if name == _DATE_SORT), None)
         meta[4] = [sort for sort in meta[4] if sort[0] != _DATE_SORT]
-        for pair in meta[3]:
-            name, old_hash = pair
-            filter_name = f"filter/{old_hash}.pf_filter"
-            data = read_pf(files.pop(filter_name), filter_name)
-            data[1] = sorted(([value, sorted(pages)] for value, pages in data[1]), key=lambda v: v[0])
-            prefix, _, digest = old_hash.rpartition("_")
-            new_hash, blob = _write_pf(data, prefix, len(digest))
-            files[f"filter/{new_hash}.pf_filter"] = blob
-            pair[1] = new_hash
-        meta[3] = sorted(meta[3], key=lambda pair: pair[0])
         date_order = b""
         if by_date is not None:
             deltas = [page - previous for previous, page in zip([0, *by_date], by_date)]

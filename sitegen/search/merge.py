@@ -139,9 +139,11 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
             continue
         values = [sorts for page_language, sorts in sort_values if page_language == language]
         meta = _merge_language(present, values, language, merged)
-        for fragment, _ in meta[1]:  # named by content: a page twice is one fragment, as in one run
-            name = f"fragment/{fragment}.pf_fragment"
-            merged[name] = next(shard.files[name] for shard, _, _ in present if name in shard.files)
+        for shard, shard_meta, page_map in present:  # the fragments of the pages kept
+            for local, number in enumerate(page_map):
+                if number is not None:  # named by content: a page twice is one fragment, as in one run
+                    name = f"fragment/{shard_meta[1][local][0]}.pf_fragment"
+                    merged[name] = shard.files[name]
         meta_hash, blob = _write_pf(meta, language, 13)
         merged[f"pagefind.{meta_hash}.pf_meta"] = blob
         wasm = next(e["languages"][language].get("wasm") for e in entries if language in e["languages"])
@@ -392,7 +394,8 @@ def _remapped(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[in
 def _merge_filters(present: list[tuple[ShardBundle, list[Any], list[int | None]]], language: str,
                    merged: dict[str, bytes]) -> list[list[str]]:
     """Join each filter's values across the shards, each page renumbered (a value on no page
-    kept is gone); returns the ``[name, hash]`` list."""
+    kept is gone), and write them sorted (Pagefind writes them in hash-map order, which
+    changes from run to run); returns the ``[name, hash]`` list, by name."""
     values: dict[str, dict[str, list[int]]] = {}
     for shard, meta, numbers in present:
         for name, filter_hash in meta[3]:

@@ -126,15 +126,13 @@ def index_copy(html: str) -> str:
     html_tag = _HTML_OPEN.search(html)
     if body is None or html_tag is None:
         return html
-    depth = 0
-    for tag in re.compile(rf"<(/?){body.group(1)}(?=[\s/>])[^>]*>", re.I).finditer(html, body.start()):
-        depth += -1 if tag.group(1) else 1
-        if depth == 0:
-            element = html[body.start():tag.end()]
-            if element.count("data-pagefind-") != html.count("data-pagefind-"):
-                return html
-            return f"<!doctype html>\n{html_tag.group(0)}<body>{_without_ignored(element)}</body></html>\n"
-    return html
+    end = _element_end(html, body.group(1), body.start())
+    if end is None:
+        return html
+    element = html[body.start():end]
+    if element.count("data-pagefind-") != html.count("data-pagefind-"):
+        return html
+    return f"<!doctype html>\n{html_tag.group(0)}<body>{_without_ignored(element)}</body></html>\n"
 
 
 def _without_ignored(html: str) -> str:
