@@ -42,7 +42,6 @@ class Article:
     tags: tuple[str, ...]
     weight: int
     draft: bool
-    body_markdown: str
     body_html: str
     text: str  # plain text of the body (for summaries, entities, search)
     summary: str
@@ -70,7 +69,7 @@ class Article:
         return 1 + len(self.also)
 
 
-_CARD_FIELDS = tuple(f.name for f in fields(Article) if f.name not in {"body_markdown", "body_html", "text", "source_path"})
+_CARD_FIELDS = tuple(f.name for f in fields(Article) if f.name not in {"body_html", "text", "source_path"})
 
 
 @dataclass(frozen=True, order=True)

@@ -270,8 +270,7 @@ class PageData:
     path: Path
     front: FrontMatter
     summary: str  # the front matter's, or the body's lead sentences
-    body_markdown: str
-    body_html: str
+    body_html: str  # (the Markdown is not kept: nothing reads it once rendered)
     text: str  # the body as plain text
 
     @property
@@ -314,7 +313,7 @@ def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_
     except MarkupLimitError as exc:
         raise ContentError(str(exc), path, page.body_line + exc.body_line) from None
     summary = front.summary if front.summary is not None else summarise(plain, summary_chars)
-    return PageData(path, front, summary, page.body, body_html, plain)
+    return PageData(path, front, summary, body_html, plain)
 
 
 def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> Article:
@@ -333,7 +332,7 @@ def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> 
                    date_uncertain=front.date_uncertain, event_date=front.event_date, source=front.source,
                    source_url=front.source_url, origin=front.origin, also=front.also, category=front.category,
                    tags=front.tags, weight=front.weight, draft=front.draft, summary=page.summary,
-                   body_markdown=page.body_markdown, body_html=page.body_html, text=page.text, entities=entities,
+                   body_html=page.body_html, text=page.text, entities=entities,
                    roles=person_roles)
 
 
