@@ -23,13 +23,37 @@ def next_day_records(count: int) -> list[str]:
 
 
 def first_records(count: int) -> list[str]:
-    """The first ``count`` jsonl lines of the corpus, in month order."""
+    """The first ``count`` jsonl lines of the corpus, in month order. Past the corpus's end
+    it starts again, its dates shifted forward by the corpus's whole span (so the copies
+    follow the originals in time, too far apart to be merged as duplicates) and each copy's
+    id and URL marked with the round, so every copy is an item of its own."""
     lines: list[str] = []
     for month in sorted(CORPUS.glob("*.jsonl")):
         lines += month.read_text("utf-8").splitlines()
         if len(lines) >= count:
-            break
-    return lines[:count]
+            return lines[:count]
+    return lines + _later_rounds(lines, count - len(lines))
+
+
+def _later_rounds(corpus: list[str], count: int) -> list[str]:
+    """``count`` records of the corpus repeated (see :func:`first_records`)."""
+    import datetime as dt
+    import json
+
+    records = [json.loads(line) for line in corpus]
+    days = [dt.date.fromisoformat(record["date"]) for record in records]
+    span = max(days) - min(days) + dt.timedelta(days=1)
+    copies: list[str] = []
+    round_number = 1
+    while len(copies) < count:
+        for record, day in zip(records, days):
+            if len(copies) == count:
+                break
+            copy = {**record, "id": f"{record['id']}-r{round_number}", "url": f"{record['url']}?round={round_number}",
+                    "date": (day + span * round_number).isoformat()}
+            copies.append(json.dumps(copy, ensure_ascii=False))
+        round_number += 1
+    return copies
 
 
 def make_site(work: Path, count: int, config: str) -> Path:

@@ -1,7 +1,9 @@
 """Search quality and cost on a site built from real CCTV items.
 
-Ingests the first N items of ../shared/corpora/cctv_xwlb/items_by_month/ (in month order),
-builds the site with the search index (timing it), picks Q queries from article titles
+Ingests the first N items of ../shared/corpora/cctv_xwlb/items_by_month/ (in month order;
+past its 24,102 items the corpus again, dates shifted forward by its span: see
+benchmarks/corpus_site.py), builds the site with the search index (timing it, with the peak
+memory of its process tree, ``peak_tree_mb``), picks Q queries from article titles
 (a distinctive 2–6 character word of each sampled title, chosen with jieba and kept only
 when it occurs in at most 5 articles, so the expected set is known; when the word is an
 entity's name, that entity's page is expected too) and runs the shared
@@ -22,7 +24,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,6 +73,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--keep", type=Path, help="build the site here (and keep it)")
     args = parser.parse_args()
+    from benchmarks.build_corpus import timed
     from benchmarks.corpus_site import make_site
     from sitegen.frontmatter import parse_page
 
@@ -79,11 +81,8 @@ def main() -> int:
     raw = make_site(work, args.items, "title: 新闻联播要闻\nentity_min_articles: 2\n")
     sitegen = [sys.executable, "-m", "sitegen"]
     subprocess.run([*sitegen, "ingest", str(raw), "--content", str(work / "content")], check=True, capture_output=True)
-    started = time.perf_counter()
-    build = subprocess.run([*sitegen, "build", "--root", str(work), "--out", str(work / "public")],
-                           check=True, capture_output=True, text=True)
-    build_seconds = time.perf_counter() - started
-    print(build.stdout.strip())
+    build_seconds, _, build_output, tree_mb = timed([*sitegen, "build", "--root", str(work), "--out", str(work / "public")])
+    print(build_output.strip())
     bundle = work / "public" / "pagefind"
     index_bytes = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
     pages = []
@@ -124,6 +123,7 @@ def main() -> int:
     summary = re.search(r"mean recall@5=([\d.]+)\s+MRR@\d+=([\d.]+)", evaluation.stdout)
     truth = re.search(r"mean set recall=([\d.]+).*mean set precision=([\d.]+)", evaluation.stdout)
     print(f"bench: items={args.items} pages={len(pages)} queries={len(queries)} build_s={build_seconds:.1f} "
+          f"peak_tree_mb={tree_mb:.0f} "
           f"index_mb={index_bytes / 1e6:.1f} recall5={summary.group(1) if summary else '?'} "
           f"mrr={summary.group(2) if summary else '?'} set_precision={truth.group(2) if truth else '?'} "
           f"page_query_kb={page_kb[len(page_kb) // 2]:.0f} page_query_kb_max={page_kb[-1]:.0f}")
