@@ -11,7 +11,9 @@ evaluator pfeval.py against the real search page with --truth-substring --phrase
 (and --bytes for the cold transfer per query). pfeval calls Pagefind's API itself; what a
 reader downloads is then measured on the search page as a reader uses it: /search/?q=QUERY
 opened cold (a fresh browser context per query) until its results (up to 20) are shown,
-counting every file fetched from /pagefind/ (page_query_kb: median and largest).
+counting every file fetched from /pagefind/ as a host serves them, pagefind.js and its
+worker gzipped (page_query_kb: median and largest), and served as they are on disk
+(page_query_raw_kb: median).
 
     python benchmarks/search_corpus.py [--items 5000] [--queries 40] [--keep DIR]
 """
@@ -31,18 +33,51 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
 
-def page_query_kilobytes(site: Path, queries: list[str]) -> list[float]:
-    """Kilobytes fetched from /pagefind/ by the real search page for each query, cold."""
+COMPRESSED_TYPES = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt"}
+"""What a host compresses on the fly (Netlify, Cloudflare, Vercel and GitHub Pages serve these
+gzip or Brotli to a browser that accepts it); Pagefind's own files are gzipped by Pagefind."""
+
+
+def page_query_kilobytes(site: Path, queries: list[str], compress: bool = True) -> list[float]:
+    """Kilobytes fetched from /pagefind/ by the real search page for each query, cold; with
+    ``compress`` served as a host serves them (:data:`COMPRESSED_TYPES` gzipped, level 6:
+    Brotli, which hosts prefer, is smaller still), else every file as it is on disk."""
     import functools
+    import gzip
     import http.server
     import threading
-    from urllib.parse import quote
+    from urllib.parse import quote, unquote, urlsplit
 
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    sent: list[int] = []  # bytes of each /pagefind/ response body (counted here: Chromium
+    # reports 0 for pagefind-worker.js, fetched by the worker it starts)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            request_path = unquote(urlsplit(self.path).path)
+            path = Path(self.translate_path(request_path))
+            if not path.is_file():
+                super().do_GET()
+                return
+            body = path.read_bytes()
+            gzipped = compress and path.suffix in COMPRESSED_TYPES and "gzip" in self.headers.get("Accept-Encoding", "")
+            if gzipped:
+                body = gzip.compress(body, compresslevel=6)
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            if gzipped:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            if request_path.startswith("/pagefind/"):
+                sent.append(len(body))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     sizes = []
@@ -52,14 +87,12 @@ def page_query_kilobytes(site: Path, queries: list[str]) -> list[float]:
             for query in queries:
                 context = browser.new_context()
                 page = context.new_page()
-                fetched: list[int] = []
-                page.on("requestfinished", lambda request, fetched=fetched: fetched.append(
-                    request.sizes()["responseBodySize"] if "/pagefind/" in request.url else 0))
+                sent.clear()
                 page.goto(f"{base}/search/?q={quote(query)}")
                 page.wait_for_function("/条结果|没有找到/.test(document.getElementById('search-status').textContent)",
                                        timeout=60_000)
                 page.wait_for_load_state("networkidle")
-                sizes.append(sum(fetched) / 1024)
+                sizes.append(sum(sent) / 1024)
                 context.close()
             browser.close()
     finally:
@@ -120,13 +153,15 @@ def main() -> int:
     tail = evaluation.stdout.strip().splitlines()[-8:]
     print("\n".join(tail))
     page_kb = sorted(page_query_kilobytes(work / "public", [q for q, _ in queries[:10]]))
+    raw_kb = sorted(page_query_kilobytes(work / "public", [q for q, _ in queries[:10]], compress=False))
     summary = re.search(r"mean recall@5=([\d.]+)\s+MRR@\d+=([\d.]+)", evaluation.stdout)
     truth = re.search(r"mean set recall=([\d.]+).*mean set precision=([\d.]+)", evaluation.stdout)
     print(f"bench: items={args.items} pages={len(pages)} queries={len(queries)} build_s={build_seconds:.1f} "
           f"peak_tree_mb={tree_mb:.0f} "
           f"index_mb={index_bytes / 1e6:.1f} recall5={summary.group(1) if summary else '?'} "
           f"mrr={summary.group(2) if summary else '?'} set_precision={truth.group(2) if truth else '?'} "
-          f"page_query_kb={page_kb[len(page_kb) // 2]:.0f} page_query_kb_max={page_kb[-1]:.0f}")
+          f"page_query_kb={page_kb[len(page_kb) // 2]:.0f} page_query_kb_max={page_kb[-1]:.0f} "
+          f"page_query_raw_kb={raw_kb[len(raw_kb) // 2]:.0f}")
     print(f"site kept in {work}" if args.keep else "")
     return evaluation.returncode
 
