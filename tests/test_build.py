@@ -3,6 +3,7 @@ bundle the issue asks for, deterministic output, and failures that keep the old 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -436,3 +437,32 @@ def test_a_big_previous_site_is_deleted_in_the_background(scratch_site, monkeypa
         time.sleep(0.1)
     assert not list(scratch_site.glob(".public.*"))
     assert folder_files(out) == second
+
+
+def test_a_new_build_reads_only_the_pages_whose_files_changed(scratch_site, tmp_path, monkeypatch):
+    """A build (a new process, a new page cache read from disk) knows an unchanged page by its
+    file's size, modification time and inode, without reading it; an edited page, or one
+    only touched, is read again, and the site is the one a build from scratch makes."""
+    import sitegen.site.load as load
+
+    pages = sorted((scratch_site / "content" / "articles").rglob("*.md"))
+    assert build(scratch_site, scratch_site / "public", "--no-search").exit_code == 0
+    read: list[str] = []
+    reader = load.read_regular_file
+
+    def counted(path, *args, **kwargs):
+        if Path(path).suffix == ".md":
+            read.append(Path(path).name)
+        return reader(path, *args, **kwargs)
+
+    monkeypatch.setattr(load, "read_regular_file", counted)
+    edited, touched = pages[2], pages[5]
+    edited.write_text(edited.read_text("utf-8") + "\n又补充一句。\n", "utf-8")
+    os.utime(touched)  # same bytes, a new modification time
+    assert build(scratch_site, scratch_site / "public", "--no-search").exit_code == 0
+    assert sorted(read) == sorted([edited.name, touched.name])
+    read.clear()
+    shutil.rmtree(scratch_site / ".sitegen-cache")
+    assert build(scratch_site, tmp_path / "fresh", "--no-search").exit_code == 0
+    assert len(read) == len(list((scratch_site / "content").rglob("*.md")))  # no cache: every page read
+    assert _differing_files(scratch_site / "public", tmp_path / "fresh") == []

@@ -15,6 +15,7 @@ import json
 import os
 import pickle
 import stat
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +87,13 @@ def scan_pages(content: Path, skipped: list[tuple[str, str]] | None = None) -> l
     return found
 
 
+Signature = tuple[int, int, int]
+"""A file's size, modification time (ns) and inode: :func:`scan_pages` gives them."""
+_RACY_NS = 2_000_000_000
+"""A file changed less than this long ago is not known by its signature (it could change
+again within the clock's tick, keeping size and time: git's "racy" files)."""
+
+
 class PageCache:
     """Parsed pages (:class:`CachedPage`: front matter, Markdown rendered to HTML, plain text, warnings) by a hash of
     the file's path and bytes, kept in ``.sitegen-cache/`` between runs: a restart (or a
@@ -95,22 +103,34 @@ class PageCache:
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
         self.path = cache_dir / f"pages-{fingerprint}.pickle" if cache_dir else None
         self.entries: dict[str, CachedPage] = {}
+        self.known: dict[str, tuple[Signature, str]] = {}  # path -> its file's signature and key when last read
         self.used: set[str] = set()
         self.added = 0
+        self.known_changed = False
         self.summary_chars: int | None = None
-        if self.path and self.path.exists():
-            try:
-                with open(self.path, "rb") as stream:
-                    loaded = pickle.load(stream)
-                if isinstance(loaded, dict):
-                    self.entries = loaded
-            except Exception:  # noqa: BLE001 - a damaged cache is only a slower start
-                self.entries = {}
+        self.entries = _load_pickle(self.path, dict) if self.path else {}
+        if self.entries:
+            self.known = _load_pickle(self.path.with_suffix(".known"), dict) if self.path else {}
 
-    def read(self, path: Path, diagnostics: Diagnostics, summary_chars: int) -> PageData:
-        """The page at ``path``: from the cache when its bytes were parsed before."""
-        data = read_regular_file(path, MAX_PAGE_BYTES, _TOO_LARGE)
-        key = page_key(path, data)
+    def knows(self, path: str, signature: Signature) -> bool:
+        """Whether the file at ``path`` is, by its signature, one whose parsed page is cached."""
+        known = self.known.get(path)
+        return known is not None and known[0] == signature and known[1] in self.entries
+
+    def read(self, path: Path, diagnostics: Diagnostics, summary_chars: int,
+             signature: Signature | None = None) -> PageData:
+        """The page at ``path``: from the cache when its bytes were parsed before. With the
+        file's ``signature`` (size, mtime, inode) the file is not even read when that is the
+        signature it had when it was last read (as git trusts its index): a build in a new
+        process reads only the pages that changed."""
+        if signature is not None and self.knows(str(path), signature):
+            key = self.known[str(path)][1]
+        else:
+            data = read_regular_file(path, MAX_PAGE_BYTES, _TOO_LARGE)
+            key = page_key(path, data)
+            if signature is not None and signature[1] < time.time_ns() - _RACY_NS:
+                self.known[str(path)] = (signature, key)
+                self.known_changed = True
         self.used.add(key)
         hit = self.entries.get(key)
         if hit is not None:
@@ -144,16 +164,34 @@ class PageCache:
         return True
 
     def save(self, prune: bool) -> None:
-        """Write the cache if it grew (``prune``: keep only the entries used in this run)."""
-        if not self.path or not self.added:
+        """Write the cache if it grew (``prune``: keep only the entries used in this run), and
+        the files' signatures if they changed (a small file of their own)."""
+        if not self.path:
             return
-        if prune:
-            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
-        for stale in self.path.parent.glob("pages-*.pickle"):
-            if stale != self.path:
-                stale.unlink(missing_ok=True)
-        atomic_write(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
-        self.added = 0
+        if self.added:
+            if prune:
+                self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+                self.known = {p: known for p, known in self.known.items() if known[1] in self.entries}
+            for stale in self.path.parent.glob("pages-*"):
+                if stale.stem != self.path.stem:
+                    stale.unlink(missing_ok=True)
+            atomic_write(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
+            self.added = 0
+            self.known_changed = True
+        if self.known_changed:
+            atomic_write(self.path.with_suffix(".known"), pickle.dumps(self.known, protocol=pickle.HIGHEST_PROTOCOL))
+            self.known_changed = False
+
+
+def _load_pickle(path: Path, kind: type) -> Any:
+    """The object pickled at ``path`` when it is a ``kind``; else an empty one (a missing or
+    damaged cache is only a slower start)."""
+    try:
+        with open(path, "rb") as stream:
+            loaded = pickle.load(stream)
+    except Exception:  # noqa: BLE001
+        return kind()
+    return loaded if isinstance(loaded, kind) else kind()
 
 
 def page_key(path: Path, data: bytes) -> str:
@@ -492,10 +530,13 @@ class ContentStore:
         summary_chars = self.inputs.config.summary_chars
         errors: list[SitegenError] = []
         fresh: dict[str, _StoredPage] = {}
-        to_read = [Path(name) for name, signature in found.items()
+        pending = [name for name, signature in found.items()
                    if (stored := self._stored.get(name)) is None or stored.signature != signature]
-        progress.stage("reading pages", len(to_read))
+        to_read = [Path(name) for name in pending if not self.page_cache.knows(name, found[name])]
+        progress.stage("reading pages", len(pending))
         prefetched = self.page_cache.prefetch(to_read, summary_chars, advance=progress.advance)
+        if prefetched:
+            progress.advance(len(pending) - len(to_read))  # the pages the cache knows by signature
         for name, signature in found.items():
             stored = self._stored.get(name)
             if stored is not None and stored.signature == signature:
@@ -506,7 +547,7 @@ class ContentStore:
                 progress.advance()
             recorder = RecordingDiagnostics()
             try:
-                page = self.page_cache.read(Path(name), recorder, summary_chars)
+                page = self.page_cache.read(Path(name), recorder, summary_chars, signature)
             except ContentError as exc:
                 errors.append(exc)
                 continue
