@@ -102,15 +102,14 @@ class PageCache:
 
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
         self.path = cache_dir / f"pages-{fingerprint}.pickle" if cache_dir else None
-        self.entries: dict[str, CachedPage] = {}
-        self.known: dict[str, tuple[Signature, str]] = {}  # path -> its file's signature and key when last read
+        self.entries: dict[str, CachedPage] = _load_pickle(self.path, dict) if self.path else {}
+        # path -> its file's signature and key when it was last read
+        self.known: dict[str, tuple[Signature, str]] = \
+            _load_pickle(self.path.with_suffix(".known"), dict) if self.path and self.entries else {}
         self.used: set[str] = set()
         self.added = 0
         self.known_changed = False
         self.summary_chars: int | None = None
-        self.entries = _load_pickle(self.path, dict) if self.path else {}
-        if self.entries:
-            self.known = _load_pickle(self.path.with_suffix(".known"), dict) if self.path else {}
 
     def knows(self, path: str, signature: Signature) -> bool:
         """Whether the file at ``path`` is, by its signature, one whose parsed page is cached."""
