@@ -382,7 +382,8 @@ def _plan_shards(relpaths: list[str], known: dict[str, IndexedPage], cache: Shar
         if kept_pages is None:
             kept_pages = cache.kept_pages()
         base_key = _patch_base(shard, known, kept_pages)
-        fresh = tuple(r for r in shard if kept_pages.get(r) != (base_key, known[r].digest))
+        fresh = () if base_key is None else \
+            tuple(r for r in shard if kept_pages.get(r) != (base_key, known[r].digest))
         if base_key is not None and fresh_pages + len(fresh) <= cut.most:
             if base_key not in bases:
                 bases[base_key] = cache.get(base_key)

@@ -21,7 +21,7 @@ import heapq
 import json
 import re
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +66,8 @@ def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
     counts: dict[str, int] = {}
     for shard in shards:
         maps: _PageMaps = {}
-        for language, _ in shard.sort_values:
-            maps.setdefault(language, []).append(counts.get(language, 0))
-            counts[language] = counts.get(language, 0) + 1
+        for language, number in _numbered(shard.sort_values, counts):
+            maps.setdefault(language, []).append(number)
         parts.append((shard, maps))
     return _merge(parts, [values for shard in shards for values in shard.sort_values])
 
@@ -83,27 +82,32 @@ def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str
     pages' ``sort_values`` as they are now."""
     sources = []
     for bundle in (base, delta):
-        positions: dict[tuple[str, str], tuple[str, int]] = {}
         seen: dict[str, int] = {}
-        for page, (language, _) in zip(bundle.pages, bundle.sort_values):
-            positions[page] = (language, seen.get(language, 0))
-            seen[language] = seen.get(language, 0) + 1
+        positions = dict(zip(bundle.pages, _numbered(bundle.sort_values, seen)))
         maps: _PageMaps = {language: [None] * count for language, count in seen.items()}
         sources.append((positions, maps))
-    counts: dict[str, int] = {}
-    for page, (language, _) in zip(pages, sort_values):
+    for page, (language, number) in zip(pages, _numbered(sort_values, {})):
         for positions, maps in sources:
             if page in positions:
                 found_language, local = positions[page]
                 if found_language != language:
                     raise SearchIndexError(f"cannot patch the search index: /{page[0]} changed its language")
-                maps[found_language][local] = counts.get(language, 0)
-                counts[language] = counts.get(language, 0) + 1
+                maps[found_language][local] = number
                 break
         else:
             raise SearchIndexError(f"cannot patch the search index: /{page[0]} is in neither bundle")
     files = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
     return ShardBundle(files, list(sort_values), list(pages))
+
+
+def _numbered(sort_values: Iterable[tuple[str, Mapping[str, str]]],
+              counts: dict[str, int]) -> Iterator[tuple[str, int]]:
+    """Each page's language and its number among the pages of that language, counted on from
+    ``counts`` (which it updates)."""
+    for language, _ in sort_values:
+        number = counts.get(language, 0)
+        counts[language] = number + 1
+        yield language, number
 
 
 def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
