@@ -1,9 +1,16 @@
-"""Work spread over forked worker processes that inherit what they read."""
+"""Work spread over worker processes: forked ones that inherit what they read, or new
+ones fed as a pipeline."""
 
 from __future__ import annotations
 
+import collections
+import json
 import multiprocessing
 import os
+import pickle
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
@@ -15,16 +22,20 @@ Result = TypeVar("Result")
 _SHARED: tuple[Callable[[Any, Any], Any], Any] | None = None  # set in the parent just before forking
 
 
-def fork_workers(tasks: int, at_most: int = 4) -> int:
-    """How many forked workers to use for ``tasks`` pieces of work: 1 (do it here) unless the
-    machine has several cores, the platform can fork, and no other thread is running (a
-    forked child could inherit a lock another thread holds)."""
+def worker_count(tasks: int, at_most: int = 4) -> int:
+    """How many worker processes to use for ``tasks`` pieces of work: 1 (do it here) unless
+    the machine has several cores."""
     cores = os.cpu_count() or 1
-    if tasks < 2 or cores < 2 or threading.active_count() != 1:
+    return 1 if tasks < 2 or cores < 2 else min(tasks, cores, at_most)
+
+
+def fork_workers(tasks: int, at_most: int = 4) -> int:
+    """How many forked workers to use for ``tasks`` pieces of work: :func:`worker_count`,
+    or 1 when the platform cannot fork or another thread is running (a forked child could
+    inherit a lock another thread holds)."""
+    if threading.active_count() != 1 or "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return min(tasks, cores, at_most)
+    return worker_count(tasks, at_most)
 
 
 def forked_map(function: Callable[[Shared, Task], Result], shared: Shared, tasks: Iterable[Task],
@@ -46,3 +57,96 @@ def _call_shared(task: Any) -> Any:
     assert _SHARED is not None
     function, shared = _SHARED
     return function(shared, task)
+
+
+def piped_pipeline(function: Callable[[Shared, Task], Result], shared: Shared, tasks: Iterable[Task],
+                   workers: int) -> Generator[tuple[Task, Result], None, None]:
+    """``(task, function(shared, task))`` for each task, in order, computed by ``workers``
+    new Python processes while the caller makes the next tasks (as in a shell pipeline):
+    ``tasks`` is drawn in the caller's thread, one task at a time for each worker. The
+    workers are started afresh, not forked, so they hold none of the caller's memory (a
+    forked child keeps every page of memory its parent changes afterwards, and the parent
+    goes on working), nor do they run the caller's main module as multiprocessing's own
+    fresh workers do. ``function`` and ``shared`` are pickled once for each worker; a
+    worker's error is raised here."""
+    preamble = pickle.dumps((function, shared), protocol=pickle.HIGHEST_PROTOCOL)
+    started = [_PipedWorker(preamble) for _ in range(workers)]
+    try:
+        idle = collections.deque(started)
+        busy: collections.deque[tuple[Task, _PipedWorker]] = collections.deque()
+        for task in tasks:
+            if not idle:
+                done, worker = busy.popleft()
+                yield done, worker.result()
+                idle.append(worker)
+            worker = idle.popleft()
+            worker.send(task)
+            busy.append((task, worker))
+        while busy:
+            done, worker = busy.popleft()
+            yield done, worker.result()
+    finally:
+        for worker in started:
+            worker.close()
+
+
+class _PipedWorker:
+    """A Python process that answers tasks sent down its standard input (:func:`_serve`)."""
+
+    def __init__(self, preamble: bytes) -> None:
+        code = "import sys, json; sys.path[:] = json.loads(sys.argv[1]); import sitegen.parallel as p; p._serve()"
+        self.process = subprocess.Popen([sys.executable, "-c", code, json.dumps(sys.path)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        self.stdin.write(preamble)
+
+    def send(self, task: Any) -> None:
+        """Give the worker its next task."""
+        pickle.dump(task, self.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.stdin.flush()
+
+    def result(self) -> Any:
+        """The result of the task last sent (its error raised)."""
+        try:
+            failed, value = pickle.load(self.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            raise RuntimeError(f"a worker process ended without an answer (exit status {self.process.wait()})") from None
+        if failed:
+            raise value
+        return value
+
+    def close(self) -> None:
+        """End the worker (at once, if it is still working)."""
+        try:
+            self.stdin.close()
+            self.process.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        self.stdout.close()
+
+
+def _serve() -> None:
+    """A piped worker's main loop: after the pickled ``(function, shared)``, answer each
+    pickled task with ``(False, result)`` or ``(True, error)`` until its input ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller ends the work (Ctrl-C reaches it too)
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to standard error, not into the answers
+    requests = sys.stdin.buffer
+    function, shared = pickle.load(requests)
+    while True:
+        try:
+            task = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            answer: tuple[bool, Any] = (False, function(shared, task))
+        except Exception as error:  # noqa: BLE001 - handed to the caller, who raises it
+            answer = (True, error)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an error that cannot be pickled
+            data = pickle.dumps((True, RuntimeError(repr(answer[1]))))
+        answers.write(data)
+        answers.flush()

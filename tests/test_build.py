@@ -185,13 +185,16 @@ def _break_template(site: Path, name: str, expression: str) -> int:
 _BUILD_IN_WORKERS = """
 import sys
 import sitegen.site.session as project
-project.RENDER_BATCH = 4  # the sample site's ~150 pages become enough batches to fork for
-spread = project.SiteSession._render_in_workers
-def recorded(self, plans, prepare):
-    rendered = spread(self, plans, prepare)
-    print("rendered in workers:", rendered is not None and len(plans), file=sys.stderr)
-    return rendered
-project.SiteSession._render_in_workers = recorded
+project.RENDER_BATCH = 4  # the sample site's ~150 pages become enough batches for the workers
+piped = project.piped_pipeline
+def recorded(function, shared, tasks, workers):
+    print("pipeline started", file=sys.stderr)
+    prepared = 0
+    for task, result in piped(function, shared, tasks, workers):
+        prepared += len(task[1])
+        yield task, result
+    print("prepared in workers:", prepared, file=sys.stderr)
+project.piped_pipeline = recorded
 import sitegen.site.load as content
 prefetch = content.PageCache.prefetch
 def prefetch_small_batches(self, paths, summary_chars, **options):
@@ -205,19 +208,20 @@ main()
 """
 
 
-def _build_in_workers(root: Path, out: Path) -> subprocess.CompletedProcess[str]:
+def _build_in_workers(root: Path, out: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", _BUILD_IN_WORKERS, "build", "--root", str(root), "--out", str(out),
-                           "--no-search"], capture_output=True, text=True, check=False)
+                           *options], capture_output=True, text=True, check=False)
 
 
-def test_render_spread_over_workers_gives_the_same_site(site_root, tmp_path):
+def test_search_requests_made_in_workers_give_the_same_site(site_root, tmp_path):
     serial, spread = tmp_path / "serial", tmp_path / "spread"
-    assert build(site_root, serial, "--no-search").exit_code == 0
+    assert build(site_root, serial).exit_code == 0
     result = _build_in_workers(site_root, spread)
     assert result.returncode == 0, result.stderr
-    counted = int(re.search(r"rendered in workers: (\d+)", result.stderr).group(1))
+    counted = int(re.search(r"prepared in workers: (\d+)", result.stderr).group(1))
     assert counted > 100  # every page went through the workers, not just a few
     assert _differing_files(serial, spread) == []
+    assert (spread / "pagefind" / "pagefind-entry.json").is_file()
 
 
 def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratch_site, tmp_path):
@@ -232,7 +236,7 @@ def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratc
     lines[at] = "date: 2025-13-45"
     page.write_text("\n".join(lines), "utf-8")
     clear_page_cache()
-    failed = _build_in_workers(scratch_site, tmp_path / "failed")
+    failed = _build_in_workers(scratch_site, tmp_path / "failed", "--no-search")
     assert failed.returncode == 1
     assert f"{page.name}:{at + 1}:" in failed.stderr and "month must be in 1..12" in failed.stderr
     parsed = int(re.search(r"parsed in workers: (\d+)", failed.stderr).group(1))
@@ -240,16 +244,16 @@ def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratc
     assert parsed == pages - 1 > 20  # all but the bad one, which the serial pass reports
     page.write_text(original, "utf-8")
     clear_page_cache()
-    assert _build_in_workers(scratch_site, tmp_path / "spread").returncode == 0
+    assert _build_in_workers(scratch_site, tmp_path / "spread", "--no-search").returncode == 0
     clear_page_cache()
     assert build(scratch_site, tmp_path / "serial", "--no-search").exit_code == 0
     assert _differing_files(tmp_path / "serial", tmp_path / "spread") == []
 
 
-def test_template_error_in_a_render_worker_names_template_and_line(scratch_site):
+def test_template_error_while_workers_prepare_pages_names_template_and_line(scratch_site):
     line = _break_template(scratch_site, "entity.html", "{{ entity.no_such_field }}")
     result = _build_in_workers(scratch_site, scratch_site / "public")
-    assert "rendered in workers: " in result.stderr and "rendered in workers: False" not in result.stderr
+    assert "pipeline started" in result.stderr and "prepared in workers" not in result.stderr
     assert result.returncode == 1, result.stderr
     assert f"entity.html:{line}" in result.stderr and "no_such_field" in result.stderr
     assert "Traceback" not in result.stderr

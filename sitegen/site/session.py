@@ -21,16 +21,15 @@ prepares each rendered page for the search index) are passed to each call.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.model import Article
 from sitegen.output import OutputSet
-from sitegen.parallel import fork_workers, forked_map
+from sitegen.parallel import piped_pipeline, worker_count
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search import IndexedPage
 from sitegen.site import keys
@@ -46,7 +45,8 @@ from sitegen.theme import theme_folders
 __all__ = ["CACHE_DIR", "Prepare", "SiteSession", "SiteUpdate"]
 
 RENDER_BATCH = 250
-"""Pages per task when a big render is spread over forked workers."""
+"""Pages per task when what ``prepare`` makes of the pages of a big render is made by
+workers."""
 
 Prepare = Callable[[int, str, bytes], object]
 """``prepare(number, relpath, data)`` runs on each page just rendered (in the worker when the
@@ -336,39 +336,46 @@ class SiteSession:
                      progress: Progress, prepare: Prepare | None,
                      stop: Callable[[], bool] | None = None) -> list[PagePlan]:
         """Render ``plans`` into ``outputs``; returns the plans left when ``stop()`` said stop.
-        A big render that cannot be stopped (a build) is spread over forked workers."""
-        batches = self._render_in_workers(plans, prepare) if stop is None else None
-        rendered = itertools.chain.from_iterable(batches) if batches is not None else None
+        Pages are rendered here, in this process; on a big render that cannot be stopped (a
+        build) what ``prepare`` makes of each page (segmented text for the search index) is
+        made meanwhile by new worker processes, which never hold the site's model. (Workers
+        forked to render copied most of it, each page of memory holding an object they
+        read: reference counts are writes; ~500 MB each for a site of 24,000 items.)"""
         progress.stage("rendering pages", len(plans))
+        batches = -(-len(plans) // RENDER_BATCH)
+        workers = worker_count(batches // 4) if stop is None and prepare is not None else 1
+        if workers > 1:
+            assert prepare is not None
+            rendered = ((start, [(plan.relpath, self.render(plan)) for plan in plans[start:start + RENDER_BATCH]])
+                        for start in range(0, len(plans), RENDER_BATCH))
+            made = piped_pipeline(_prepare_batch, prepare, rendered, workers)
+            try:
+                for (start, pages), extras in made:
+                    for number, ((_, data), extra) in enumerate(zip(pages, extras), start):
+                        self._take(plans[number], data, extra, outputs, digests, full)
+                        progress.advance()
+            finally:
+                made.close()  # ends the workers
+            return []
         for index, plan in enumerate(plans):
             if stop is not None and stop():
                 return plans[index:]
-            if rendered is not None:
-                data, extra = next(rendered)
-            else:
-                data = self.render(plan)
-                extra = prepare(index, plan.relpath, data) if prepare is not None else None
+            data = self.render(plan)
+            self._take(plan, data, prepare(index, plan.relpath, data) if prepare is not None else None, outputs,
+                       digests, full)
             progress.advance()
-            if self.track_digests:
-                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-                digests[plan.relpath] = digest
-                if not full and self._digests.get(plan.relpath) == digest:
-                    continue  # same bytes as the file already written
-            outputs.add(plan.relpath, data, plan.source, extra)
-        if batches is not None:
-            batches.close()  # ends the workers
         return []
 
-    def _render_in_workers(self, plans: list[PagePlan],
-                           prepare: Prepare | None) -> Generator[list[tuple[bytes, object]], None, None] | None:
-        """The bytes of ``plans`` in order (in batches), rendered by forked workers (rendering
-        only reads the plans and the grouping they share); None when the work is too small to
-        be worth it."""
-        batches = [(start, min(start + RENDER_BATCH, len(plans))) for start in range(0, len(plans), RENDER_BATCH)]
-        workers = fork_workers(len(batches) // 4)
-        if workers < 2:
-            return None
-        return forked_map(_render_batch, (self, plans, prepare), batches, workers)
+    def _take(self, plan: PagePlan, data: bytes, extra: object, outputs: OutputSet, digests: dict[str, str],
+              full: bool) -> None:
+        """A page just rendered (``data``, with what ``prepare`` made of it) into ``outputs``,
+        unless its bytes are those of the file already written."""
+        if self.track_digests:
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            digests[plan.relpath] = digest
+            if not full and self._digests.get(plan.relpath) == digest:
+                return
+        outputs.add(plan.relpath, data, plan.source, extra)
 
     def render(self, plan: PagePlan) -> bytes:
         """One page's bytes."""
@@ -429,13 +436,8 @@ def _content_keys(changes: dict[str, Article | None], old_slugs: dict[str, str],
     return found
 
 
-def _render_batch(shared: tuple[SiteSession, list[PagePlan], Prepare | None],
-                  bounds: tuple[int, int]) -> list[tuple[bytes, object]]:
-    """In a forked worker: the bytes of plans ``start:stop`` of the render being spread, each
-    with what ``prepare`` made of it."""
-    session, plans, prepare = shared
-    done = []
-    for number in range(*bounds):
-        data = session.render(plans[number])
-        done.append((data, prepare(number, plans[number].relpath, data) if prepare is not None else None))
-    return done
+def _prepare_batch(prepare: Prepare, batch: tuple[int, list[tuple[str, bytes]]]) -> list[object]:
+    """In a worker: what ``prepare`` makes of each ``(relpath, bytes)`` page of a
+    batch, the pages numbered from the batch's ``start``."""
+    start, pages = batch
+    return [prepare(number, relpath, data) for number, (relpath, data) in enumerate(pages, start)]
