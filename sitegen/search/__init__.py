@@ -145,8 +145,9 @@ class SearchIndex:
     Where ``cut`` ends a shard (:class:`~sitegen.search.shards.ShardCut`), a new Pagefind run
     takes the next pages and the full one builds its bundle in the background (one at a
     time), so no run holds more than a shard and the caller goes on meanwhile; each shard's
-    bundle is kept in ``cache`` for the next build; :meth:`finish` merges the shards' bundles
-    into one (:mod:`sitegen.search.merge`)."""
+    bundle is kept in ``cache`` for the next build (and read back only when :meth:`finish`
+    merges the shards' bundles into one, :mod:`sitegen.search.merge`: they are not held in
+    memory while the site is rendered)."""
 
     def __init__(self, cut: ShardCut = SHARDS, cache: ShardCache | None = None) -> None:
         self.cut = cut
@@ -159,7 +160,7 @@ class SearchIndex:
         self.pages = 0
         self.reused = 0  # pages of the shards taken whole
         self._finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagefind-shard")
-        self._shards: list[Future[ShardBundle]] = []
+        self._shards: list[Future[ShardBundle | None]] = []  # None: in the cache under its key
         self._services: list[PagefindService] = []  # every run not yet ended
 
     def add(self, relpath: str, request: IndexRequest) -> None:
@@ -189,7 +190,7 @@ class SearchIndex:
         before and after it); ``fresh``: how many of its pages were indexed now (a patched
         bundle)."""
         assert self.service is None, "a shard is taken between shards"
-        done: Future[ShardBundle] = Future()
+        done: Future[ShardBundle | None] = Future()
         done.set_result(bundle)
         self._shards.append(done)
         self.keys.append(key)
@@ -199,14 +200,16 @@ class SearchIndex:
     def finish(self, progress: Progress = NO_PROGRESS) -> Bundle:
         """Ask for the bundle and wait for it."""
         try:
-            shards = [future.result() for future in self._shards]
+            made = [future.result() for future in self._shards]
             if self.service is not None:
                 key = shard_key(self.digests)
                 self.keys.append(key)
-                shards.append(self._collect(self.service, self.names, self.sort_values, self.digests, key, progress))
+                made.append(self._collect(self.service, self.names, self.sort_values, self.digests, key, progress))
                 self.service = None
         finally:
             self.stop()
+        shards = [bundle if bundle is not None else self._kept(key) for key, bundle in zip(self.keys, made)]
+        del made
         if not shards:
             return Bundle({}, 0)
         if len(shards) > 1:
@@ -216,19 +219,30 @@ class SearchIndex:
         normalise_bundle(files)
         return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
 
+    def _kept(self, key: str) -> ShardBundle:
+        """The bundle of a shard of this index that :meth:`_collect` left in the cache."""
+        assert self.cache is not None
+        bundle = self.cache.get(key)
+        if bundle is None:
+            raise SearchIndexError(f"the search index of a shard could not be read back from {self.cache.folder}")
+        return bundle
+
     def shard_of_pages(self) -> ShardBundle:
         """The bundle of the pages sent (one Pagefind run, not merged nor kept: the pages that
         changed in kept shards, :func:`~sitegen.search.merge.patch_shard`)."""
         assert not self._shards and self.service is not None, "one run, with pages"
         try:
-            return self._collect(self.service, self.names, self.sort_values, self.digests, None, NO_PROGRESS)
+            bundle = self._collect(self.service, self.names, self.sort_values, self.digests, None, NO_PROGRESS)
         finally:
             self.stop()
+        assert bundle is not None
+        return bundle
 
     def _collect(self, service: PagefindService, names: dict[int, str], sort_values: list[tuple[str, dict[str, str]]],
-                 digests: list[tuple[str, str]], key: str | None, progress: Progress) -> ShardBundle:
+                 digests: list[tuple[str, str]], key: str | None, progress: Progress) -> ShardBundle | None:
         """Ask a Pagefind run for the bundle of the pages sent to it (``digests``: each one's
-        path and request digest), end it, and keep the bundle under ``key`` (None: not kept)."""
+        path and request digest), end it, and keep the bundle under ``key`` (None: not kept);
+        the bundle, or None when it is kept (:meth:`_kept` reads it back)."""
         pages = len(names)
         progress.stage("search index: pages indexed by Pagefind", pages)
         bundling = False
@@ -262,6 +276,7 @@ class SearchIndex:
         bundle = ShardBundle(files, sort_values, digests)
         if self.cache is not None and key is not None:
             self.cache.put(key, bundle)
+            return None
         return bundle
 
     def stop(self) -> None:

@@ -134,5 +134,6 @@ class PagefindService:
                 self.process.wait()
         self.reader.join()
         self.log.close()
+        self.answers.clear()  # read by now; a shard's answers are dropped when its run ends
 
 

@@ -14,6 +14,7 @@ changed; :func:`_build` runs the stages through a :class:`~sitegen.site.session.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -157,6 +158,9 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             if previous is not None:
                 kept = set(update.kept)
                 searched.update((r, d) for r, d in previous.searched.items() if r in kept)
+            state = session.built_state(update, code, searched)
+            del session  # the site's model, no longer needed: the index's merge takes its memory
+            gc.collect()  # its objects refer to each other (plans, grouping)
             if not update.articles:
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)
@@ -180,7 +184,6 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     result = BuildResult(options.out, files=len(update.outputs) + len(update.kept), articles=update.articles,
                          weeks=update.weeks, entities=update.entities, kept=len(update.kept), search=search_summary)
     result.warnings = list(diagnostics.warnings)
-    state = session.built_state(update, code, searched)
     state.save(_state_path(options))
     manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,
                 "options": _options(options), "code": code, "state": _file_signature(_state_path(options)),
