@@ -178,8 +178,8 @@ class SearchIndex:
             if self.cut.ends_after(relpath, len(self.names)):
                 key = shard_key(self.digests)
                 self.keys.append(key)
-                self._shards.append(self._finishing.submit(self._collect, self.service, self.names, self.sort_values,
-                                                           self.digests, key, NO_PROGRESS))
+                self._shards.append(self._finishing.submit(self._collect_full, self.service, self.names,
+                                                           self.sort_values, self.digests, key))
                 self.service, self.names, self.sort_values, self.digests = None, {}, [], []
         except BaseException:
             self.stop()
@@ -220,7 +220,7 @@ class SearchIndex:
         return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
 
     def _kept(self, key: str) -> ShardBundle:
-        """The bundle of a shard of this index that :meth:`_collect` left in the cache."""
+        """The bundle of a shard of this index that :meth:`_collect_full` left in the cache."""
         assert self.cache is not None
         bundle = self.cache.get(key)
         if bundle is None:
@@ -232,17 +232,23 @@ class SearchIndex:
         changed in kept shards, :func:`~sitegen.search.merge.patch_shard`)."""
         assert not self._shards and self.service is not None, "one run, with pages"
         try:
-            bundle = self._collect(self.service, self.names, self.sort_values, self.digests, None, NO_PROGRESS)
+            return self._collect(self.service, self.names, self.sort_values, self.digests, None, NO_PROGRESS)
         finally:
             self.stop()
-        assert bundle is not None
-        return bundle
+
+    def _collect_full(self, service: PagefindService, names: dict[int, str],
+                      sort_values: list[tuple[str, dict[str, str]]], digests: list[tuple[str, str]],
+                      key: str) -> ShardBundle | None:
+        """:meth:`_collect` for a shard that ended before the last one (in the background):
+        None when the cache keeps its bundle (:meth:`finish` reads it back to merge: it is
+        not held in memory while the site is rendered)."""
+        bundle = self._collect(service, names, sort_values, digests, key, NO_PROGRESS)
+        return None if self.cache is not None else bundle
 
     def _collect(self, service: PagefindService, names: dict[int, str], sort_values: list[tuple[str, dict[str, str]]],
-                 digests: list[tuple[str, str]], key: str | None, progress: Progress) -> ShardBundle | None:
+                 digests: list[tuple[str, str]], key: str | None, progress: Progress) -> ShardBundle:
         """Ask a Pagefind run for the bundle of the pages sent to it (``digests``: each one's
-        path and request digest), end it, and keep the bundle under ``key`` (None: not kept);
-        the bundle, or None when it is kept (:meth:`_kept` reads it back)."""
+        path and request digest), end it, and keep the bundle under ``key`` (None: not kept)."""
         pages = len(names)
         progress.stage("search index: pages indexed by Pagefind", pages)
         bundling = False
@@ -276,7 +282,6 @@ class SearchIndex:
         bundle = ShardBundle(files, sort_values, digests)
         if self.cache is not None and key is not None:
             self.cache.put(key, bundle)
-            return None
         return bundle
 
     def stop(self) -> None:

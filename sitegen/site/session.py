@@ -49,8 +49,8 @@ RENDER_BATCH = 250
 workers."""
 
 Prepare = Callable[[int, str, bytes], object]
-"""``prepare(number, relpath, data)`` runs on each page just rendered (in the worker when the
-render is spread); what it returns goes with the page to the sink (a build: its request to the
+"""``prepare(number, relpath, data)`` runs on each page just rendered (in a worker process on
+a big render: it must pickle); what it returns goes with the page to the sink (a build: its request to the
 search index)."""
 
 Sink = Callable[[str, bytes, object], None]
