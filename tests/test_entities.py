@@ -138,6 +138,32 @@ print("same", len(serial.entries), "workers", fork_workers(8))
     assert result.stdout.startswith("same")
 
 
+def test_entity_cache_released_after_a_big_read_is_read_back_whole(site_root, tmp_path):
+    """A build frees the entity cache once its articles are made; a later fill reads it back
+    from disk, so nothing tagged before is tagged again or lost when it is saved."""
+    from sitegen.site.load import EntityCache
+
+    texts = [a.title + "\n" + a.text for a in SiteSession(site_root).load_articles(Diagnostics(echo=False))]
+    made: list[int] = []
+
+    def extractor() -> Extractor:
+        made.append(1)
+        return Extractor(load_entity_data(None))
+
+    cache = EntityCache(tmp_path, "release")
+    cache.fill(texts[:-1], extractor)
+    before = dict(cache.entries)
+    cache.release()
+    assert (tmp_path / "entities-release.json").is_file()
+    cache.fill(texts[:-1], extractor)  # all known: read back, nothing tagged
+    assert made == [1] and cache.entries == before
+    cache.fill(texts, extractor)
+    cache.release()
+    saved = json.loads((tmp_path / "entities-release.json").read_text("utf-8"))
+    assert len(saved) == len(set(texts)) and all(saved[key] == entry for key, entry in before.items())
+    assert any(entry["m"] for entry in saved.values())  # real mentions, not empty entries
+
+
 def test_shipped_word_clusters_group_words_of_one_kind():
     """The unlabelled-text clusters the tagger uses put cities with cities and titles with titles."""
     from sitegen.entities.clusters import default_clusters
