@@ -7,12 +7,14 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from sitegen.errors import ContentError
+from sitegen.errors import ContentError, UsageError
 from sitegen.files import read_text_file
 from sitegen.text import CONTROL_CHARS
 from sitegen.yamldoc import load_mapping
 
 CONFIG_FILE = "sitegen.yaml"
+CACHE_DIR = ".sitegen-cache"
+"""Where a site keeps what makes its next build faster (parsed pages, entities, shards)."""
 _BASE_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[^\s\"'<>\\]*)?$")
 
 
@@ -83,3 +85,10 @@ def load_config(root: Path) -> SiteConfig:
         values[key] = value
     config = SiteConfig(**values)
     return config.with_base_url(config.base_url)
+
+
+def require_site(root: Path) -> None:
+    """Refuse a folder that is not a site (a site has a ``content/`` folder), saying how to start one."""
+    if not (root / "content").is_dir():
+        raise UsageError(f"{root.resolve()} is not a sitegen site: it has no content/ folder (run sitegen in a site's "
+                         "folder or pass --root; `sitegen new DIR` starts a site)")

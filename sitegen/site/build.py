@@ -23,31 +23,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sitegen import __version__
-from sitegen.config import CONFIG_FILE, check_base_url
+from sitegen.config import CACHE_DIR, CONFIG_FILE, check_base_url, require_site
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
 from sitegen.output import OutputLock, StagedSite, check_out_dir
 from sitegen.progress import NO_PROGRESS, Progress
-from sitegen.search import (
-    AliasExpander,
-    IndexedPage,
-    IndexRequest,
-    SearchIndex,
-    ShardCache,
-    index_changed_shards,
-    index_request,
-    indexed_page,
-)
-from sitegen.search import shards as shards_module
-from sitegen.site.carry import BuiltState
-from sitegen.site.group import build_entities
-from sitegen.site.load import inputs_fingerprint, site_entity_data
-from sitegen.site.session import CACHE_DIR, Prepare, SiteSession, require_site
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
+
+# The stages are imported by the functions that run them, so that a build with nothing to
+# do (:func:`build_site` finds that first) starts without them: 0.17 s less of imports.
+if TYPE_CHECKING:
+    from sitegen.search import IndexedPage
+    from sitegen.site.carry import BuiltState
 
 
 @dataclass(frozen=True)
@@ -120,6 +111,19 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
 
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
            previous: BuiltState | None) -> BuildResult:
+    from sitegen.search import (
+        AliasExpander,
+        IndexedPage,
+        IndexRequest,
+        SearchIndex,
+        ShardCache,
+        index_changed_shards,
+        index_request,
+    )
+    from sitegen.search import shards as shards_module
+    from sitegen.site.load import inputs_fingerprint, site_entity_data
+    from sitegen.site.session import Prepare, SiteSession
+
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts, previous=previous)
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
@@ -196,6 +200,8 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
 def _indexed_page(number: int, relpath: str, data: bytes) -> IndexedPage | None:
     """What a build after another notes of each page it renders for the search index
     (:func:`~sitegen.search.indexed_page`)."""
+    from sitegen.search import indexed_page
+
     return indexed_page(relpath, data)
 
 
@@ -247,6 +253,8 @@ def _previous_state(options: BuildOptions, last: _LastBuild, code: str) -> Built
     if not last.output_kept or manifest.get("code") != code or manifest.get("options") != _options(options) or \
             manifest.get("state") != _file_signature(_state_path(options)):
         return None
+    from sitegen.site.carry import BuiltState
+
     state = BuiltState.load(_state_path(options))
     return state if state is not None and state.code == code else None
 
@@ -335,6 +343,9 @@ class EntityRow(TypedDict):
 
 def review_entities(root: Path, diagnostics: Diagnostics) -> list[EntityRow]:
     """Every entity named by the articles, most named first, for ``sitegen entities``."""
+    from sitegen.site.group import build_entities
+    from sitegen.site.session import SiteSession
+
     session = SiteSession(root)
     articles = session.load_articles(diagnostics)
     session.close()

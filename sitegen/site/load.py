@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen import __version__
-from sitegen.config import CONFIG_FILE, SiteConfig, load_config
+from sitegen.config import CACHE_DIR, CONFIG_FILE, SiteConfig, load_config
 from sitegen.entities import KINDS, EntityCatalog, EntityData, Extractor, load_entity_data
 from sitegen.errors import ContentError, Diagnostics, SitegenError
 from sitegen.files import atomic_write, describe_mode, read_regular_file
@@ -398,7 +398,6 @@ class SiteInputs:
 
 
 ENTITY_DATA = Path("_data") / "entities.yaml"
-CACHE_DIR = ".sitegen-cache"
 
 
 def inputs_fingerprint(root: Path, options: str) -> str:

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sitegen.errors import Diagnostics, UsageError
+from sitegen.config import CACHE_DIR, require_site
+from sitegen.errors import Diagnostics
 from sitegen.model import Article
 from sitegen.output import OutputSet
 from sitegen.parallel import piped_pipeline, worker_count
@@ -36,13 +37,13 @@ from sitegen.site import keys
 from sitegen.site.carry import BuiltState, key_digests, page_digest
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.keys import ALL_CONTENT, Key
-from sitegen.site.load import CACHE_DIR, ContentStore, SiteInputs, inputs_fingerprint, read_inputs
+from sitegen.site.load import ContentStore, SiteInputs, inputs_fingerprint, read_inputs
 from sitegen.site.plan import DerivedValues, PagePlan, Planner
 from sitegen.site.render import Assets, Renderer, TemplateSet, collect_static
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
 
-__all__ = ["CACHE_DIR", "Prepare", "SiteSession", "SiteUpdate"]
+__all__ = ["CACHE_DIR", "Prepare", "SiteSession", "SiteUpdate", "require_site"]
 
 RENDER_BATCH = 250
 """Pages per task when what ``prepare`` makes of the pages of a big render is made by
@@ -90,13 +91,6 @@ class _Gathered:
     assets: Assets
     static_digests: dict[str, str]
     static_removed: list[str]
-
-
-def require_site(root: Path) -> None:
-    """Refuse a folder that is not a site (a site has a ``content/`` folder), saying how to start one."""
-    if not (root / "content").is_dir():
-        raise UsageError(f"{root.resolve()} is not a sitegen site: it has no content/ folder (run sitegen in a site's "
-                         "folder or pass --root; `sitegen new DIR` starts a site)")
 
 
 class SiteSession:
