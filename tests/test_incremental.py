@@ -13,6 +13,7 @@ cold build gives, search index included.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -384,6 +385,40 @@ def test_a_build_without_the_last_output_still_uses_the_kept_search_shards(site_
     assert again.kept == 0 and "indexed again" in again.search, again.summary()
     indexed = int(again.search.split("(")[1].split()[0])
     assert 0 < indexed < 80, again.search
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
+    assert _files(root / "public", search=True) == _files(cold / "public", search=True)
+
+
+def test_a_build_after_another_decodes_only_the_word_index_of_changed_shards(site_root: Path, tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    """Each shard's word index is decoded once and kept beside its bundle: the next build
+    merges from the kept ones, decodes only the shards an edit changed, and publishes what a
+    cold build does."""
+    from sitegen.search import merge
+
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)  # (the sample site's cache may hold other builds' shards)
+    build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    [folder] = (root / ".sitegen-cache").glob("*.shards")
+    first = set(folder.glob("*.shard"))
+    assert len(first) > 5 and {p.with_suffix(".shard") for p in folder.glob("*.words")} == first
+    decoded: list[int] = []
+    read_words = merge._read_words
+    monkeypatch.setattr(merge, "_read_words", lambda shard: decoded.append(len(shard.pages)) or read_words(shard))
+    page = sorted((root / "content").rglob("*.md"))[3]
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert "indexed again" in again.search, again.search
+    changed = set(folder.glob("*.shard")) - first
+    assert 0 < len(changed) < len(first) / 2, (len(changed), len(first))
+    # decoded: the run over the pages indexed again, and each changed shard; no kept shard
+    indexed = int(again.search.split("(")[1].split()[0])
+    sizes = [len(json.loads(path.with_suffix(".pages").read_text("utf-8"))["pages"]) for path in changed]
+    assert sorted(decoded) == sorted([indexed, *sizes]), (decoded, indexed, sizes)
+    assert {p.with_suffix(".shard") for p in folder.glob("*.words")} == set(folder.glob("*.shard"))
     cold = tmp_path / "cold"
     _copy_site(root, cold, cache=False)
     build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))

@@ -91,7 +91,7 @@ def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(samp
     200 (two), the bundle sitegen publishes is the same, file for file and byte for byte,
     also when the words are merged by forked workers, a range of words each."""
     if in_workers:
-        monkeypatch.setattr(merge, "_CHUNKS_PER_RANGE", 1)
+        monkeypatch.setattr(merge, "_WORDS_PER_RANGE", 1)
     sharded = search.index_site(sample_pages, aliases=site_aliases(site_root), cut=search.ShardCut.every(shard_pages))
     write_bundle(sharded, tmp_path / "pagefind")
     published = folder_files(built_site / "pagefind")

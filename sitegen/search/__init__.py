@@ -32,7 +32,7 @@ from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search.aliases import NO_ALIASES, AliasExpander
 from sitegen.search.bundle import PAGEFIND_VERSION, SearchIndexError, normalise_bundle
-from sitegen.search.merge import ShardBundle, merge_shards, patch_shard
+from sitegen.search.merge import ShardBundle, merge_shards, patch_shard, with_words
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
 from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
@@ -214,6 +214,13 @@ class SearchIndex:
             return Bundle({}, 0)
         if len(shards) > 1:
             progress.stage(f"search index: merging {len(shards)} shards")
+        read = with_words(shards)  # the shards' word indexes, decoded where not kept with them
+        if self.cache is not None:
+            for key, shard, was in zip(self.keys, read, shards):
+                if was.words is None and shard.words is not None:
+                    self.cache.put_words(key, shard.words)
+        shards = read
+        del read
         files = merge_shards(shards)
         del shards  # the merged bundle is all that is needed now
         normalise_bundle(files)

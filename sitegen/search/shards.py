@@ -17,12 +17,12 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.files import atomic_write
-from sitegen.search.merge import ShardBundle
+from sitegen.search.merge import ShardBundle, WordTable
 
 __all__ = ["SHARDS", "ShardCache", "ShardCut", "shard_key"]
 
@@ -88,21 +88,38 @@ class ShardCache:
         return self.folder / f"{salted}.shard"
 
     def get(self, key: str) -> ShardBundle | None:
-        """The bundle kept under ``key``; None when there is none (or it cannot be read)."""
+        """The bundle kept under ``key``, with its word index when that was kept too; None
+        when there is none (or it cannot be read)."""
+        path = self._path(key)
         try:
-            data = self._path(key).read_bytes()
-            files, sort_values, pages = pickle.loads(data)
+            files, sort_values, pages = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError):
             return None
-        return ShardBundle(files, sort_values, pages)
+        words = None
+        try:
+            words = pickle.loads(path.with_suffix(".words").read_bytes())
+        except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError):
+            pass  # read again from the bundle when it is merged
+        if not (isinstance(words, dict) and all(isinstance(table, WordTable) for table in words.values())):
+            words = None
+        return ShardBundle(files, sort_values, pages, words)
 
     def put(self, key: str, bundle: ShardBundle) -> None:
-        """Keep ``bundle`` under ``key``, and beside it the list of its pages."""
+        """Keep ``bundle`` under ``key`` (and its word index when it has been read), and
+        beside it the list of its pages."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(key)
+        path.with_suffix(".words").unlink(missing_ok=True)
         atomic_write(path, pickle.dumps((bundle.files, list(bundle.sort_values), list(bundle.pages)), protocol=5))
+        if bundle.words is not None:
+            self.put_words(key, bundle.words)
         listed = json.dumps({"key": key, "pages": [list(page) for page in bundle.pages]}, ensure_ascii=False)
         atomic_write(path.with_suffix(".pages"), listed.encode("utf-8"))
+
+    def put_words(self, key: str, words: Mapping[str, WordTable]) -> None:
+        """Keep the word index read from the bundle kept under ``key`` (see
+        :func:`~sitegen.search.merge.with_words`)."""
+        atomic_write(self._path(key).with_suffix(".words"), pickle.dumps(dict(words), protocol=5))
 
     def kept_pages(self) -> dict[str, tuple[str, str]]:
         """Every page of a kept bundle: its output path -> the bundle's key and the page's
@@ -140,5 +157,5 @@ class ShardCache:
         except FileNotFoundError:
             return
         for name in names:
-            if name.endswith((".shard", ".pages")) and name.rsplit(".", 1)[0] + ".shard" not in wanted:
+            if name.endswith((".shard", ".pages", ".words")) and name.rsplit(".", 1)[0] + ".shard" not in wanted:
                 (self.folder / name).unlink(missing_ok=True)
