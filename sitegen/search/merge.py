@@ -123,8 +123,12 @@ def _read_words(shard: ShardBundle) -> dict[str, WordTable]:
         name = f"pagefind.{info['hash']}.pf_meta"
         words: list[str] = []
         encodings: list[bytes] = []
-        columns: list[list[int]] = [[], [], [], [], [], []]  # ends, postings, first, span, tail, meta
-        ends, counts, firsts, spans, tails, metas = columns
+        ends: list[int] = []
+        counts: list[int] = []
+        firsts: list[int] = []
+        spans: list[int] = []
+        tails: list[int] = []
+        metas: list[bool] = []
         end = 0
         for _, _, chunk_hash in read_pf(shard.files[name], name)[2]:
             chunk = f"index/{chunk_hash}.pf_index"
