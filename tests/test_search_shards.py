@@ -187,3 +187,24 @@ def test_a_patched_shard_is_what_one_run_over_its_pages_makes(sample_pages, site
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
     assert _decoded(merge_shards([patched])) == _decoded(merge_shards([fresh]))
     assert patched.pages == [(r, known[r].digest) for r, _ in after]
+
+
+def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(sample_pages, site_root,
+                                                                           tmp_path) -> None:
+    """A shard's decoded word index comes back from the cache as it was put; a damaged one
+    comes back as None (the merge decodes the bundle again), the bundle itself intact."""
+    aliases = site_aliases(site_root)
+    index = search.SearchIndex(search.ShardCut.every(10_000))
+    for number, (relpath, html) in enumerate(sample_pages[:30]):
+        index.add(relpath, search.index_request(number, relpath, html, aliases))
+    [bundle] = merge.with_words([index.shard_of_pages()])
+    assert bundle.words is not None and len(bundle.words["zh-cn"].words) > 500
+    cache = search.ShardCache(tmp_path / "shards")
+    cache.put("key", bundle)
+    kept = cache.get("key")
+    assert kept is not None and kept.words == bundle.words and kept.files == bundle.files
+    [words_file] = (tmp_path / "shards").glob("*.words")
+    words_file.write_bytes(words_file.read_bytes()[:1000])
+    damaged = cache.get("key")
+    assert damaged is not None and damaged.words is None and damaged.files == bundle.files
+    assert merge_shards([damaged]) == merge_shards([kept])

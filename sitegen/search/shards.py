@@ -98,8 +98,8 @@ class ShardCache:
         words = None
         try:
             words = pickle.loads(path.with_suffix(".words").read_bytes())
-        except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError):
-            pass  # read again from the bundle when it is merged
+        except Exception:  # noqa: BLE001 - a missing or damaged word index is read again from the bundle
+            pass
         if not (isinstance(words, dict) and all(isinstance(table, WordTable) for table in words.values())):
             words = None
         return ShardBundle(files, sort_values, pages, words)
