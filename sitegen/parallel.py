@@ -70,8 +70,10 @@ def piped_pipeline(function: Callable[[Shared, Task], Result], shared: Shared, t
     fresh workers do. ``function`` and ``shared`` are pickled once for each worker; a
     worker's error is raised here."""
     preamble = pickle.dumps((function, shared), protocol=pickle.HIGHEST_PROTOCOL)
-    started = [_PipedWorker(preamble) for _ in range(workers)]
+    started: list[_PipedWorker] = []
     try:
+        for _ in range(workers):  # (started inside: one that fails to start ends those before it)
+            started.append(_PipedWorker(preamble))
         idle = collections.deque(started)
         busy: collections.deque[tuple[Task, _PipedWorker]] = collections.deque()
         for task in tasks:

@@ -133,10 +133,10 @@ def _read_words(shard: ShardBundle) -> dict[str, WordTable]:
         for _, _, chunk_hash in read_pf(shard.files[name], name)[2]:
             chunk = f"index/{chunk_hash}.pf_index"
             for word, encoded, decoded in decoded_words(shard.files[chunk], chunk):
-                postings = decoded[1] if len(decoded) == 3 else None
-                tail = bytes(cbor2.dumps(decoded[2])) if postings is not None else b""
-                if postings is None or not encoded.endswith(tail):  # Pagefind writes [word, postings, extras]
+                # Pagefind writes [word, postings, extras]
+                if len(decoded) != 3 or not encoded.endswith(tail := bytes(cbor2.dumps(decoded[2]))):
                     raise SearchIndexError(f"unexpected Pagefind word index format: {chunk}")
+                postings = decoded[1]
                 words.append(sys.intern(word))
                 encodings.append(encoded)
                 end += len(encoded)
