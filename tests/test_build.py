@@ -4,6 +4,7 @@ bundle the issue asks for, deterministic output, and failures that keep the old 
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -248,6 +249,21 @@ def test_a_first_build_parses_pages_in_workers_and_still_names_a_bad_page(scratc
     clear_page_cache()
     assert build(scratch_site, tmp_path / "serial", "--no-search").exit_code == 0
     assert _differing_files(tmp_path / "serial", tmp_path / "spread") == []
+
+
+def test_pickling_a_parsed_page_leaves_no_second_copy_of_its_text(site_root):
+    from sitegen.errors import Diagnostics
+    from sitegen.site.load import parse_page_bytes
+
+    # pickle writes a str through a UTF-8 copy that CPython keeps inside the string (and
+    # sys.getsizeof counts); the page cache is pickled while the site's pages are in memory
+    for path in sorted((site_root / "content" / "articles").rglob("*.md"))[:5]:
+        page = parse_page_bytes(path, path.read_bytes(), Diagnostics(echo=False))
+        texts = (page.summary, page.body_html, page.text)
+        assert all(re.search(r"[\u4e00-\u9fff]", text) for text in texts)
+        sizes = [sys.getsizeof(text) for text in texts]
+        assert pickle.loads(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)) == page
+        assert [sys.getsizeof(text) for text in texts] == sizes
 
 
 def test_template_error_while_workers_prepare_pages_names_template_and_line(scratch_site):
