@@ -21,7 +21,13 @@ class EntityRef:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.kind, self.name)
+        """``(kind, name)``: one tuple for every reference to the same entity (the grouping
+        keeps counts by key for every pair of entities named together)."""
+        key = (self.kind, self.name)
+        return _ENTITY_KEYS.setdefault(key, key)
+
+
+_ENTITY_KEYS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)
