@@ -149,6 +149,12 @@ def _week_deps(week: Week) -> set[Key]:
     return deps
 
 
+def _index_plan(by_key: dict[Key, set[str]], plan: PagePlan) -> None:
+    """Note ``plan``'s page under each of its dependency keys."""
+    for key in plan.deps:
+        by_key.setdefault(key, set()).add(plan.relpath)
+
+
 class Planner:
     """The page plan of a :class:`~sitegen.site.group.Grouping`, kept up to date: after a grouping
     update only the plan entries of recomputed groups are made again, and an inverted index
@@ -197,8 +203,7 @@ class Planner:
             self.by_relpath[plan.relpath] = plan
             self._owner[plan.relpath] = name
             if self._by_key is not None:
-                for key in plan.deps:
-                    self._by_key.setdefault(key, set()).add(plan.relpath)
+                _index_plan(self._by_key, plan)
             if plan.relpath in self.removed:
                 self.removed.discard(plan.relpath)
             else:
@@ -212,8 +217,7 @@ class Planner:
         if self._by_key is None:
             self._by_key = {}
             for plan in self.by_relpath.values():
-                for key in plan.deps:
-                    self._by_key.setdefault(key, set()).add(plan.relpath)
+                _index_plan(self._by_key, plan)
         found: set[str] = set()
         for key in changed:
             found |= self._by_key.get(key, set())
