@@ -216,9 +216,10 @@ class SearchIndex:
             progress.stage(f"search index: merging {len(shards)} shards")
         unread = {key for key, shard in zip(self.keys, shards) if shard.words is None}
         shards = with_words(shards)  # the shards' word indexes, decoded where not kept with them
-        for key, shard in zip(self.keys, shards):
-            if key in unread and self.cache is not None and shard.words is not None:
-                self.cache.put_words(key, shard.words)
+        if self.cache is not None:
+            for key, shard in zip(self.keys, shards):
+                if key in unread and shard.words is not None:
+                    self.cache.put_words(key, shard.words)
         files = merge_shards(shards)
         del shards  # the merged bundle is all that is needed now
         normalise_bundle(files)

@@ -64,8 +64,8 @@ SHARDS = ShardCut()
 """The cut a build uses: shards of about 900 pages, never over 1,500. Pagefind's memory
 grows with the pages it holds: 2.1 GB for the 19,881 pages of the 10,000-item site in one
 run; for 1,000 / 1,500 / 2,000 articles of the 24,000-item site 151 / 215 / 266 MB at most.
-The largest run is what the build's peak memory adds to the rest of the build (the 24,000-
-item site cuts 5 shards of 2,000 pages with a cap of 2,000)."""
+The largest run is what a build's peak adds to the build's own memory; with a cap of 2,000
+the 24,000-item site had 5 shards at the cap."""
 
 
 def shard_key(pages: Iterable[tuple[str, str]]) -> str:

@@ -112,15 +112,14 @@ class Grouping:
     # -- the index -------------------------------------------------------------------------
     def _index(self, path: str, article: Article, sign: int) -> None:
         week = self.by_week[article.week] if article.week is not None else self.undated
-        entry = (newest_first(article), path)
         if sign > 0:
-            self._entry[path] = entry
+            entry = self._entry[path] = (newest_first(article), path)
             self.articles[path] = article
             week.add(path)
             if not self._bulk:
                 insort(self._newest, entry)
         else:
-            del self._entry[path]
+            entry = self._entry.pop(path)  # made from the article now leaving
             del self.articles[path]
             week.discard(path)
             if not self._bulk:

@@ -155,6 +155,16 @@ def _index_plan(by_key: dict[Key, set[str]], plan: PagePlan) -> None:
         by_key.setdefault(key, set()).add(plan.relpath)
 
 
+def _unindex_plan(by_key: dict[Key, set[str]], plan: PagePlan) -> None:
+    """Take ``plan``'s page from under each of its dependency keys (a key left with no page goes)."""
+    for key in plan.deps:
+        users = by_key.get(key)
+        if users is not None:
+            users.discard(plan.relpath)
+            if not users:
+                del by_key[key]
+
+
 class Planner:
     """The page plan of a :class:`~sitegen.site.group.Grouping`, kept up to date: after a grouping
     update only the plan entries of recomputed groups are made again, and an inverted index
@@ -179,12 +189,7 @@ class Planner:
             if not plan.deps.isdisjoint(changed):
                 hit.add(plan.relpath)
             if self._by_key is not None:
-                for key in plan.deps:
-                    users = self._by_key.get(key)
-                    if users is not None:
-                        users.discard(plan.relpath)
-                        if not users:
-                            del self._by_key[key]
+                _unindex_plan(self._by_key, plan)
             del self.by_relpath[plan.relpath]
             del self._owner[plan.relpath]
             if plan.relpath in self.added:
