@@ -9,7 +9,9 @@ a build writes each page into it as soon as it is rendered (nothing is held in m
 adds the search index, and :meth:`StagedSite.publish` swaps it in with one atomic
 ``renameat2(RENAME_EXCHANGE)``; :func:`write_site` does the same for files gathered first
 (the live preview). A failed or killed build leaves the previous output exactly as it was;
-leftovers of a killed build are swept by the next one.
+leftovers of a killed build are swept by the next one. A build that starts from the current
+site (:meth:`StagedSite.keep_previous`) keeps the site it replaced as a *spare* for the next
+one, which then links again only the files that differ instead of the whole tree.
 """
 
 from __future__ import annotations
@@ -145,24 +147,38 @@ class OutputLock:
 class StagedSite:
     """A new site written into a staging folder beside ``out`` and swapped in by
     :meth:`publish`; leaving the ``with`` block without publishing (an error, Ctrl+C)
-    removes it and leaves ``out`` as it was. Hold an :class:`OutputLock` meanwhile."""
+    removes it and leaves ``out`` as it was. Hold an :class:`OutputLock` meanwhile.
+    ``spare``: where the site replaced is kept for the next build (on the same file system
+    as ``out``; else none is kept)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, spare: Path | None = None) -> None:
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        self.spare = spare if spare is not None and _same_device(spare.parent, out.parent) else None
         self.published = False
         self._folders: set[str] = {str(self.path)}  # folders known to exist (a big site has 20,000)
         self._linked: set[str] = set()  # files linked from the previous site: replaced, never written into
         self._written: set[str] = set()  # files written here
+        self._from_spare = False  # the staging folder is the spare (:meth:`keep_previous`)
+        self._discarded: list[Path] = []  # moved out of the spare: deleted when the build ends
         self.write(MARKER, _MARKER_TEXT)
 
     def __enter__(self) -> StagedSite:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if not self.published:
-            shutil.rmtree(self.path, ignore_errors=True)
+        for folder in self._discarded:  # by a process of its own, after the build's work
+            _remove(folder, background=True)
+        if self.published:
+            return
+        if self._from_spare and self.spare is not None and not self.spare.exists():
+            try:  # still a spare: the next build links again only what differs from the site
+                os.rename(self.path, self.spare)
+                return
+            except OSError:
+                pass
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def write(self, relpath: str, data: bytes) -> None:
         """Write one file (``relpath`` as checked by :class:`OutputSet`), replacing a file
@@ -197,8 +213,77 @@ class StagedSite:
     def keep_previous(self, skip: str) -> None:
         """Start from the current site: every file of ``out`` but those under the folder
         ``skip`` is linked into the staging folder (hard links: a file written later replaces
-        its link, the previous site is never changed)."""
-        self._link(self.out, self.path, left_out={skip, MARKER})
+        its link, the previous site is never changed). When the site ``out`` replaced was
+        kept as the ``spare`` (see :meth:`publish`), that folder becomes the staging folder and
+        only the files that differ from ``out`` are linked again: no 20,000 folders made anew."""
+        assert self._written == {MARKER} and not self._linked, "keep the previous site first"
+        if self._take_spare():
+            self._from_spare = True
+            self._mirror(self.out, self.path, "", {skip, MARKER})
+        else:
+            self._link(self.out, self.path, left_out={skip, MARKER})
+
+    def _take_spare(self) -> bool:
+        """Make the spare folder the staging folder (with this folder's marker); False
+        when there is no spare of ours."""
+        spare = self.spare
+        if spare is None or spare.is_symlink() or not (spare / MARKER).is_file():
+            return False
+        marker = self.path / MARKER
+        marker.unlink()
+        os.rmdir(self.path)
+        try:
+            os.rename(spare, self.path)
+        except OSError:
+            os.mkdir(self.path, 0o700)
+            marker.write_bytes(_MARKER_TEXT)
+            return False
+        marker.unlink()
+        marker.write_bytes(_MARKER_TEXT)
+        return True
+
+    def _mirror(self, source: str | Path, target: str | Path, prefix: str, left_out: set[str]) -> None:
+        """Make folder ``target`` (an earlier site, at ``prefix`` of the staging folder) hold
+        exactly the files of ``source``, each a hard link to the file of ``source``: a file
+        already linked there (the same inode) stays, any other is replaced or removed. The
+        names in ``left_out`` (at the top) are not linked; a folder of them in ``target`` is
+        moved aside and deleted."""
+        with os.scandir(source) as entries:
+            wanted = {entry.name: entry for entry in entries if entry.name not in left_out}
+        with os.scandir(target) as entries:
+            present = {entry.name: entry for entry in entries if entry.name != MARKER or prefix}
+        for name, entry in list(present.items()):
+            want = wanted.get(name)
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if want is None or want.is_dir(follow_symlinks=False) != is_dir:
+                if not is_dir:
+                    os.unlink(entry.path)
+                elif name in left_out:  # the search index: 20,000 files, deleted once the site is out
+                    self._discarded.append(self._aside(entry.path))
+                else:
+                    shutil.rmtree(entry.path)
+                del present[name]
+        for name, want in wanted.items():
+            path = os.path.join(target, name)
+            if want.is_dir(follow_symlinks=False):
+                if name not in present:
+                    os.mkdir(path)
+                self._folders.add(path)
+                self._mirror(want.path, path, f"{prefix}{name}/", set())
+                continue
+            have = present.get(name)
+            if have is None or have.inode() != want.inode():
+                if have is not None:
+                    os.unlink(path)
+                os.link(want.path, path)
+            self._linked.add(prefix + name)
+
+    def _aside(self, folder: str) -> Path:
+        """Move ``folder`` out of the staging folder (to be deleted): its name beside the
+        output, as a killed build's leftovers are, swept by the next build."""
+        aside = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
+        os.rename(folder, aside / "folder")
+        return aside
 
     def link_tree(self, source: Path, relpath: str) -> None:
         """Put a copy of folder ``source`` at ``relpath`` (hard links: the files are never
@@ -240,7 +325,7 @@ class StagedSite:
         if found != self.written:
             raise SitegenError(f"the new site lost files while it was written ({found:,} of {self.written:,} in "
                                f"{staging}); {out} was left as it was")
-        _sweep_leftovers(out, keep=staging)
+        _sweep_leftovers(out, keep={staging, *self._discarded})
         previous = None
         if out.exists() and exchange_paths(staging, out):
             previous = staging  # one atomic step: ``out`` is the new site, ``staging`` the previous one
@@ -251,8 +336,26 @@ class StagedSite:
                 os.replace(out, previous)
             os.replace(staging, out)
         self.published = True
-        if previous is not None:
-            _remove(previous, background=self.written >= BACKGROUND_REMOVAL)
+        self._retire(previous)
+
+    def _retire(self, previous: Path | None) -> None:
+        """Delete the site just replaced (``previous``), or keep it as the spare the next
+        build starts from when most of the new site's files are linked from it: a build
+        that rewrote most files would leave a spare to be linked again file by file. A
+        spare not taken is out of date: deleted."""
+        spare = self.spare
+        if spare is not None and not spare.is_symlink() and (spare / MARKER).is_file():
+            _remove(self._aside(str(spare)), background=True)
+        if previous is None:
+            return
+        if spare is not None and not os.path.lexists(spare) and len(self._linked) >= self.written * SPARE_SHARE:
+            try:
+                spare.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(previous, spare)
+                return
+            except OSError:
+                pass
+        _remove(previous, background=self.written >= BACKGROUND_REMOVAL)
 
 
 def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None] | None = None) -> None:
@@ -263,6 +366,22 @@ def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None]
         if post is not None:
             post(staged)
         staged.publish()
+
+
+SPARE_SHARE = 0.5
+"""A site replaced by a build that linked at least this share of its files from it is kept
+as the spare (:meth:`StagedSite.keep_previous`)."""
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    """Whether the nearest existing folders of ``a`` and ``b`` are on one file system (a
+    folder renamed from one to the other stays whole, and hard links work)."""
+    def device(path: Path) -> int:
+        while not path.exists():
+            path = path.parent
+        return path.stat().st_dev
+
+    return device(a) == device(b)
 
 
 BACKGROUND_REMOVAL = 10_000
@@ -284,11 +403,11 @@ def _remove(folder: Path, background: bool) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _sweep_leftovers(out: Path, keep: Path) -> None:
+def _sweep_leftovers(out: Path, keep: set[Path]) -> None:
     """Remove the staging and old folders of builds that were killed (and previous sites
-    whose deletion did not finish), all but ``keep``."""
+    whose deletion did not finish), all but those in ``keep`` (this build's)."""
     for stale in out.parent.glob(f".{out.name}.*-*"):
-        if stale != keep and stale.is_dir() and (".staging-" in stale.name or ".old-" in stale.name):
+        if stale not in keep and stale.is_dir() and (".staging-" in stale.name or ".old-" in stale.name):
             shutil.rmtree(stale, ignore_errors=True)
 
 

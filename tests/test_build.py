@@ -449,7 +449,7 @@ def test_a_big_previous_site_is_deleted_in_the_background(scratch_site, monkeypa
     first = folder_files(out)
     page = next((scratch_site / "content" / "articles").rglob("*.md"))
     page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
-    assert build(scratch_site, out, "--no-search").exit_code == 0
+    assert build(scratch_site, out, "--no-search", "--force").exit_code == 0  # every file new: no spare
     second = folder_files(out)
     assert second != first and second.keys() == first.keys()
     deadline = time.monotonic() + 30
@@ -457,6 +457,50 @@ def test_a_big_previous_site_is_deleted_in_the_background(scratch_site, monkeypa
         time.sleep(0.1)
     assert not list(scratch_site.glob(".public.*"))
     assert folder_files(out) == second
+
+
+def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_path):
+    """A build that linked most of its files from the site it replaced keeps that site (in
+    .sitegen-cache/) as the spare the next build starts from: only the files that differ
+    from the current site are linked again. Whatever the spare holds, files added, replaced
+    or edited in place, the site published is the one a build from scratch makes; a failed
+    build gives the spare back and leaves the site as it was."""
+    out = scratch_site / "public"
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
+    text = page.read_text("utf-8").rstrip("\n")
+    assert build(scratch_site, out).exit_code == 0
+    assert not list((scratch_site / ".sitegen-cache").glob("*.spare"))  # a first build replaced nothing
+    first = folder_files(out)
+    page.write_text(text + "\n\n第一句补充。\n", "utf-8")
+    assert build(scratch_site, out).exit_code == 0
+    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    assert folder_files(spare) == first  # the site it replaced, every file
+    inodes = {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    (spare / "articles" / "stray.html").write_text("不属于网站", "utf-8")
+    (spare / "feed.xml").unlink()
+    (spare / "feed.xml").write_text("换过的文件", "utf-8")  # a new file under the same name
+    page.write_text(text + "\n\n第二句补充。\n", "utf-8")
+    assert build(scratch_site, out).exit_code == 0
+    second = folder_files(out)
+    fresh = tmp_path / "fresh"
+    assert build(scratch_site, fresh, "--force").exit_code == 0
+    assert second == folder_files(fresh)  # nothing of what the spare held
+    kept = [r for r, inode in inodes.items() if (out / r).is_file() and (out / r).stat().st_ino == inode]
+    assert len(kept) > len(inodes) // 2 and "404.html" in kept  # the files the edit left were not copied
+    with open(spare / "404.html", "ab") as stream:  # edited in place: the current site's 404 page too
+        stream.write(b"<!-- edited -->")
+    assert (out / "404.html").read_bytes().endswith(b"<!-- edited -->")
+    assert "up to date" not in build(scratch_site, out).output  # the output changed: built again
+    assert folder_files(out) == second
+    assert not any(name.startswith(".public.") for name in os.listdir(scratch_site) if (scratch_site / name).is_dir()
+                   and ".staging-" in name)
+    page.write_text(text + "\n\n第三句补充。\n", "utf-8")
+    assert build(scratch_site, out).exit_code == 0 and spare.is_dir()
+    third = folder_files(out)
+    page.write_text(text.replace("date_uncertain:", "date_uncertain: [oops\nx:"), "utf-8")
+    assert build(scratch_site, out).exit_code == 1
+    assert folder_files(out) == third and (spare / ".sitegen-output").is_file()
+    assert not list(scratch_site.glob(".public.staging-*"))
 
 
 def test_a_new_build_reads_only_the_pages_whose_files_changed(scratch_site, tmp_path, monkeypatch):

@@ -135,7 +135,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     indexing = SearchIndex(cut, shard_cache) if streamed else None
     searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
     search_summary = "search index: skipped"
-    with StagedSite(options.out) as staged:
+    with StagedSite(options.out, spare=_spare_path(options)) as staged:
         if previous is not None:
             staged.keep_previous(skip="pagefind")
 
@@ -265,6 +265,11 @@ def _state_path(options: BuildOptions) -> Path:
 
 def _shards_path(options: BuildOptions) -> Path:
     return _manifest_path(options).with_suffix(".shards")
+
+
+def _spare_path(options: BuildOptions) -> Path:
+    """Where the site a build replaced is kept for the next build to start from."""
+    return _manifest_path(options).with_suffix(".spare")
 
 
 def _tree_signature(folder: Path) -> dict[str, str]:
