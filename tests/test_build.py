@@ -503,6 +503,55 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     assert not list(scratch_site.glob(".public.staging-*"))
 
 
+def test_a_build_after_a_change_updates_the_model_the_last_build_kept(scratch_site, tmp_path, monkeypatch):
+    """A build keeps the site's model (the pages as read, the grouping, the derived values)
+    for the next build into the same folder, which then makes, groups and digests only what
+    changed: one edited title is one article made and one change grouped. Its site and its
+    record of every dependency's digest are a cold build's; a damaged model is not used."""
+    import json
+
+    import sitegen.site.load as load
+    from sitegen.site import build as build_module
+    from sitegen.site.group import Grouping
+
+    out, fresh = scratch_site / "public", tmp_path / "fresh"
+    articles = len(list((scratch_site / "content").rglob("*.md")))
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    made: list[str] = []
+    grouped: list[int] = []
+    make_article, update = load.make_article, Grouping.update
+
+    def counted_make(page, *args):
+        made.append(page.path.name)
+        return make_article(page, *args)
+
+    def counted_update(self, changes):
+        grouped.append(len(changes))
+        return update(self, changes)
+
+    monkeypatch.setattr(load, "make_article", counted_make)
+    monkeypatch.setattr(Grouping, "update", counted_update)
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[4]
+    page.write_text(page.read_text("utf-8").replace("title: ", "title: 改过的", 1), "utf-8")
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    assert made == [page.name] and grouped == [1]
+
+    def record(folder: Path) -> dict:
+        options = build_module.BuildOptions(root=scratch_site, out=folder, search=False)
+        return json.loads(build_module._state_path(options).read_text("utf-8"))
+
+    assert build(scratch_site, fresh, "--no-search", "--force").exit_code == 0
+    assert _differing_files(out, fresh) == []
+    assert record(out)["values"] == record(fresh)["values"] and record(out)["pages"] == record(fresh)["pages"]
+    build_module._model_path(build_module.BuildOptions(root=scratch_site, out=out)).write_bytes(b"not a model")
+    made.clear()
+    page.write_text(page.read_text("utf-8").replace("title: 改过的", "title: ", 1), "utf-8")
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    assert len(made) == articles  # the whole site read again from the page cache
+    assert build(scratch_site, fresh, "--no-search", "--force").exit_code == 0
+    assert _differing_files(out, fresh) == []
+
+
 def test_a_new_build_reads_only_the_pages_whose_files_changed(scratch_site, tmp_path, monkeypatch):
     """A build (a new process, a new page cache read from disk) knows an unchanged page by its
     file's size, modification time and inode, without reading it; an edited page, or one

@@ -17,6 +17,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from sitegen.output import write_in_place, write_site
 from sitegen.search import shards
 from sitegen.site import group as group
 from sitegen.site.build import BuildOptions, build_site
+from sitegen.site.carry import key_digests, page_digest
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.plan import DerivedValues, Planner
 from sitegen.site.session import SiteSession
@@ -343,6 +345,18 @@ class Rebuilt:
         assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))[:10]
         differing = [p for p in want if got[p] != want[p]]
         assert not differing, differing[:10]
+        # the record the next build starts from (every dependency's digest, made from the
+        # kept model's and what changed) is the one a fresh session makes of the sources
+        made, session = _record(self.root, self.out), self.project
+        assert made["values"] == key_digests(session.grouping, session.derived.values)
+        assert made["pages"] == {r: page_digest(p.template, p.deps) for r, p in session.planner.by_relpath.items()}
+
+
+def _record(root: Path, out: Path) -> dict[str, Any]:
+    """What the last build into ``out`` recorded for the next (:class:`BuiltState`, as saved)."""
+    from sitegen.site import build as build_module
+
+    return json.loads(build_module._state_path(BuildOptions(root=root, out=out)).read_text("utf-8"))
 
 
 def test_builds_after_edits_match_cold_builds_search_included(site_root: Path, tmp_path: Path, monkeypatch) -> None:

@@ -103,14 +103,15 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
             done.seconds = time.perf_counter() - started
             done.warnings = list(diagnostics.warnings)
             return done
-        previous = None if options.force or last is None else _previous_state(options, last, code)
+        previous = None if options.force or last is None else _previous_build(options, last, code)
         result = _build(options, diagnostics, progress, code, inputs, previous)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
-           previous: BuiltState | None) -> BuildResult:
+           previous: _PreviousBuild | None) -> BuildResult:
+    """The build itself, from the build that made the output when there is one."""
     from sitegen.search import (
         AliasExpander,
         IndexedPage,
@@ -121,10 +122,14 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         index_request,
     )
     from sitegen.search import shards as shards_module
+    from sitegen.site.carry import KeptModel
     from sitegen.site.load import inputs_fingerprint, site_entity_data
     from sitegen.site.session import Prepare, SiteSession
 
-    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts, previous=previous)
+    kept = KeptModel.load(_model_path(options), previous.inputs, code) if previous is not None else None
+    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
+                          previous=previous.state if previous is not None else None, kept=kept)
+    del kept  # the session's now (the merge takes its memory when the session goes)
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
     # a first build sends each page to Pagefind as it is written; a build after one (or
@@ -160,9 +165,11 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             for relpath in update.removed:
                 staged.remove(relpath)
             if previous is not None:
-                kept = set(update.kept)
-                searched.update((r, d) for r, d in previous.searched.items() if r in kept)
+                unchanged = set(update.kept)
+                searched.update((r, d) for r, d in previous.state.searched.items() if r in unchanged)
             state = session.built_state(update, code, searched)
+            # for the next build, trusted only once this one's manifest says it made the output
+            session.kept_model(inputs, code).save(_model_path(options))
             del session  # the site's model, no longer needed: the index's merge takes its memory
             gc.collect()  # its objects refer to each other (plans, grouping)
             if not update.articles:
@@ -246,6 +253,23 @@ def _last_build(options: BuildOptions) -> _LastBuild | None:
     return _LastBuild(manifest, manifest.get("output") == _tree_signature(options.out))
 
 
+@dataclass(frozen=True)
+class _PreviousBuild:
+    """The build that made the output folder, as it recorded itself."""
+
+    state: BuiltState
+    inputs: str  # its input signature (the model it kept is trusted when it names this)
+
+
+def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _PreviousBuild | None:
+    """The build that made the output folder, when its state can be trusted (see
+    :func:`_previous_state`)."""
+    state = _previous_state(options, last, code)
+    if state is None:
+        return None
+    return _PreviousBuild(state, str(last.manifest.get("inputs")))
+
+
 def _previous_state(options: BuildOptions, last: _LastBuild, code: str) -> BuiltState | None:
     """The state of the build that made the output folder, when the folder is exactly as it
     left it and the build was made by this sitegen with these options; else None."""
@@ -265,6 +289,10 @@ def _state_path(options: BuildOptions) -> Path:
 
 def _shards_path(options: BuildOptions) -> Path:
     return _manifest_path(options).with_suffix(".shards")
+
+
+def _model_path(options: BuildOptions) -> Path:
+    return _manifest_path(options).with_suffix(".model")
 
 
 def _spare_path(options: BuildOptions) -> Path:

@@ -5,31 +5,42 @@ build is a new process each time. So a build records, beside its output, a diges
 dependency key's value, of every page's template and dependency set, of every template and
 static file, and of every searchable page's search-index request, with its sort values
 (:class:`BuiltState`). The
-next build plans the whole site again (cheap: the parsed pages are cached), and renders only
+next build plans the whole site again, and renders only
 the pages whose template, dependency set or a dependency's value differs from what the
 recorded build saw; the others are the previous output's files (Lektor's build state, kept
 as digests rather than values).
 
 The state is only trusted by the build that wrote it: its ``code`` is the digest of sitegen
 itself, and the caller checks that the output folder is exactly as that build left it.
+
+Beside the state, a build keeps the site's model itself (:class:`KeptModel`: the pages as
+read, the grouping, the derived values), so that the next build does not read, group and
+digest the whole site again but updates the model for the content files that changed, as
+``serve`` does between edits; it still plans every page and compares it with the state.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+import pickle
+import tempfile
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import IO, Any
 
 from sitegen.files import atomic_write
+from sitegen.model import Article
 from sitegen.search import IndexedPage
 from sitegen.site import keys
 from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, Key
+from sitegen.site.load import StoredPages, read_stored_pages, write_stored_pages
 
-__all__ = ["BuiltState", "digest", "key_digests", "page_digest"]
+__all__ = ["BuiltState", "KeptModel", "digest", "key_digests", "page_digest", "updated_key_digests"]
 
 _FORMAT = 3
 
@@ -46,6 +57,23 @@ def key_digests(grouping: Grouping, derived: Mapping[Key, object]) -> dict[str, 
     found = {str(key): digest(value) for key, value in derived.items()}
     for path, article in grouping.articles.items():
         found[keys.content(path)] = digest(article)
+    found[ALL_CONTENT] = digest(sorted((path, found[keys.card(path)]) for path in grouping.articles))
+    return found
+
+
+def updated_key_digests(previous: Mapping[str, str], grouping: Grouping, derived: Mapping[Key, object],
+                        changed: Iterable[Key]) -> dict[str, str]:
+    """:func:`key_digests` from those of an earlier model (``previous``) and the keys whose
+    value may have changed since (``changed``: derived keys, content keys, gone or not);
+    the same digests, without digesting every article again."""
+    found = dict(previous)
+    for key in changed:
+        if key in derived:
+            found[key] = digest(derived[key])
+        elif (path := keys.content_path(key)) is not None and path in grouping.articles:
+            found[key] = digest(grouping.articles[path])
+        else:
+            found.pop(key, None)
     found[ALL_CONTENT] = digest(sorted((path, found[keys.card(path)]) for path in grouping.articles))
     return found
 
@@ -94,3 +122,98 @@ class BuiltState:
             os.unlink(path)
         except FileNotFoundError:
             pass
+
+
+@dataclass(frozen=True)
+class KeptModel:
+    """The site's model as a build left it (the pages as read, the grouping, the derived
+    values), kept beside the :class:`BuiltState` so that the next build into the same
+    folder updates it for the files that changed instead of reading, grouping and digesting
+    the whole site again (``serve``'s update, across processes). Trusted only by a build
+    whose last build was the one that saved it (``build``: that build's input signature)
+    with the same ``code`` and ``inputs``."""
+
+    build: str  # the input signature of the build that saved it
+    code: str  # sitegen itself
+    inputs: str  # the settings, the entity data and the options
+    pages: StoredPages
+    grouping: dict[str, object]
+    values: dict[Key, Hashable]
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (atomically), streamed in parts so that what the
+        pickler holds stays small: the pages in chunks, then the rest, which names each
+        article by its source path (:class:`_ModelPickler`)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
+                write_stored_pages(stream, self.pages)
+                _ModelPickler(stream).dump((self.grouping, self.values))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, build: str, code: str) -> KeptModel | None:
+        """The model saved at ``path`` by the build whose input signature was ``build``,
+        made by this sitegen (``code``); None when there is none, it cannot be read, or it
+        is another's."""
+        gc.disable()  # millions of objects, none garbage: no collection while they load
+        try:
+            with open(path, "rb") as stream:
+                made_as, made_by, made_with, inputs = pickle.load(stream)
+                if (made_as, made_by, made_with) != (_MODEL_FORMAT, build, code):
+                    return None
+                pages = read_stored_pages(stream)
+                grouping, values = _ModelUnpickler(stream, pages).load()
+        except Exception:  # noqa: BLE001 - a missing or damaged cache is only a slower build
+            return None
+        finally:
+            gc.enable()
+        return cls(build, code, inputs, pages, grouping, values)
+
+
+_MODEL_FORMAT = 1
+
+
+class _ModelPickler(pickle.Pickler):
+    """Pickles the grouping and values of a model, each article as a reference to it by
+    source path (the articles are written with the pages,
+    :func:`~sitegen.site.load.write_stored_pages`). Only articles are looked at: the other
+    objects take pickle's fast paths (a ``persistent_id`` would be called for each)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        self.dispatch_table = {Article: _article_reference}
+
+
+def _article_reference(article: Article) -> tuple[Callable[[str], Article], tuple[str]]:
+    return _article_by_path, (str(article.source_path),)
+
+
+def _article_by_path(path: str) -> Article:
+    """Stands for "the article at ``path``" in a pickled model: :class:`_ModelUnpickler`
+    reads it as its own lookup."""
+    raise pickle.UnpicklingError("an article reference is read by the model's unpickler")
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Reads what :class:`_ModelPickler` wrote, each article the one of ``pages``."""
+
+    def __init__(self, stream: IO[bytes], pages: StoredPages) -> None:
+        super().__init__(stream)
+        self.pages = pages
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == _article_by_path.__name__:
+            return self._article
+        return super().find_class(module, name)
+
+    def _article(self, path: str) -> Article:
+        article = self.pages.stored[path].article
+        if article is None:
+            raise pickle.UnpicklingError(f"no article for {path}")
+        return article

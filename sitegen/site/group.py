@@ -109,6 +109,21 @@ class Grouping:
         self.touched = Touched()
         self._bulk = False
 
+    # -- kept between builds ----------------------------------------------------------------
+    def kept(self) -> dict[str, object]:
+        """The grouping without its settings and entity data: what a later process resumes
+        from (:meth:`resumed`)."""
+        return {name: value for name, value in vars(self).items() if name not in ("config", "catalog")}
+
+    @classmethod
+    def resumed(cls, config: SiteConfig, catalog: EntityCatalog, kept: dict[str, object]) -> Grouping:
+        """The grouping :meth:`kept` was made from, with the same settings and entity data:
+        its next :meth:`update` recomputes only what the changed articles affect."""
+        grouping = cls(config, catalog)
+        grouping.__dict__.update(kept)
+        grouping.touched = Touched(full=False)
+        return grouping
+
     # -- the index -------------------------------------------------------------------------
     def _index(self, path: str, article: Article, sign: int) -> None:
         week = self.by_week[article.week] if article.week is not None else self.undated

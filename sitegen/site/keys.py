@@ -33,11 +33,17 @@ LATEST_WEEK = Key("latest-week")
 UNDATED = Key("undated")
 
 _CARD = "card:"
+_CONTENT = "content:"
 
 
 def content(path: str) -> Key:
     """The key of a content file (by its source path)."""
-    return Key(sys.intern(f"content:{path}"))
+    return Key(sys.intern(_CONTENT + path))
+
+
+def content_path(key: Key) -> str | None:
+    """The source path of a :func:`content` key; None for any other key."""
+    return key[len(_CONTENT):] if key.startswith(_CONTENT) else None
 
 
 def card(path: str) -> Key:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sitegen import __version__
 from sitegen.config import CACHE_DIR, CONFIG_FILE, SiteConfig, load_config
@@ -391,13 +391,17 @@ def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> 
     entities = tuple(EntityRef(k, n, c) for (k, n), c in sorted(mentions.items(), key=lambda x: (-x[1], x[0])))
     person_roles = tuple(sorted({(name, role) for surface, role in roles
                                  if (name := catalog.canonical("PER", surface))}))
+    return _article(page, entities, person_roles)
+
+
+def _article(page: PageData, entities: tuple[EntityRef, ...], roles: tuple[tuple[str, str], ...]) -> Article:
+    """The article of ``page`` naming ``entities`` (its texts are the page's: one copy)."""
     front = page.front
     return Article(source_path=page.path, slug=front.slug, title=front.title, date=front.date,
                    date_uncertain=front.date_uncertain, event_date=front.event_date, source=front.source,
                    source_url=front.source_url, origin=front.origin, also=front.also, category=front.category,
                    tags=front.tags, weight=front.weight, draft=front.draft, summary=page.summary,
-                   body_html=page.body_html, text=page.text, entities=entities,
-                   roles=person_roles)
+                   body_html=page.body_html, text=page.text, entities=entities, roles=roles)
 
 
 @dataclass(frozen=True)
@@ -465,23 +469,66 @@ class _StoredPage:
     article: Article | None = None
 
 
+@dataclass(frozen=True)
+class StoredPages:
+    """What a :class:`ContentStore` last read (a build keeps it for the next build's store)."""
+
+    stored: dict[str, _StoredPage]  # path -> its page as last read
+    slugs: dict[str, str]  # slug -> path of every stored page
+    warnings: dict[str, tuple[tuple[str, int | None], ...]]  # pages with warnings
+
+
+_PAGES_PER_PICKLE = 500
+"""Stored pages written per pickle (each with a memo of its own: a pickler keeps every object
+it wrote, and the UTF-8 copy of every text it encoded, until its memo is cleared)."""
+
+
+def write_stored_pages(stream: IO[bytes], pages: StoredPages) -> None:
+    """Write ``pages`` to ``stream`` in pickles of :data:`_PAGES_PER_PICKLE` pages; an
+    article is written as its entities and roles (its other fields are its page's)."""
+    items = sorted(pages.stored.items())
+    pickle.dump((len(items), pages.slugs, pages.warnings), stream, protocol=pickle.HIGHEST_PROTOCOL)
+    for start in range(0, len(items), _PAGES_PER_PICKLE):
+        pickle.dump([(path, stored.signature, stored.page, stored.warnings,
+                      None if stored.article is None else (stored.article.entities, stored.article.roles))
+                     for path, stored in items[start:start + _PAGES_PER_PICKLE]],
+                    stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_stored_pages(stream: IO[bytes]) -> StoredPages:
+    """The pages :func:`write_stored_pages` wrote to ``stream``."""
+    count, slugs, warnings = pickle.load(stream)
+    stored: dict[str, _StoredPage] = {}
+    while len(stored) < count:
+        for path, signature, page, page_warnings, named in pickle.load(stream):
+            stored[path] = _StoredPage(signature, page, page_warnings, None if named is None else _article(page, *named))
+    return StoredPages(stored, slugs, warnings)
+
+
 class ContentStore:
     """The pages of ``content/`` as last read, and the caches that make reading them again
     cheap: a page is re-read only when its size, mtime or inode changed (else its parsed form
     and entities are kept), parsed pages are cached on disk by path and bytes, entity mentions
     by text. :meth:`changes` says which articles changed since the last call; a page that
-    fails to parse changes nothing until it is fixed."""
+    fails to parse changes nothing until it is fixed. Given the pages an earlier store read
+    (``kept``, made with the same inputs), the first call reports only what changed since."""
 
-    def __init__(self, root: Path, inputs: SiteInputs, drafts: bool) -> None:
+    def __init__(self, root: Path, inputs: SiteInputs, drafts: bool, kept: StoredPages | None = None) -> None:
         self.root = root
         self.drafts = drafts
         self.inputs = inputs
-        self._stored: dict[str, _StoredPage] = {}
-        self._slugs: dict[str, str] = {}  # slug -> path of every stored page
-        self._warnings: dict[str, tuple[tuple[str, int | None], ...]] = {}  # pages with warnings
+        self._stored: dict[str, _StoredPage] = kept.stored if kept is not None else {}
+        self._slugs: dict[str, str] = kept.slugs if kept is not None else {}
+        self._warnings: dict[str, tuple[tuple[str, int | None], ...]] = kept.warnings if kept is not None else {}
         self.entity_cache = EntityCache(root / CACHE_DIR, entity_fingerprint(inputs.catalog))
-        self.page_cache = PageCache(root / CACHE_DIR, page_fingerprint(inputs.config.summary_chars))
+        # with kept pages, the few pages that changed are parsed: the cache is not read
+        self.page_cache = PageCache(root / CACHE_DIR if kept is None else None,
+                                    page_fingerprint(inputs.config.summary_chars))
         self._extractor: Extractor | None = None
+
+    def kept(self) -> StoredPages:
+        """The pages as last read, for a store made later with the same inputs."""
+        return StoredPages(self._stored, self._slugs, self._warnings)
 
     def with_inputs(self, inputs: SiteInputs) -> ContentStore:
         """This store for other settings or entity data: pages stay parsed (unless the summary

@@ -58,8 +58,8 @@ class DerivedValues:
     recomputed (``grouping.touched``) are looked at; :meth:`update` returns the keys whose
     value changed."""
 
-    def __init__(self) -> None:
-        self.values: dict[Key, Hashable] = {}
+    def __init__(self, values: dict[Key, Hashable] | None = None) -> None:
+        self.values: dict[Key, Hashable] = values if values is not None else {}
 
     def _set(self, key: Key, value: Hashable, changed: set[Key]) -> None:
         if self.values.get(key, _MISSING) != value:
@@ -234,14 +234,15 @@ class Planner:
         self.removed.clear()
 
     # -- planning ------------------------------------------------------------------------------
-    def update(self, changed: set[Key]) -> set[str]:
-        """Re-plan the groups the last grouping update touched (all, the first time);
-        returns the relpaths whose old dependencies met ``changed`` (the new ones are found
-        with :meth:`pages_using`)."""
+    def update(self, changed: set[Key], everything: bool = False) -> set[str]:
+        """Re-plan the groups the last grouping update touched (all, the first time, or
+        with ``everything``: a new planner over an updated grouping); returns the relpaths
+        whose old dependencies met ``changed`` (the new ones are found with
+        :meth:`pages_using`)."""
         g = self.grouping
         touched = g.touched
         hit: set[str] = set()
-        if touched.full:
+        if touched.full or everything:
             for name in list(self.entries):
                 self._replace(name, None, hit, changed)
             article_paths: Iterable[str] = sorted(g.articles)
@@ -271,7 +272,8 @@ class Planner:
                 self._shapes.pop(name, None)
             self._replace(name, self._plan_entity(entity) if entity else None, hit, changed)
         # the site-wide pages' dependencies follow the newest articles and the weeks
-        if touched.full or touched.weeks or "site" not in self.entries or {NEWEST, LATEST_WEEK, WEEKS, UNDATED} & changed:
+        if touched.full or everything or touched.weeks or "site" not in self.entries or \
+                {NEWEST, LATEST_WEEK, WEEKS, UNDATED} & changed:
             self._replace("site", self._plan_site_pages(), hit, changed)
         return hit
 

@@ -34,7 +34,7 @@ from sitegen.parallel import piped_pipeline, worker_count
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search import IndexedPage
 from sitegen.site import keys
-from sitegen.site.carry import BuiltState, key_digests, page_digest
+from sitegen.site.carry import BuiltState, KeptModel, key_digests, page_digest, updated_key_digests
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.keys import ALL_CONTENT, Key
 from sitegen.site.load import ContentStore, SiteInputs, inputs_fingerprint, read_inputs
@@ -98,7 +98,7 @@ class SiteSession:
 
     def __init__(self, root: Path, base_url: str | None = None, drafts: bool = False,
                  hashed_assets: bool = True, track_digests: bool = False,
-                 previous: BuiltState | None = None) -> None:
+                 previous: BuiltState | None = None, kept: KeptModel | None = None) -> None:
         require_site(root)
         self._previous = previous  # the build that made the output the first update goes into
         self.root = root
@@ -120,6 +120,21 @@ class SiteSession:
         self._static: dict[str, str] = {}  # output path -> digest of the static file written
         self._unapplied_hints: set[str] | None = set()  # None: rescan everything next time
         self._pending_pages: set[str] = set()  # rendered by an update not committed: redo
+        self._changed_keys: set[Key] | None = None  # of the last update; None: everything (a full one)
+        if kept is not None and previous is not None and kept.inputs == inputs_fingerprint(root, self._options()):
+            self._resume(kept, previous)
+
+    def _resume(self, kept: KeptModel, previous: BuiltState) -> None:
+        """Start from the model the build that made ``previous`` kept: the first update reads,
+        groups and digests only what changed since (it still plans every page, and renders
+        those that differ from ``previous``)."""
+        inputs = read_inputs(self.root, self.base_url, kept.inputs)
+        self._inputs = inputs
+        self._content = ContentStore(self.root, inputs, self.drafts, kept=kept.pages)
+        self._grouping = Grouping.resumed(inputs.config, inputs.catalog, kept.grouping)
+        self._derived = DerivedValues(kept.values)
+        self._committed_inputs = kept.inputs
+        self._static = dict(previous.static)
 
     # -- what the stages made ----------------------------------------------------------------
     @property
@@ -255,15 +270,19 @@ class SiteSession:
         changed_keys = self._derived.update(grouping)
         changed_keys |= _content_keys(changes, grouping.touched.old_slugs, changed_keys)
         step("derive")
-        if full or self._planner is None:
+        self._changed_keys = None if full or grouping.touched.full else changed_keys
+        # every page is planned the first time (a new planner, even over a resumed grouping)
+        everything = full or self._planner is None
+        if everything:
             self._planner = Planner(grouping, self.renderer.absolute)
         planner = self._planner
-        hit = planner.update(changed_keys)
+        assert planner is not None
+        hit = planner.update(changed_keys, everything=everything)
         step("plan")
         kept: list[str] = []
         removed_before: set[str] = set()
         made_from: BuiltState | None = None
-        if full:
+        if everything:
             hit = set(planner.by_relpath)
             if self._previous is not None:
                 made_from = self._made_from(gathered.fingerprint, gathered.static_digests)
@@ -296,10 +315,17 @@ class SiteSession:
             made_from=made_from)
 
     def _made_from(self, fingerprint: str, static_digests: dict[str, str]) -> BuiltState:
-        """The digests of what the current plan's pages are made from (no code, nothing searched)."""
+        """The digests of what the current plan's pages are made from (no code, nothing
+        searched); the values' digests are those of the build the session resumed from,
+        updated for what changed, when there is one."""
+        values = self._derived.values
+        if self._changed_keys is not None and self._previous is not None:
+            digests = updated_key_digests(self._previous.values, self.grouping, values, self._changed_keys)
+        else:
+            digests = key_digests(self.grouping, values)
         return BuiltState(
             code="", inputs=fingerprint, static=dict(static_digests), templates=self._templates.digests,
-            values=key_digests(self.grouping, self._derived.values),
+            values=digests,
             pages={r: page_digest(p.template, p.deps) for r, p in sorted(self.planner.by_relpath.items())},
             searched={})
 
@@ -317,6 +343,13 @@ class SiteSession:
                     any(now.values.get(key) != previous.values.get(key) for key in plan.deps):
                 hit.add(relpath)
         return hit, gone
+
+    def kept_model(self, build: str, code: str) -> KeptModel:
+        """The model as this update left it, for the next build (``build``: this build's input
+        signature; ``code``: sitegen's)."""
+        assert self._content is not None and self._grouping is not None
+        return KeptModel(build, code, self.inputs.fingerprint, self._content.kept(), self._grouping.kept(),
+                         self._derived.values)
 
     def built_state(self, update: SiteUpdate, code: str, searched: dict[str, IndexedPage]) -> BuiltState:
         """What the output of ``update`` (every page, committed) was made from, for the next
