@@ -312,6 +312,16 @@ class StagedSite:
         """How many files the staging folder holds (linked or written)."""
         return len(self._linked) + len(self._written)
 
+    @property
+    def linked(self) -> frozenset[str]:
+        """The files linked from the previous site and not written since."""
+        return frozenset(self._linked)
+
+    @property
+    def written_paths(self) -> frozenset[str]:
+        """The files written into the staging folder."""
+        return frozenset(self._written)
+
     def publish(self) -> None:
         """Make the staging folder the site, in one atomic step where the system allows.
         The staging folder must hold every file written into it (nothing else removed any)."""

@@ -485,6 +485,7 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     fresh = tmp_path / "fresh"
     assert build(scratch_site, fresh, "--force").exit_code == 0
     assert second == folder_files(fresh)  # nothing of what the spare held
+    assert "up to date" in build(scratch_site, out).output  # the output recorded as it is
     kept = [r for r, inode in inodes.items() if (out / r).is_file() and (out / r).stat().st_ino == inode]
     assert len(kept) > len(inodes) // 2 and "404.html" in kept  # the files the edit left were not copied
     with open(spare / "404.html", "ab") as stream:  # edited in place: the current site's 404 page too

@@ -191,12 +191,13 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
                 indexing.stop()
         _state_path(options).unlink(missing_ok=True)  # it describes the site about to be replaced
         staged.publish()
+        output = _published_signature(options.out, staged, previous.output if previous is not None else None)
     shard_cache.keep_only(shards)
     result = BuildResult(options.out, files=len(update.outputs) + len(update.kept), articles=update.articles,
                          weeks=update.weeks, entities=update.entities, kept=len(update.kept), search=search_summary)
     result.warnings = list(diagnostics.warnings)
     state.save(_state_path(options))
-    manifest = {"inputs": inputs, "output": _tree_signature(options.out), "warnings": result.warnings,
+    manifest = {"inputs": inputs, "output": output, "warnings": result.warnings,
                 "options": _options(options), "code": code, "state": _file_signature(_state_path(options)),
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
@@ -259,6 +260,7 @@ class _PreviousBuild:
 
     state: BuiltState
     inputs: str  # its input signature (the model it kept is trusted when it names this)
+    output: dict[str, str]  # the signature of every file it wrote (the folder is still so)
 
 
 def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _PreviousBuild | None:
@@ -267,7 +269,23 @@ def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _Prev
     state = _previous_state(options, last, code)
     if state is None:
         return None
-    return _PreviousBuild(state, str(last.manifest.get("inputs")))
+    return _PreviousBuild(state, str(last.manifest.get("inputs")), dict(last.manifest.get("output") or {}))
+
+
+def _published_signature(out: Path, staged: StagedSite, before: dict[str, str] | None) -> dict[str, str]:
+    """:func:`_tree_signature` of the site just published from ``staged``, without walking it
+    when the files it kept from the previous site (hard links: the same size and time) are
+    in that site's signature ``before``: only the files written are looked at."""
+    if before is not None:
+        try:
+            found = {relpath: before[relpath] for relpath in staged.linked}
+            folder = str(out)
+            for relpath in staged.written_paths:
+                found[relpath] = _stat_signature(os.stat(os.path.join(folder, relpath)))
+            return found
+        except (KeyError, FileNotFoundError):
+            pass
+    return _tree_signature(out)
 
 
 def _previous_state(options: BuildOptions, last: _LastBuild, code: str) -> BuiltState | None:
