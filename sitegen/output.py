@@ -161,15 +161,12 @@ class StagedSite:
         self._linked: set[str] = set()  # files linked from the previous site: replaced, never written into
         self._written: set[str] = set()  # files written here
         self._from_spare = False  # the staging folder is the spare (:meth:`keep_previous`)
-        self._discarded: list[Path] = []  # moved out of the spare: deleted when the build ends
         self.write(MARKER, _MARKER_TEXT)
 
     def __enter__(self) -> StagedSite:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for folder in self._discarded:  # by a process of its own, after the build's work
-            _remove(folder, background=True)
         if self.published:
             return
         if self._from_spare and self.spare is not None and not self.spare.exists():
@@ -210,18 +207,28 @@ class StagedSite:
             self._folders.discard(str(parent))
             parent = parent.parent
 
-    def keep_previous(self, skip: str) -> None:
-        """Start from the current site: every file of ``out`` but those under the folder
-        ``skip`` is linked into the staging folder (hard links: a file written later replaces
-        its link, the previous site is never changed). When the site ``out`` replaced was
-        kept as the ``spare`` (see :meth:`publish`), that folder becomes the staging folder and
-        only the files that differ from ``out`` are linked again: no 20,000 folders made anew."""
+    def keep_previous(self) -> None:
+        """Start from the current site: every file of ``out`` is linked into the staging
+        folder (hard links: a file written later replaces its link, the previous site is
+        never changed). When the site ``out`` replaced was kept as the ``spare`` (see
+        :meth:`publish`), that folder becomes the staging folder and only the files that
+        differ from ``out`` are linked again: no 20,000 folders made anew."""
         assert self._written == {MARKER} and not self._linked, "keep the previous site first"
         if self._take_spare():
             self._from_spare = True
-            self._mirror(self.out, self.path, "", {skip, MARKER})
+            self._mirror(self.out, self.path, "")
         else:
-            self._link(self.out, self.path, left_out={skip, MARKER})
+            self._link(self.out, self.path, left_out={MARKER})
+
+    def is_linked(self, relpath: str) -> bool:
+        """Whether the file at ``relpath`` is the previous site's, linked and not replaced."""
+        return relpath in self._linked
+
+    def remove_linked_under(self, prefix: str, keep: set[str]) -> None:
+        """Take out every file under ``prefix`` (a folder path ending in ``/``) that was
+        linked from the previous site and is not in ``keep`` (:meth:`remove`)."""
+        for relpath in sorted(r for r in self._linked if r.startswith(prefix) and r not in keep):
+            self.remove(relpath)
 
     def _take_spare(self) -> bool:
         """Make the spare folder the staging folder (with this folder's marker); False
@@ -242,26 +249,23 @@ class StagedSite:
         marker.write_bytes(_MARKER_TEXT)
         return True
 
-    def _mirror(self, source: str | Path, target: str | Path, prefix: str, left_out: set[str]) -> None:
+    def _mirror(self, source: str | Path, target: str | Path, prefix: str) -> None:
         """Make folder ``target`` (an earlier site, at ``prefix`` of the staging folder) hold
         exactly the files of ``source``, each a hard link to the file of ``source``: a file
-        already linked there (the same inode) stays, any other is replaced or removed. The
-        names in ``left_out`` (at the top) are not linked; a folder of them in ``target`` is
-        moved aside and deleted."""
+        already linked there (the same inode) stays, any other is replaced or removed (the
+        marker at the top is the staging folder's own)."""
         with os.scandir(source) as entries:
-            wanted = {entry.name: entry for entry in entries if entry.name not in left_out}
+            wanted = {entry.name: entry for entry in entries if entry.name != MARKER or prefix}
         with os.scandir(target) as entries:
             present = {entry.name: entry for entry in entries if entry.name != MARKER or prefix}
         for name, entry in list(present.items()):
             want = wanted.get(name)
             is_dir = entry.is_dir(follow_symlinks=False)
             if want is None or want.is_dir(follow_symlinks=False) != is_dir:
-                if not is_dir:
-                    os.unlink(entry.path)
-                elif name in left_out:  # the search index: 20,000 files, deleted once the site is out
-                    self._discarded.append(self._aside(entry.path))
-                else:
+                if is_dir:
                     shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 del present[name]
         for name, want in wanted.items():
             path = os.path.join(target, name)
@@ -269,7 +273,7 @@ class StagedSite:
                 if name not in present:
                     os.mkdir(path)
                 self._folders.add(path)
-                self._mirror(want.path, path, f"{prefix}{name}/", set())
+                self._mirror(want.path, path, f"{prefix}{name}/")
                 continue
             have = present.get(name)
             if have is None or have.inode() != want.inode():
@@ -335,7 +339,7 @@ class StagedSite:
         if found != self.written:
             raise SitegenError(f"the new site lost files while it was written ({found:,} of {self.written:,} in "
                                f"{staging}); {out} was left as it was")
-        _sweep_leftovers(out, keep={staging, *self._discarded})
+        _sweep_leftovers(out, keep={staging})
         previous = None
         if out.exists() and exchange_paths(staging, out):
             previous = staging  # one atomic step: ``out`` is the new site, ``staging`` the previous one

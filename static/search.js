@@ -53,29 +53,33 @@ async function fillFilterControls(pf) {
 }
 
 // "Newest first": the pages' date order is not in the metadata every search downloads but in
-// a file of its own, fetched only for this (sitegen/search.py, date_order_path): page numbers
-// oldest first, each as its difference from the previous one. A result's id is its fragment
-// name: language_ + a 4-character stamp + the page's number in base 36; the file is named
-// after language_ + stamp, so it changes with the index.
+// a file of its own, fetched only for this (sitegen/search/bundle.py, date_order_path): page
+// numbers oldest first, each as its difference from the previous one. The entry file names it
+// per language (its name changes with its content), as fresh as pagefind.js reads it. A
+// result's id is its fragment name: language_ + a 4-character stamp + its number in base 36.
 const STAMP_LENGTH = 4;
 function splitId(id) {
-  const cut = id.lastIndexOf("_") + 1 + STAMP_LENGTH;
-  return { prefix: id.slice(0, cut), number: parseInt(id.slice(cut), 36) };
+  const cut = id.lastIndexOf("_");
+  return { language: id.slice(0, cut), number: parseInt(id.slice(cut + 1 + STAMP_LENGTH), 36) };
 }
 
+let entry = null;
 const dateRanks = new Map();
 async function sortNewestFirst(results) {
   if (!results.length) return results;
-  const { prefix } = splitId(results[0].id);
-  if (!dateRanks.has(prefix)) {
-    dateRanks.set(prefix, fetch(`/pagefind/date/${prefix}.json`).then((r) => r.json()).then((deltas) => {
+  const { language } = splitId(results[0].id);
+  entry ??= fetch(`/pagefind/pagefind-entry.json?ts=${Date.now()}`).then((r) => r.json());
+  const path = (await entry).sitegen_date_order?.[language];
+  if (!path) return results;
+  if (!dateRanks.has(path)) {
+    dateRanks.set(path, fetch(`/pagefind/${path}`).then((r) => r.json()).then((deltas) => {
       const rank = new Map();
       let page = 0;
       deltas.forEach((delta, i) => { page += delta; rank.set(page, i); });
       return rank;
     }));
   }
-  const rank = await dateRanks.get(prefix);
+  const rank = await dateRanks.get(path);
   const of = (result) => rank.get(splitId(result.id).number) ?? -1;
   return [...results].sort((a, b) => of(b) - of(a));
 }

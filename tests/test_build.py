@@ -488,6 +488,9 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     assert "up to date" in build(scratch_site, out).output  # the output recorded as it is
     kept = [r for r, inode in inodes.items() if (out / r).is_file() and (out / r).stat().st_ino == inode]
     assert len(kept) > len(inodes) // 2 and "404.html" in kept  # the files the edit left were not copied
+    # the search index too: only the fragments of the edited page's block of pages are new
+    fragments = [r for r in inodes if r.startswith("pagefind/fragment/")]
+    assert len(fragments) > 200 and len([r for r in kept if r in fragments]) >= len(fragments) - 128
     with open(spare / "404.html", "ab") as stream:  # edited in place: the current site's 404 page too
         stream.write(b"<!-- edited -->")
     assert (out / "404.html").read_bytes().endswith(b"<!-- edited -->")

@@ -73,14 +73,15 @@ def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
     bundle = built_site / "pagefind"
     meta = _meta(bundle)
     assert meta[4] == []
-    (first_page, _), *_ = meta[1]
-    prefix = first_page[: first_page.rindex("_") + 5]
-    deltas = json.loads((bundle / pf_format.date_order_path(prefix)).read_bytes())
+    path = json.loads((bundle / "pagefind-entry.json").read_bytes())[pf_format.DATE_ORDER_KEY]["zh-cn"]
+    data = (bundle / path).read_bytes()
+    assert path == pf_format.date_order_path("zh-cn", data)  # named by its content
+    deltas = json.loads(data)
     numbers = [sum(deltas[: i + 1]) for i in range(len(deltas))]
     pages = sorted(search.searchable_pages(built_site))
     date_keys = [re.search(r'data-pagefind-sort="date:([^"]+)"', html.decode()).group(1) for _, html in pages]
     assert numbers == sorted(range(len(pages)), key=date_keys.__getitem__)
-    assert [p.name for p in (bundle / "date").iterdir()] == [f"{prefix}.json"]
+    assert [f"date/{p.name}" for p in (bundle / "date").iterdir()] == [path]
 
 
 PAGE = """<!doctype html>

@@ -10,8 +10,10 @@ rewrites them in that same format, so ``pagefind.js`` reads them as its own:
 - the word index cut into chunks of about 8 KB instead of Pagefind's fixed 20,000 positions
   (~60 KB, ~28 KB compressed): a query loads the chunk of each of its words;
 - the ``date`` sort moved out of the metadata every search downloads into a file of its own
-  that the search page fetches only to sort by date (:func:`date_order_path`);
-- fragment names shortened to a stamp of the index and the page's number.
+  that the search page fetches only to sort by date (named in the entry file,
+  :func:`date_order_path`);
+- fragment names shortened to a stamp of the page's block of pages and its number, so that
+  a change renames only the fragments of its block (a build after a change writes those).
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
       20,000 positions, ~60 KB, ~28 KB compressed: a query loads the chunk of each of its words.)
     - The ``date`` sort (every page's number in date order, 21 KB compressed at 10,000 pages)
       leaves the metadata every search downloads for a file of its own, which the search
-      page fetches only to sort by date (:func:`date_order_path`).
+      page fetches only to sort by date (:func:`date_order_path`, named in the entry file
+      under ``sitegen_date_order``).
     - Fragment names are shortened (:func:`_shorten_fragment_names`)."""
     entry = json.loads(files["pagefind-entry.json"])
     check_version(entry)
@@ -92,9 +95,11 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
         if by_date is not None:
             deltas = [page - previous for previous, page in zip([0, *by_date], by_date)]
             date_order = json.dumps(deltas, separators=(",", ":")).encode("ascii")
-        name_prefix = _shorten_fragment_names(files, meta, language, also_hashed=date_order)
+        _shorten_fragment_names(files, meta, language)
         if by_date is not None:
-            files[date_order_path(name_prefix)] = date_order
+            path = date_order_path(language, date_order)
+            files[path] = date_order
+            entry.setdefault(DATE_ORDER_KEY, {})[language] = path
         prefix, _, digest = old_meta_hash.rpartition("_")
         new_meta_hash, blob = _write_pf(meta, prefix, len(digest))
         files[f"pagefind.{new_meta_hash}.pf_meta"] = blob
@@ -103,16 +108,28 @@ def normalise_bundle(files: dict[str, bytes]) -> None:
 
 
 _DATE_SORT = "date"
-_STAMP_LENGTH = 4  # hex digits of the index's stamp that begins fragment and chunk names (static/search.js too)
+_STAMP_LENGTH = 4  # hex digits of the stamp that begins fragment and chunk names
+_FRAGMENT_BLOCK = 128  # pages whose fragment names share a stamp (a change renames its block's)
 _CHUNK_BYTES = 8_000  # measured on the 5,000-item site: 4,000 / 8,000 / 16,000 -> 214 / 209 / 213 KB per query
 
 
-def date_order_path(name_prefix: str) -> str:
-    """Where in the bundle the pages' date order is: a JSON list of page numbers, oldest
-    first, each given as its difference from the previous one. ``name_prefix`` is what
-    every fragment name of the index begins with (the search page takes it from a result's
-    id), so the file changes name whenever the index does."""
-    return f"date/{name_prefix}.json"
+DATE_ORDER_KEY = "sitegen_date_order"
+"""The key of the entry file (``pagefind-entry.json``, which ``pagefind.js`` reads for its
+own keys only) that names each language's date order file (static/search.js reads it)."""
+
+
+def date_order_path(language: str, date_order: bytes) -> str:
+    """Where in the bundle a language's date order is: a JSON list of page numbers, oldest
+    first, each given as its difference from the previous one (``date_order``), in a file
+    named by its content."""
+    return f"date/{language}_{hashlib.sha256(date_order).hexdigest()[:12]}.json"
+
+
+def named_by_content(path: str) -> bool:
+    """Whether the bundle file at ``path`` is named by its content (the same name, the same
+    bytes: a build can keep the file the previous build wrote), unlike Pagefind's scripts,
+    styles and WebAssembly and the entry file, which keep their names."""
+    return path.startswith(("fragment/", "index/", "filter/", "date/")) or path.endswith(".pf_meta")
 
 
 def cbor_head(major: int, value: int) -> bytes:
@@ -218,23 +235,27 @@ def _base36(number: int) -> str:
             return text
 
 
-def _shorten_fragment_names(files: dict[str, bytes], meta: list[Any], language: str, also_hashed: bytes = b"") -> str:
+def _shorten_fragment_names(files: dict[str, bytes], meta: list[Any], language: str) -> None:
     """Rename each page's fragment from its 7-hex-digit content hash to a short name.
 
     Every search downloads the metadata file, which lists each page's fragment name: at
-    10,000 pages the random hashes are 67 KB of its 93 KB (gzip cannot shrink them), the
-    largest single download of a search. Names made of a stamp shared by the whole index
-    (a hash of the metadata) and the page's number in base 36 take 37 KB. A fragment whose
-    page changes still gets a new name (the stamp changes), so caches stay correct; pages
-    Pagefind found identical keep sharing one fragment. Returns what every name begins with."""
-    stamp = hashlib.sha256(repr(meta).encode("utf-8") + also_hashed).hexdigest()[:_STAMP_LENGTH]
+    10,000 pages the random hashes are 67 KB of its 93 KB (gzip cannot shrink them). Names
+    made of a stamp and the page's number in base 36 take 37 KB. The stamp is shared by a
+    block of :data:`_FRAGMENT_BLOCK` consecutive pages, a hash of their fragments' content
+    hashes: a page that changes renames the fragments of its block (caches stay correct),
+    the other blocks keep their names and files. Pages Pagefind found identical keep
+    sharing one fragment."""
     renamed: dict[str, str] = {}
-    for number, page in enumerate(meta[1]):
-        old = page[0]
-        if old not in renamed:
-            renamed[old] = f"{language}_{stamp}{_base36(number)}"
-            files[f"fragment/{renamed[old]}.pf_fragment"] = files.pop(f"fragment/{old}.pf_fragment")
-        page[0] = renamed[old]
-    return f"{language}_{stamp}"
+    pages = meta[1]
+    for start in range(0, len(pages), _FRAGMENT_BLOCK):
+        block = pages[start:start + _FRAGMENT_BLOCK]
+        hashed = repr((start, [page[0] for page in block])).encode("utf-8")
+        stamp = hashlib.sha256(hashed).hexdigest()[:_STAMP_LENGTH]
+        for number, page in enumerate(block, start):
+            old = page[0]
+            if old not in renamed:
+                renamed[old] = f"{language}_{stamp}{_base36(number)}"
+                files[f"fragment/{renamed[old]}.pf_fragment"] = files.pop(f"fragment/{old}.pf_fragment")
+            page[0] = renamed[old]
 
 

@@ -122,6 +122,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         index_request,
     )
     from sitegen.search import shards as shards_module
+    from sitegen.search.bundle import named_by_content
     from sitegen.site.carry import KeptModel
     from sitegen.site.load import inputs_fingerprint, site_entity_data
     from sitegen.site.session import Prepare, SiteSession
@@ -142,7 +143,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     search_summary = "search index: skipped"
     with StagedSite(options.out, spare=_spare_path(options)) as staged:
         if previous is not None:
-            staged.keep_previous(skip="pagefind")
+            staged.keep_previous()
 
         def take(relpath: str, data: bytes, prepared: object) -> None:
             """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
@@ -182,10 +183,15 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             elif options.search:
                 bundle, shards = index_changed_shards(sorted(searched.items()), partial(_read_staged, staged.path),
                                                       shard_cache, aliases, progress, cut)
+            indexed: set[str] = set()
             if options.search:
                 search_summary = bundle.summary
+                indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
                 for relpath, data in bundle.files.items():
-                    staged.write(f"pagefind/{relpath}", data)
+                    # a file named by its content that the previous build wrote is kept
+                    if not (named_by_content(relpath) and staged.is_linked(f"pagefind/{relpath}")):
+                        staged.write(f"pagefind/{relpath}", data)
+            staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
         finally:
             if indexing is not None:
                 indexing.stop()
