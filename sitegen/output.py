@@ -201,11 +201,18 @@ class StagedSite:
             return
         self._linked.discard(relpath)
         self._written.discard(relpath)
-        parent = target.parent
-        while parent != self.path and not any(parent.iterdir()):
-            parent.rmdir()
-            self._folders.discard(str(parent))
-            parent = parent.parent
+        self._remove_if_empty(target.parent)
+
+    def _remove_if_empty(self, folder: Path) -> None:
+        """Remove ``folder`` and the folders above it that it leaves empty (``rmdir`` fails on
+        a folder with files: a folder of 20,000 fragments is not listed to find out)."""
+        while folder != self.path:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            self._folders.discard(str(folder))
+            folder = folder.parent
 
     def keep_previous(self) -> None:
         """Start from the current site: every file of ``out`` is linked into the staging
@@ -227,8 +234,14 @@ class StagedSite:
     def remove_linked_under(self, prefix: str, keep: set[str]) -> None:
         """Take out every file under ``prefix`` (a folder path ending in ``/``) that was
         linked from the previous site and is not in ``keep`` (:meth:`remove`)."""
+        folders: set[Path] = set()
         for relpath in sorted(r for r in self._linked if r.startswith(prefix) and r not in keep):
-            self.remove(relpath)
+            target = self.path / relpath
+            target.unlink()
+            self._linked.discard(relpath)
+            folders.add(target.parent)
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            self._remove_if_empty(folder)
 
     def _take_spare(self) -> bool:
         """Make the spare folder the staging folder (with this folder's marker); False
