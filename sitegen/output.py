@@ -227,9 +227,16 @@ class StagedSite:
         else:
             self._link(self.out, self.path, left_out={MARKER})
 
-    def is_linked(self, relpath: str) -> bool:
-        """Whether the file at ``relpath`` is the previous site's, linked and not replaced."""
-        return relpath in self._linked
+    def write_if_changed(self, relpath: str, data: bytes) -> None:
+        """:meth:`write`, unless the file linked at ``relpath`` from the previous site holds
+        ``data`` already (then it stays, linked)."""
+        if relpath in self._linked:
+            try:
+                if (self.path / relpath).read_bytes() == data:
+                    return
+            except OSError:
+                pass
+        self.write(relpath, data)
 
     def remove_linked_under(self, prefix: str, keep: set[str]) -> None:
         """Take out every file under ``prefix`` (a folder path ending in ``/``) that was

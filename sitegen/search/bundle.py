@@ -125,13 +125,6 @@ def date_order_path(language: str, date_order: bytes) -> str:
     return f"date/{language}_{hashlib.sha256(date_order).hexdigest()[:12]}.json"
 
 
-def named_by_content(path: str) -> bool:
-    """Whether the bundle file at ``path`` is named by its content (the same name, the same
-    bytes: a build can keep the file the previous build wrote), unlike Pagefind's scripts,
-    styles and WebAssembly and the entry file, which keep their names."""
-    return path.startswith(("fragment/", "index/", "filter/", "date/")) or path.endswith(".pf_meta")
-
-
 def cbor_head(major: int, value: int) -> bytes:
     """The shortest CBOR head of major type ``major`` (0: unsigned integer, 4: array of
     ``value`` items) with ``value``, as Pagefind writes them."""

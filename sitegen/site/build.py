@@ -122,7 +122,6 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         index_request,
     )
     from sitegen.search import shards as shards_module
-    from sitegen.search.bundle import named_by_content
     from sitegen.site.carry import KeptModel
     from sitegen.site.load import inputs_fingerprint, site_entity_data
     from sitegen.site.session import Prepare, SiteSession
@@ -192,10 +191,8 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             if options.search:
                 search_summary = bundle.summary
                 indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
-                for relpath, data in bundle.files.items():
-                    # a file named by its content that the previous build wrote is kept
-                    if not (named_by_content(relpath) and staged.is_linked(f"pagefind/{relpath}")):
-                        staged.write(f"pagefind/{relpath}", data)
+                for relpath, data in bundle.files.items():  # the files the previous index shares stay
+                    staged.write_if_changed(f"pagefind/{relpath}", data)
             staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
         finally:
             if indexing is not None:
