@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from sitegen.errors import ContentError
 
@@ -79,11 +82,19 @@ def read_text_file(path: Path | str, max_bytes: int = 5 * 1024 * 1024) -> str:
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
     part (a temporary file beside it, renamed over it). Folders are made as needed."""
+    with atomic_writer(path, mode) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_writer(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A stream whose bytes replace ``path`` atomically when the ``with`` block ends (as
+    :func:`atomic_write`, for what is written in parts); nothing changes if it fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -253,20 +253,18 @@ class StagedSite:
     def _take_spare(self) -> bool:
         """Make the spare folder the staging folder (with this folder's marker); False
         when there is no spare of ours."""
-        spare = self.spare
-        if spare is None or spare.is_symlink() or not (spare / MARKER).is_file():
+        if self.spare is None or not _is_ours(self.spare):
             return False
         marker = self.path / MARKER
         marker.unlink()
         os.rmdir(self.path)
         try:
-            os.rename(spare, self.path)
+            os.rename(self.spare, self.path)
         except OSError:
             os.mkdir(self.path, 0o700)
-            marker.write_bytes(_MARKER_TEXT)
             return False
-        marker.unlink()
-        marker.write_bytes(_MARKER_TEXT)
+        finally:
+            marker.write_bytes(_MARKER_TEXT)  # the spare's own is the replaced site's
         return True
 
     def _mirror(self, source: str | Path, target: str | Path, prefix: str) -> None:
@@ -303,8 +301,9 @@ class StagedSite:
             self._linked.add(prefix + name)
 
     def _aside(self, folder: str) -> Path:
-        """Move ``folder`` out of the staging folder (to be deleted): its name beside the
-        output, as a killed build's leftovers are, swept by the next build."""
+        """Move ``folder`` (a spare not taken) out of the way to be deleted: beside the
+        output, named as a killed build's leftovers are, so the next build sweeps it should
+        its deletion not finish."""
         aside = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
         os.rename(folder, aside / "folder")
         return aside
@@ -359,7 +358,7 @@ class StagedSite:
         if found != self.written:
             raise SitegenError(f"the new site lost files while it was written ({found:,} of {self.written:,} in "
                                f"{staging}); {out} was left as it was")
-        _sweep_leftovers(out, keep={staging})
+        _sweep_leftovers(out, keep=staging)
         previous = None
         if out.exists() and exchange_paths(staging, out):
             previous = staging  # one atomic step: ``out`` is the new site, ``staging`` the previous one
@@ -378,7 +377,7 @@ class StagedSite:
         that rewrote most files would leave a spare to be linked again file by file. A
         spare not taken is out of date: deleted."""
         spare = self.spare
-        if spare is not None and not spare.is_symlink() and (spare / MARKER).is_file():
+        if spare is not None and _is_ours(spare):
             _remove(self._aside(str(spare)), background=True)
         if previous is None:
             return
@@ -405,6 +404,11 @@ def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None]
 SPARE_SHARE = 0.5
 """A site replaced by a build that linked at least this share of its files from it is kept
 as the spare (:meth:`StagedSite.keep_previous`)."""
+
+
+def _is_ours(folder: Path) -> bool:
+    """Whether ``folder`` is a site sitegen made (a real folder holding :data:`MARKER`)."""
+    return not folder.is_symlink() and (folder / MARKER).is_file()
 
 
 def _same_device(a: Path, b: Path) -> bool:
@@ -437,11 +441,11 @@ def _remove(folder: Path, background: bool) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _sweep_leftovers(out: Path, keep: set[Path]) -> None:
+def _sweep_leftovers(out: Path, keep: Path) -> None:
     """Remove the staging and old folders of builds that were killed (and previous sites
-    whose deletion did not finish), all but those in ``keep`` (this build's)."""
+    whose deletion did not finish), all but ``keep``."""
     for stale in out.parent.glob(f".{out.name}.*-*"):
-        if stale not in keep and stale.is_dir() and (".staging-" in stale.name or ".old-" in stale.name):
+        if stale != keep and stale.is_dir() and (".staging-" in stale.name or ".old-" in stale.name):
             shutil.rmtree(stale, ignore_errors=True)
 
 

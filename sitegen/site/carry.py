@@ -26,13 +26,12 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
-from sitegen.files import atomic_write
+from sitegen.files import atomic_write, atomic_writer
 from sitegen.model import Article
 from sitegen.search import IndexedPage
 from sitegen.site import keys
@@ -144,17 +143,10 @@ class KeptModel:
         """Write the model to ``path`` (atomically), streamed in parts so that what the
         pickler holds stays small: the pages in chunks, then the rest, which names each
         article by its source path (:class:`_ModelPickler`)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
-                write_stored_pages(stream, self.pages)
-                _ModelPickler(stream).dump((self.grouping, self.values))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(path) as stream:
+            pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
+            write_stored_pages(stream, self.pages)
+            _ModelPickler(stream).dump((self.grouping, self.values))
 
     @classmethod
     def load(cls, path: Path, build: str, code: str) -> KeptModel | None:

@@ -517,13 +517,14 @@ class ContentStore:
         self.root = root
         self.drafts = drafts
         self.inputs = inputs
-        self._stored: dict[str, _StoredPage] = kept.stored if kept is not None else {}
-        self._slugs: dict[str, str] = kept.slugs if kept is not None else {}
-        self._warnings: dict[str, tuple[tuple[str, int | None], ...]] = kept.warnings if kept is not None else {}
-        self.entity_cache = EntityCache(root / CACHE_DIR, entity_fingerprint(inputs.catalog))
-        # with kept pages, the few pages that changed are parsed: the cache is not read
+        # with kept pages, the few pages that changed are parsed: the page cache is not read
         self.page_cache = PageCache(root / CACHE_DIR if kept is None else None,
                                     page_fingerprint(inputs.config.summary_chars))
+        kept = kept or StoredPages({}, {}, {})
+        self._stored = kept.stored
+        self._slugs = kept.slugs
+        self._warnings = kept.warnings
+        self.entity_cache = EntityCache(root / CACHE_DIR, entity_fingerprint(inputs.catalog))
         self._extractor: Extractor | None = None
 
     def kept(self) -> StoredPages:
