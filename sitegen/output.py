@@ -227,16 +227,11 @@ class StagedSite:
         else:
             self._link(self.out, self.path, left_out={MARKER})
 
-    def write_if_changed(self, relpath: str, data: bytes) -> None:
-        """:meth:`write`, unless the file linked at ``relpath`` from the previous site holds
-        ``data`` already (then it stays, linked)."""
-        if relpath in self._linked:
-            try:
-                if (self.path / relpath).read_bytes() == data:
-                    return
-            except OSError:
-                pass
-        self.write(relpath, data)
+    def keeps(self, relpath: str) -> bool:
+        """Whether ``relpath`` is the previous site's file, linked by :meth:`keep_previous`
+        and not written since (a caller that knows it holds the bytes it would write, from
+        its record of the previous site, need not write it)."""
+        return relpath in self._linked
 
     def remove_linked_under(self, prefix: str, keep: set[str]) -> None:
         """Take out every file under ``prefix`` (a folder path ending in ``/``) that was

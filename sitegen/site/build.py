@@ -37,7 +37,7 @@ from sitegen.theme import theme_folders
 # The stages are imported by the functions that run them, so that a build with nothing to
 # do (:func:`build_site` finds that first) starts without them: 0.17 s less of imports.
 if TYPE_CHECKING:
-    from sitegen.search import IndexedPage
+    from sitegen.search import Bundle, IndexedPage
     from sitegen.site.carry import BuiltState
 
 
@@ -191,8 +191,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             if options.search:
                 search_summary = bundle.summary
                 indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
-                for relpath, data in bundle.files.items():  # the files the previous index shares stay
-                    staged.write_if_changed(f"pagefind/{relpath}", data)
+                state = replace(state, index=_write_index(staged, bundle, previous.state.index if previous else {}))
             staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
         finally:
             if indexing is not None:
@@ -211,6 +210,19 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
     return result
+
+
+def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -> dict[str, str]:
+    """Write the search ``bundle`` into ``pagefind/`` of ``staged``, but for the files the
+    previous site holds as they are (``previous``: its record of each bundle file's digest;
+    such files stay linked, unread); returns this bundle's record."""
+    digests = {}
+    for relpath, data in bundle.files.items():
+        path = f"pagefind/{relpath}"
+        digests[relpath] = digest = content_hash(data)
+        if not (staged.keeps(path) and previous.get(relpath) == digest):
+            staged.write(path, data)
+    return digests
 
 
 def _indexed_page(number: int, relpath: str, data: bytes) -> IndexedPage | None:

@@ -27,7 +27,7 @@ import json
 import os
 import pickle
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +41,7 @@ from sitegen.site.load import StoredPages, read_stored_pages, write_stored_pages
 
 __all__ = ["BuiltState", "KeptModel", "digest", "key_digests", "page_digest", "updated_key_digests"]
 
-_FORMAT = 3
+_FORMAT = 4
 
 
 def digest(value: object) -> str:
@@ -93,6 +93,7 @@ class BuiltState:
     values: dict[str, str]  # dependency key -> digest of its value
     pages: dict[str, str]  # output path -> digest of the page's template and dependency set
     searched: dict[str, IndexedPage]  # output path of each searchable page -> what its index entry is made of
+    index: dict[str, str] = field(default_factory=dict)  # search bundle file -> digest of its bytes
 
     def save(self, path: Path) -> None:
         """Write the state to ``path`` (atomically)."""
