@@ -491,6 +491,8 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     # the search index too: only the fragments of the edited page's block of pages are new
     fragments = [r for r in inodes if r.startswith("pagefind/fragment/")]
     assert len(fragments) > 200 and len([r for r in kept if r in fragments]) >= len(fragments) - 128
+    chunks = [r for r in inodes if r.startswith("pagefind/index/")]  # and the word chunks of the words it changed
+    assert len(chunks) > 20 and len([r for r in kept if r in chunks]) >= len(chunks) * 2 // 3
     with open(spare / "404.html", "ab") as stream:  # edited in place: the current site's 404 page too
         stream.write(b"<!-- edited -->")
     assert (out / "404.html").read_bytes().endswith(b"<!-- edited -->")

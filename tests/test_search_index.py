@@ -248,14 +248,40 @@ def test_rechunked_index_says_what_pagefind_wrote(built_site, site_root, tmp_pat
     8 KB, not Pagefind's ~60 KB."""
     pages = search.searchable_pages(built_site)
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
-    monkeypatch.setattr(search, "merge_shards", lambda shards: dict(shards[0].files))  # one shard, as written
+    monkeypatch.setattr(search, "merge_shards",  # one shard, as written
+                        lambda shards: pf_format.BundleFiles(shards[0].files.items()))
     write_bundle(search.index_site(pages, aliases=site_aliases(site_root)), tmp_path / "as-pagefind-wrote")
     written_words, written_filters, written_sizes = _index_by_url(tmp_path / "as-pagefind-wrote")
     words, filters, sizes = _index_by_url(built_site / "pagefind")
     assert words == written_words and filters == written_filters
     assert len(words) > 2000 and len(filters) > 100
-    assert max(written_sizes) > 50_000 and len(sizes) >= sum(written_sizes) / (2 * pf_format._CHUNK_BYTES)
-    assert all(size < 2 * pf_format._CHUNK_BYTES for size in sizes), sizes  # none of this site's words is that big
+    assert max(written_sizes) > 50_000 and len(sizes) >= sum(written_sizes) / pf_format._CHUNK_MOST
+    assert all(size < 2 * pf_format._CHUNK_MOST for size in sizes), sizes  # none of this site's words is that big
+    assert sorted(sizes)[len(sizes) // 2] > pf_format._CHUNK_LEAST  # the last chunk alone may be smaller
+
+
+def test_a_changed_word_renames_the_chunks_around_it_only(built_site):
+    """The word index is cut where its own words say and each chunk is named by its bytes:
+    a word whose entry grows or shrinks (its postings changed) renames its chunk and at
+    most the next ones until the cuts meet again; every other chunk keeps its name."""
+    bundle = built_site / "pagefind"
+    meta = _meta(bundle)
+    words = []
+    for _, _, chunk_hash in meta[2]:
+        path = bundle / "index" / f"{chunk_hash}.pf_index"
+        words += [(word, encoded) for word, encoded, _ in pf_format.decoded_words(path.read_bytes(), path.name)]
+    as_built = pf_format.BundleFiles()
+    assert pf_format.write_word_chunks(words, as_built, "zh-cn") == meta[2]  # the build's own cut
+    assert len(meta[2]) > 20
+    renamed = []
+    for position in range(len(words) // 10, len(words), len(words) // 10):
+        word, encoded = words[position]
+        for changed in (encoded + b"\x80" * 40, encoded[: len(encoded) // 2]):  # a posting more; fewer
+            files = pf_format.BundleFiles()
+            pf_format.write_word_chunks([*words[:position], (word, changed), *words[position + 1:]], files, "zh-cn")
+            assert all(files.digest(path) == as_built.digest(path) for path in set(files) & set(as_built))
+            renamed.append(len(set(files) - set(as_built)))
+    assert 1 <= max(renamed) <= 3 and sum(renamed) <= 1.5 * len(renamed), renamed
 
 
 def test_a_bundle_from_another_pagefind_version_is_refused(built_site, monkeypatch):

@@ -30,8 +30,8 @@ def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> dict[st
         return search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(shard_pages)).files
 
 
-def _one_as_pagefind_wrote(shards: list[ShardBundle]) -> dict[str, bytes]:
-    return dict(shards[0].files) if len(shards) == 1 else merge_shards(shards)
+def _one_as_pagefind_wrote(shards: list[ShardBundle]) -> pf_format.BundleFiles:
+    return pf_format.BundleFiles(shards[0].files.items()) if len(shards) == 1 else merge_shards(shards)
 
 
 def _decoded(files: dict[str, bytes]) -> dict[str, Any]:

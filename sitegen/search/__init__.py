@@ -31,7 +31,7 @@ from sitegen.output import safe_relpath
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search.aliases import NO_ALIASES, AliasExpander
-from sitegen.search.bundle import PAGEFIND_VERSION, SearchIndexError, normalise_bundle
+from sitegen.search.bundle import PAGEFIND_VERSION, BundleFiles, SearchIndexError, normalise_bundle
 from sitegen.search.merge import ShardBundle, merge_shards, patch_shard, with_words
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
@@ -53,7 +53,7 @@ _GET_FILES_ID = 2**31 - 1
 class Bundle:
     """A search index: its files by path inside the site's ``pagefind/`` folder."""
 
-    files: dict[str, bytes]
+    files: BundleFiles
     pages: int
     reused: int = 0  # pages of shards an earlier build indexed
 
@@ -211,7 +211,7 @@ class SearchIndex:
         shards = [bundle if bundle is not None else self._kept(key) for key, bundle in zip(self.keys, made)]
         del made
         if not shards:
-            return Bundle({}, 0)
+            return Bundle(BundleFiles(), 0)
         if len(shards) > 1:
             progress.stage(f"search index: merging {len(shards)} shards")
         unread = {key for key, shard in zip(self.keys, shards) if shard.words is None}
@@ -223,7 +223,7 @@ class SearchIndex:
         files = merge_shards(shards)
         del shards  # the merged bundle is all that is needed now
         normalise_bundle(files)
-        return Bundle({safe_relpath(relpath): files[relpath] for relpath in sorted(files)}, self.pages, self.reused)
+        return Bundle(files.checked(safe_relpath), self.pages, self.reused)
 
     def _kept(self, key: str) -> ShardBundle:
         """The bundle of a shard of this index that :meth:`_collect_full` left in the cache."""

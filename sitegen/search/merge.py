@@ -32,6 +32,7 @@ from typing import Any
 
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.search.bundle import (
+    BundleFiles,
     SearchIndexError,
     _write_pf,
     cbor_head,
@@ -156,7 +157,7 @@ _PageMaps = dict[str, list[int | None]]
 has in the merged bundle; None: the page is left out."""
 
 
-def merge_shards(shards: Sequence[ShardBundle]) -> dict[str, bytes]:
+def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
     """One bundle, as Pagefind writes it, of the pages of ``shards`` in their order (its word
     index cut by :func:`~sitegen.search.bundle.write_word_chunks`, what
     :func:`~sitegen.search.bundle.normalise_bundle` expects); of one shard too: its sort orders
@@ -196,7 +197,7 @@ def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str
         else:
             raise SearchIndexError(f"cannot patch the search index: /{page[0]} is in neither bundle")
     files = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
-    return ShardBundle(files, list(sort_values), list(pages))
+    return ShardBundle(dict(files.items()), list(sort_values), list(pages))
 
 
 def _numbered(sort_values: Iterable[tuple[str, Mapping[str, str]]],
@@ -210,7 +211,7 @@ def _numbered(sort_values: Iterable[tuple[str, Mapping[str, str]]],
 
 
 def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
-           sort_values: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, bytes]:
+           sort_values: Sequence[tuple[str, Mapping[str, str]]]) -> BundleFiles:
     """The bundle of the pages ``parts`` map (each bundle's pages to their numbers in the
     result, per language), their ``sort_values`` in the result's order."""
     read = with_words([shard for shard, _ in parts])
@@ -218,7 +219,7 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
     entries = [json.loads(shard.files["pagefind-entry.json"]) for shard, _ in parts]
     for entry in entries:
         check_version(entry)
-    merged: dict[str, bytes] = {}
+    merged = BundleFiles()
     for name, data in parts[0][0].files.items():  # pagefind.js, its worker, the WebAssembly, the UIs
         if not (name.startswith(("index/", "fragment/", "filter/")) or name.endswith(".pf_meta")
                 or name == "pagefind-entry.json"):
@@ -258,7 +259,7 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
 
 
 def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]]],
-                    sort_values: Sequence[Mapping[str, str]], language: str, merged: dict[str, bytes]) -> list[Any]:
+                    sort_values: Sequence[Mapping[str, str]], language: str, merged: BundleFiles) -> list[Any]:
     """The metadata of one language's merged index; its word and filter files go into ``merged``."""
     total = sum(1 for _, _, page_map in present for number in page_map if number is not None)
     pages: list[Any] = [None] * total
@@ -493,7 +494,7 @@ def _remapped(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[in
 
 
 def _merge_filters(present: list[tuple[ShardBundle, list[Any], list[int | None]]], language: str,
-                   merged: dict[str, bytes]) -> list[list[str]]:
+                   merged: BundleFiles) -> list[list[str]]:
     """Join each filter's values across the shards, each page renumbered (a value on no page
     kept is gone), and write them sorted (Pagefind writes them in hash-map order, which
     changes from run to run); returns the ``[name, hash]`` list, by name."""

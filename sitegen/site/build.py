@@ -217,11 +217,11 @@ def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -
     previous site holds as they are (``previous``: its record of each bundle file's digest;
     such files stay linked, unread); returns this bundle's record."""
     digests = {}
-    for relpath, data in bundle.files.items():
+    for relpath in bundle.files:
         path = f"pagefind/{relpath}"
-        digests[relpath] = digest = content_hash(data)
+        digests[relpath] = digest = bundle.files.digest(relpath)
         if not (staged.keeps(path) and previous.get(relpath) == digest):
-            staged.write(path, data)
+            staged.write(path, bundle.files[relpath])
     return digests
 
 

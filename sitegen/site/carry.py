@@ -93,7 +93,7 @@ class BuiltState:
     values: dict[str, str]  # dependency key -> digest of its value
     pages: dict[str, str]  # output path -> digest of the page's template and dependency set
     searched: dict[str, IndexedPage]  # output path of each searchable page -> what its index entry is made of
-    index: dict[str, str] = field(default_factory=dict)  # search bundle file -> digest of its bytes
+    index: dict[str, str] = field(default_factory=dict)  # search bundle file -> its digest (BundleFiles.digest)
 
     def save(self, path: Path) -> None:
         """Write the state to ``path`` (atomically)."""
