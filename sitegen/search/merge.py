@@ -463,6 +463,8 @@ def _remapped(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[in
         encoded = table.encoded(position)
         decoded = cbor2.loads(encoded)  # [word, postings, extras]
         numbers = maps[number].numbers
+        if len(parts) == 1 and identity[number] and _same_pages(decoded[1], numbers):
+            return encoded  # on none of the pages left out or moved (a patched shard's other words)
         page = 0
         found = False
         for posting in decoded[1]:
@@ -491,6 +493,17 @@ def _remapped(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[in
         previous = page
         postings.append(bytes(cbor2.dumps(posting)))
     return head + cbor_head(4, len(postings)) + b"".join(postings) + bytes(cbor2.dumps(extras))
+
+
+def _same_pages(postings: list[list[Any]], numbers: list[int | None]) -> bool:
+    """Whether the pages of ``postings`` (each given as its difference from the previous
+    one's) keep their numbers in ``numbers``."""
+    page = 0
+    for posting in postings:
+        page += posting[0]
+        if numbers[page] != page:
+            return False
+    return True
 
 
 def _merge_filters(present: list[tuple[ShardBundle, list[Any], list[int | None]]], language: str,
