@@ -189,6 +189,50 @@ def test_a_patched_shard_is_what_one_run_over_its_pages_makes(sample_pages, site
     assert patched.pages == [(r, known[r].digest) for r, _ in after]
 
 
+def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages, site_root, monkeypatch) -> None:
+    """A merge that starts from the last one (its word index, but for the words whose
+    entries differ in the shards that changed since) writes the bundle a whole merge of the
+    same shards writes, byte for byte: after two shards' pages gained words, lost words and
+    moved their postings. A page more changes the shards' shapes (every later page's
+    number): that merge is a whole one."""
+    import re
+
+    aliases = site_aliases(site_root)
+
+    def shards_of(pages: list[tuple[str, bytes]]) -> list[ShardBundle]:
+        bundles = []
+        for start in range(0, len(pages), 30):
+            index = search.SearchIndex(search.ShardCut.every(10_000))
+            for number, (relpath, html) in enumerate(pages[start:start + 30]):
+                index.add(relpath, search.index_request(number, relpath, html, aliases))
+            bundles.append(index.shard_of_pages())
+        return merge.with_words(bundles)
+
+    def merged_since(shards: list[ShardBundle], previous: merge.MergedIndex | None,
+                     earlier: dict[str, ShardBundle]) -> tuple[pf_format.BundleFiles, merge.MergedIndex]:
+        keys = [search.shards.shard_key(shard.pages) for shard in shards]
+        return merge.merge_shards_since(shards, keys, previous, earlier.get)
+
+    pages = sample_pages[:90]
+    before = shards_of(pages)
+    _, last = merged_since(before, None, {})
+    edited = list(pages)
+    relpath, html = edited[5]
+    edited[5] = (relpath, html.replace(b"</h1>", "</h1><p>编辑补充的一句话，包括新词甲乙丙。</p>".encode(), 1))
+    relpath, html = edited[70]
+    edited[70] = (relpath, re.sub(rb"<p>.*?</p>", b"", html, count=2, flags=re.S))  # words gone, postings moved
+    assert edited[70][1] != html
+    after = shards_of(edited)
+    earlier = {search.shards.shard_key(shard.pages): shard for shard in before}
+    with monkeypatch.context() as patched:  # from the last merge: no whole merge of the words
+        patched.setattr(merge, "_merged_words", lambda *args: pytest.fail("merged whole"))
+        files, _ = merged_since(after, last, earlier)
+    assert dict(files.items()) == dict(merge_shards(after).items())
+    more = shards_of([*edited[:40], sample_pages[100], *edited[40:]])
+    files, _ = merged_since(more, last, earlier)
+    assert dict(files.items()) == dict(merge_shards(more).items())
+
+
 def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(sample_pages, site_root,
                                                                            tmp_path) -> None:
     """A shard's decoded word index comes back from the cache as it was put; a damaged one

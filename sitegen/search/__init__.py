@@ -32,7 +32,7 @@ from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search.aliases import NO_ALIASES, AliasExpander
 from sitegen.search.bundle import PAGEFIND_VERSION, BundleFiles, SearchIndexError, normalise_bundle
-from sitegen.search.merge import ShardBundle, merge_shards, patch_shard, with_words
+from sitegen.search.merge import ShardBundle, merge_shards, merge_shards_since, patch_shard, with_words
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
 from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
@@ -220,7 +220,12 @@ class SearchIndex:
             for key, shard in zip(self.keys, shards):
                 if key in unread and shard.words is not None:
                     self.cache.put_words(key, shard.words)
-        files = merge_shards(shards)
+        if self.cache is None:
+            files = merge_shards(shards)
+        else:
+            files, merged = merge_shards_since(shards, self.keys, self.cache.merged(), self.cache.get)
+            self.cache.put_merged(merged)
+            del merged
         del shards  # the merged bundle is all that is needed now
         normalise_bundle(files)
         return Bundle(files.checked(safe_relpath), self.pages, self.reused)

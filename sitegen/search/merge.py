@@ -26,8 +26,9 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import accumulate
 from typing import Any
 
 from sitegen.parallel import fork_workers, forked_map
@@ -43,7 +44,8 @@ from sitegen.search.bundle import (
     write_word_chunks,
 )
 
-__all__ = ["ShardBundle", "WordTable", "merge_shards", "patch_shard", "with_words"]
+__all__ = ["MergedIndex", "MergedWords", "ShardBundle", "WordTable", "merge_shards", "merge_shards_since", "patch_shard",
+           "with_words"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,36 @@ class WordTable:
 
 
 _EMPTY_ARRAY = b"\x80"
+
+
+@dataclass(frozen=True)
+class MergedWords:
+    """One language's word index as a merge made it: its words in order and their entries
+    (:meth:`encoded`), kept for the next merge (:class:`MergedIndex`)."""
+
+    words: list[str]
+    data: bytes  # the entries' encodings, one after another
+    ends: array[int]  # where each entry ends in ``data``
+
+    def encoded(self, position: int) -> bytes:
+        """The entry of the word at ``position``."""
+        return self.data[self.ends[position - 1] if position else 0:self.ends[position]]
+
+
+_Shape = tuple[tuple[str, int, tuple[str, ...]], ...]
+"""A shard's languages, each with its number of pages and its metadata fields: shards of the
+same shapes in the same order are numbered alike in a merge (page offsets, field numbers)."""
+
+
+@dataclass(frozen=True)
+class MergedIndex:
+    """What a merge of shards made, for the next merge to start from
+    (:func:`merge_shards_since`): the shards' keys and shapes, in order, and the merged word
+    index of each language."""
+
+    keys: tuple[str, ...]
+    shapes: tuple[_Shape, ...]
+    words: Mapping[str, MergedWords]
 
 
 @dataclass(frozen=True)
@@ -162,6 +194,16 @@ def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
     index cut by :func:`~sitegen.search.bundle.write_word_chunks`, what
     :func:`~sitegen.search.bundle.normalise_bundle` expects); of one shard too: its sort orders
     are made from its pages' sort values as they are now."""
+    return merge_shards_since(shards, [""] * len(shards), None, lambda key: None)[0]
+
+
+def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previous: MergedIndex | None,
+                       earlier: Callable[[str], ShardBundle | None]) -> tuple[BundleFiles, MergedIndex]:
+    """:func:`merge_shards`, the shards under ``keys``, and what the next merge can start
+    from. When ``previous`` (the merge a build before made) had shards of the same shapes,
+    its word index is taken but for the words whose entries differ between a shard that
+    changed and the shard it replaced (``earlier(key)``, with its words): only those are
+    merged again (at 10,000 items, one edited page changes a few hundred of 70,000 words)."""
     parts: list[tuple[ShardBundle, _PageMaps]] = []
     counts: dict[str, int] = {}
     for shard in shards:
@@ -169,7 +211,37 @@ def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
         for language, number in _numbered(shard.sort_values, counts):
             maps.setdefault(language, []).append(number)
         parts.append((shard, maps))
-    return _merge(parts, [values for shard in shards for values in shard.sort_values])
+    shapes = tuple(_shape(shard) for shard in shards)
+    since: _Since | None = None
+    if previous is not None and previous.shapes == shapes and "" not in keys:
+        replaced = {number: earlier(old) for number, (old, key) in enumerate(zip(previous.keys, keys)) if old != key}
+        if all(shard is not None and shard.words is not None and set(shard.words) == {language for language, *_ in
+                                                                                         shapes[number]}
+               for number, shard in replaced.items()):
+            since = _Since(previous.words, {number: shard.words for number, shard in replaced.items()
+                                            if shard is not None and shard.words is not None})
+    files, words = _merge(parts, [values for shard in shards for values in shard.sort_values], since)
+    return files, MergedIndex(tuple(keys), shapes, words)
+
+
+def _shape(shard: ShardBundle) -> _Shape:
+    """The languages of a shard with their numbers of pages and metadata fields."""
+    entry = json.loads(shard.files["pagefind-entry.json"])
+    shape = []
+    for language, info in sorted(entry["languages"].items()):
+        name = f"pagefind.{info['hash']}.pf_meta"
+        meta = read_pf(shard.files[name], name)
+        shape.append((language, len(meta[1]), tuple(meta[5])))
+    return tuple(shape)
+
+
+@dataclass(frozen=True)
+class _Since:
+    """A merge made from an earlier one: its word index by language, and the word indexes
+    of the shards since replaced, by the shard's number."""
+
+    words: Mapping[str, MergedWords]
+    replaced: Mapping[int, Mapping[str, WordTable]]
 
 
 def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str, str]],
@@ -196,7 +268,7 @@ def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str
                 break
         else:
             raise SearchIndexError(f"cannot patch the search index: /{page[0]} is in neither bundle")
-    files = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
+    files, _ = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
     return ShardBundle(dict(files.items()), list(sort_values), list(pages))
 
 
@@ -210,10 +282,11 @@ def _numbered(sort_values: Iterable[tuple[str, Mapping[str, str]]],
         yield language, number
 
 
-def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
-           sort_values: Sequence[tuple[str, Mapping[str, str]]]) -> BundleFiles:
+def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]], sort_values: Sequence[tuple[str, Mapping[str, str]]],
+           since: _Since | None = None) -> tuple[BundleFiles, dict[str, MergedWords]]:
     """The bundle of the pages ``parts`` map (each bundle's pages to their numbers in the
-    result, per language), their ``sort_values`` in the result's order."""
+    result, per language), their ``sort_values`` in the result's order, and its word index
+    by language; from the merge ``since`` where it is given."""
     read = with_words([shard for shard, _ in parts])
     parts = [(shard, maps) for shard, (_, maps) in zip(read, parts)]
     entries = [json.loads(shard.files["pagefind-entry.json"]) for shard, _ in parts]
@@ -227,9 +300,11 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
     entry = dict(entries[0])
     entry["languages"] = {}
     languages = sorted({language for e in entries for language in e["languages"]})
+    words: dict[str, MergedWords] = {}
     for language in languages:
         present: list[tuple[ShardBundle, list[Any], list[int | None]]] = []
-        for (shard, maps), shard_entry in zip(parts, entries):
+        replaced: dict[int, WordTable] = {}  # by the number in ``present``
+        for shard_number, ((shard, maps), shard_entry) in enumerate(zip(parts, entries)):
             info = shard_entry["languages"].get(language)
             if info is None:
                 continue
@@ -240,11 +315,16 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
                 raise SearchIndexError(f"cannot merge the search index: {len(meta[1])} pages in {language}, "
                                        f"{len(page_map)} sent")
             if any(number is not None for number in page_map):
+                if since is not None and language in since.replaced.get(shard_number, {}):
+                    replaced[len(present)] = since.replaced[shard_number][language]
                 present.append((shard, meta, page_map))
         if not present:
             continue
         values = [sorts for page_language, sorts in sort_values if page_language == language]
-        meta = _merge_language(present, values, language, merged)
+        earlier = None
+        if since is not None and language in since.words:
+            earlier = (since.words[language], replaced)
+        meta, words[language] = _merge_language(present, values, language, merged, earlier)
         for shard, shard_meta, page_map in present:  # the fragments of the pages kept
             for local, number in enumerate(page_map):
                 if number is not None:  # named by content: a page twice is one fragment, as in one run
@@ -255,12 +335,16 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]],
         wasm = next(e["languages"][language].get("wasm") for e in entries if language in e["languages"])
         entry["languages"][language] = {"hash": meta_hash, "wasm": wasm, "page_count": len(meta[1])}
     merged["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False).encode("utf-8")
-    return merged
+    return merged, words
 
 
 def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]]],
-                    sort_values: Sequence[Mapping[str, str]], language: str, merged: BundleFiles) -> list[Any]:
-    """The metadata of one language's merged index; its word and filter files go into ``merged``."""
+                    sort_values: Sequence[Mapping[str, str]], language: str, merged: BundleFiles,
+                    earlier: tuple[MergedWords, Mapping[int, WordTable]] | None) -> tuple[list[Any], MergedWords]:
+    """The metadata of one language's merged index and its word index; its word and filter
+    files go into ``merged``. ``earlier``: this language's word index as an earlier merge of
+    shards of the same shapes made it, and the word tables of the shards (by their number
+    in ``present``) that have changed since."""
     total = sum(1 for _, _, page_map in present for number in page_map if number is not None)
     pages: list[Any] = [None] * total
     for _, meta, page_map in present:
@@ -273,13 +357,79 @@ def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]
     field_maps = [[fields.index(field) for field in meta[5]] for _, meta, _ in present]
     tables = [shard.words[language] for shard, _, _ in present if shard.words is not None]
     maps = [_PageMap.of(page_map) for _, _, page_map in present]
-    chunks = write_word_chunks(_merged_words(tables, maps, field_maps), merged, language)
+    if earlier is not None:
+        previous, replaced = earlier
+        changed = sorted({word for number, table in replaced.items() for word in _differing_words(table, tables[number])})
+        stream = _updated_words(previous, changed, tables, maps, field_maps)
+    else:
+        stream = _merged_words(tables, maps, field_maps)
+    kept: list[str] = []
+    entries: list[bytes] = []
+    chunks = write_word_chunks(_noted(stream, kept, entries), merged, language)
     if not chunks:
         raise SearchIndexError("the search index has no words")
     filters = _merge_filters(present, language, merged)
     sorts = _sorts(sort_values)
     version = present[0][1][0]
-    return [version, pages, chunks, filters, sorts, fields]
+    ends = array("q", accumulate(len(entry) for entry in entries))
+    return [version, pages, chunks, filters, sorts, fields], MergedWords(kept, b"".join(entries), ends)
+
+
+def _noted(stream: Iterable[tuple[str, bytes]], words: list[str], entries: list[bytes]) -> Iterator[tuple[str, bytes]]:
+    """``stream``, each word and its entry noted in ``words`` and ``entries`` as it passes."""
+    for word, entry in stream:
+        words.append(word)
+        entries.append(entry)
+        yield word, entry
+
+
+def _differing_words(old: WordTable, new: WordTable) -> Iterator[str]:
+    """The words whose entries differ between two word tables of a shard (in one only, or
+    encoded otherwise)."""
+    old_words, new_words = old.words, new.words
+    i = j = 0
+    while i < len(old_words) and j < len(new_words):
+        if old_words[i] == new_words[j]:
+            if old.encoded(i) != new.encoded(j):
+                yield new_words[j]
+            i += 1
+            j += 1
+        elif old_words[i] < new_words[j]:
+            yield old_words[i]
+            i += 1
+        else:
+            yield new_words[j]
+            j += 1
+    yield from old_words[i:]
+    yield from new_words[j:]
+
+
+def _updated_words(previous: MergedWords, changed: list[str], tables: list[WordTable], maps: list[_PageMap],
+                   field_maps: list[list[int]]) -> Iterator[tuple[str, bytes]]:
+    """The merged word index of ``tables``, taken from ``previous`` (a merge of tables that
+    differed in the ``changed`` words only, numbered alike) but for the ``changed`` words
+    (in order), merged again from every table that has them."""
+    identity = [field_map == list(range(len(field_map))) for field_map in field_maps]
+    fresh: list[tuple[str, bytes | None]] = []
+    for word in changed:
+        parts: list[_Part] = []
+        for number, table in enumerate(tables):
+            position = bisect_left(table.words, word)
+            if position < len(table.words) and table.words[position] == word:
+                parts.append((number, table, position))
+        fresh.append((word, _taken(parts, maps, field_maps, identity) if parts else None))
+    next_fresh = 0
+    for position, word in enumerate(previous.words):
+        while next_fresh < len(fresh) and fresh[next_fresh][0] <= word:
+            fresh_word, entry = fresh[next_fresh]
+            if entry is not None:
+                yield fresh_word, entry
+            next_fresh += 1
+        if not fresh or next_fresh == 0 or fresh[next_fresh - 1][0] != word:
+            yield word, previous.encoded(position)
+    for fresh_word, entry in fresh[next_fresh:]:
+        if entry is not None:
+            yield fresh_word, entry
 
 
 @dataclass(frozen=True)

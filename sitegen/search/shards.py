@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.files import atomic_write
-from sitegen.search.merge import ShardBundle, WordTable
+from sitegen.search.merge import MergedIndex, ShardBundle, WordTable
 
 __all__ = ["SHARDS", "ShardCache", "ShardCut", "shard_key"]
 
@@ -122,6 +122,24 @@ class ShardCache:
         :func:`~sitegen.search.merge.with_words`)."""
         atomic_write(self._path(key).with_suffix(".words"), pickle.dumps(dict(words), protocol=5))
 
+    def merged(self) -> MergedIndex | None:
+        """What the last merge of bundles kept under this salt made (:meth:`put_merged`);
+        None when there is none (or it cannot be read)."""
+        try:
+            merged = pickle.loads(self._merged_path().read_bytes())
+        except Exception:  # noqa: BLE001 - a missing or damaged record: the next merge is a whole one
+            return None
+        return merged if isinstance(merged, MergedIndex) else None
+
+    def put_merged(self, merged: MergedIndex) -> None:
+        """Keep what a merge made, for the next one (see
+        :func:`~sitegen.search.merge.merge_shards_since`)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._merged_path(), pickle.dumps(merged, protocol=5))
+
+    def _merged_path(self) -> Path:
+        return self._path("").with_suffix(".merged")
+
     def kept_pages(self) -> dict[str, tuple[str, str]]:
         """Every page of a kept bundle: its output path -> the bundle's key and the page's
         request digest there (from the lists beside the bundles: no bundle is read)."""
@@ -151,12 +169,13 @@ class ShardCache:
             return False
 
     def keep_only(self, keys: Iterable[str]) -> None:
-        """Remove every bundle but those under ``keys``."""
-        wanted = {self._path(key).name for key in keys}
+        """Remove every bundle but those under ``keys`` (and the records of merges made
+        under another salt)."""
+        wanted = {self._path(key).name for key in keys} | {self._merged_path().with_suffix(".shard").name}
         try:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return
         for name in names:
-            if name.endswith((".shard", ".pages", ".words")) and name.rsplit(".", 1)[0] + ".shard" not in wanted:
+            if name.endswith((".shard", ".pages", ".words", ".merged")) and name.rsplit(".", 1)[0] + ".shard" not in wanted:
                 (self.folder / name).unlink(missing_ok=True)
