@@ -194,7 +194,8 @@ def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
     index cut by :func:`~sitegen.search.bundle.write_word_chunks`, what
     :func:`~sitegen.search.bundle.normalise_bundle` expects); of one shard too: its sort orders
     are made from its pages' sort values as they are now."""
-    return merge_shards_since(shards, [""] * len(shards), None, lambda key: None)[0]
+    files, _ = _merge(_numbered_parts(shards), [values for shard in shards for values in shard.sort_values])
+    return files
 
 
 def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previous: MergedIndex | None,
@@ -204,6 +205,31 @@ def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previ
     its word index is taken but for the words whose entries differ between a shard that
     changed and the shard it replaced (``earlier(key)``, with its words): only those are
     merged again (at 10,000 items, one edited page changes a few hundred of 70,000 words)."""
+    shapes = tuple(_shape(shard) for shard in shards)
+    since: _Since | None = None
+    if previous is not None and previous.shapes == shapes:
+        replaced = _replaced_words(previous.keys, keys, shapes, earlier)
+        since = _Since(previous.words, replaced) if replaced is not None else None
+    files, words = _merge(_numbered_parts(shards), [values for shard in shards for values in shard.sort_values], since)
+    return files, MergedIndex(tuple(keys), shapes, words)
+
+
+def _replaced_words(before: Sequence[str], keys: Sequence[str], shapes: tuple[_Shape, ...],
+                    earlier: Callable[[str], ShardBundle | None]) -> dict[int, Mapping[str, WordTable]] | None:
+    """The word tables of the shards (keys ``before``) that ``keys`` replace, by the shard's
+    number; None when one of them cannot be read."""
+    replaced = {}
+    for number, (old, key) in enumerate(zip(before, keys)):
+        if old != key:
+            shard = earlier(old)
+            if shard is None or shard.words is None or set(shard.words) != {language for language, *_ in shapes[number]}:
+                return None
+            replaced[number] = shard.words
+    return replaced
+
+
+def _numbered_parts(shards: Sequence[ShardBundle]) -> list[tuple[ShardBundle, _PageMaps]]:
+    """Each shard with its pages' numbers in a merge of them all (numbered on per language)."""
     parts: list[tuple[ShardBundle, _PageMaps]] = []
     counts: dict[str, int] = {}
     for shard in shards:
@@ -211,17 +237,7 @@ def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previ
         for language, number in _numbered(shard.sort_values, counts):
             maps.setdefault(language, []).append(number)
         parts.append((shard, maps))
-    shapes = tuple(_shape(shard) for shard in shards)
-    since: _Since | None = None
-    if previous is not None and previous.shapes == shapes and "" not in keys:
-        replaced = {number: earlier(old) for number, (old, key) in enumerate(zip(previous.keys, keys)) if old != key}
-        if all(shard is not None and shard.words is not None and set(shard.words) == {language for language, *_ in
-                                                                                         shapes[number]}
-               for number, shard in replaced.items()):
-            since = _Since(previous.words, {number: shard.words for number, shard in replaced.items()
-                                            if shard is not None and shard.words is not None})
-    files, words = _merge(parts, [values for shard in shards for values in shard.sort_values], since)
-    return files, MergedIndex(tuple(keys), shapes, words)
+    return parts
 
 
 def _shape(shard: ShardBundle) -> _Shape:
