@@ -168,13 +168,8 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
                 unchanged = set(update.kept)
                 searched.update((r, d) for r, d in previous.state.searched.items() if r in unchanged)
             state = session.built_state(update, code, searched)
-            # for the next build, trusted only once this one's manifest says it made the output;
-            # kept by a build after another only: a first build (CI's, whose output is not
-            # kept) would spend its time and memory on a model no build reads
-            if previous is not None:
-                session.kept_model(inputs, code).save(_model_path(options))
-            else:
-                _model_path(options).unlink(missing_ok=True)
+            # for the next build, trusted only once this one's manifest says it made the output
+            session.kept_model(inputs, code).save(_model_path(options))
             del session  # the site's model, no longer needed: the index's merge takes its memory
             gc.collect()  # its objects refer to each other (plans, grouping)
             if not update.articles:
