@@ -437,3 +437,25 @@ def test_a_build_after_another_decodes_only_the_word_index_of_changed_shards(sit
     _copy_site(root, cold, cache=False)
     build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
     assert _files(root / "public", search=True) == _files(cold / "public", search=True)
+
+
+def test_a_released_session_frees_its_model_without_the_garbage_collector(site_root):
+    """A build drops its session's model before the search merge: once released, the
+    planner, the grouping and the articles are freed by reference counting, at once (a plan's
+    context reads the grouping the planner holds: a cycle that only a collection visiting
+    every object of the model would free, 0.8 s at 10,000 items)."""
+    import gc
+    import weakref
+
+    session = SiteSession(site_root)
+    update = session.update(Diagnostics(echo=False))
+    assert update.articles > 20
+    planner, grouping = weakref.ref(session.planner), weakref.ref(session.grouping)
+    gc.collect()
+    gc.disable()
+    try:
+        session.release()
+        del session, update
+        assert planner() is None and grouping() is None
+    finally:
+        gc.enable()

@@ -170,8 +170,9 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             state = session.built_state(update, code, searched)
             # for the next build, trusted only once this one's manifest says it made the output
             session.kept_model(inputs, code).save(_model_path(options))
-            del session  # the site's model, no longer needed: the index's merge takes its memory
-            gc.collect()  # its objects refer to each other (plans, grouping)
+            session.release()  # the site's model, no longer needed: the index's merge takes its memory
+            del session
+            gc.collect()  # what is left of it that refers to itself (the templates)
             if not update.articles:
                 diagnostics.warn("no articles found in content/", options.root / "content")
             diagnostics.raise_if_strict(options.strict)

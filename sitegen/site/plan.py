@@ -182,6 +182,16 @@ class Planner:
         self._shapes: dict[str, tuple[object, ...]] = {}  # entity group -> what its deps were made from
         self.removed: set[str] = set()  # relpaths gone since the last commit
 
+    def clear(self) -> None:
+        """Forget every plan. A plan's context reads the grouping, which the planner holds:
+        a cycle only the garbage collector finds, so a site's model is freed at once (not
+        by a collection that visits every object of it: 0.8 s at 10,000 items) only once its
+        plans are gone."""
+        self.entries.clear()
+        self.by_relpath.clear()
+        self._owner.clear()
+        self._by_key = None
+
     # -- bookkeeping -------------------------------------------------------------------------
     def _replace(self, name: str, plans: list[PagePlan] | None, hit: set[str], changed: set[Key]) -> None:
         """Swap a group's plan entries, collecting pages whose old or new deps meet ``changed``."""

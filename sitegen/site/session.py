@@ -451,6 +451,16 @@ class SiteSession:
         if self._content is not None:
             self._content.save()
 
+    def release(self) -> None:
+        """Drop the site's model, which no update will read (a build's, once its output and
+        model are saved), so that its memory is freed now (see
+        :meth:`~sitegen.site.plan.Planner.clear`)."""
+        if self._planner is not None:
+            self._planner.clear()
+        self._planner = None
+        self._grouping = None
+        self._content = None
+
 
 def _content_keys(changes: dict[str, Article | None], old_slugs: dict[str, str], changed: set[Key]) -> set[Key]:
     """The keys a set of changed content files changes beyond the derived values: each file's
