@@ -199,11 +199,11 @@ def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
 
 
 def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previous: MergedIndex | None,
-                       earlier: Callable[[str], ShardBundle | None]) -> tuple[BundleFiles, MergedIndex]:
+                       earlier: Callable[[str], Mapping[str, WordTable] | None]) -> tuple[BundleFiles, MergedIndex]:
     """:func:`merge_shards`, the shards under ``keys``, and what the next merge can start
     from. When ``previous`` (the merge a build before made) had shards of the same shapes,
     its word index is taken but for the words whose entries differ between a shard that
-    changed and the shard it replaced (``earlier(key)``, with its words): only those are
+    changed and the shard it replaced (whose word index is ``earlier(key)``): only those are
     merged again (at 10,000 items, one edited page changes a few hundred of 70,000 words)."""
     shapes = tuple(_shape(shard) for shard in shards)
     since: _Since | None = None
@@ -215,16 +215,16 @@ def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previ
 
 
 def _replaced_words(before: Sequence[str], keys: Sequence[str], shapes: tuple[_Shape, ...],
-                    earlier: Callable[[str], ShardBundle | None]) -> dict[int, Mapping[str, WordTable]] | None:
+                    earlier: Callable[[str], Mapping[str, WordTable] | None]) -> dict[int, Mapping[str, WordTable]] | None:
     """The word tables of the shards (keys ``before``) that ``keys`` replace, by the shard's
     number; None when one of them cannot be read."""
     replaced = {}
     for number, (old, key) in enumerate(zip(before, keys)):
         if old != key:
-            shard = earlier(old)
-            if shard is None or shard.words is None or set(shard.words) != {language for language, *_ in shapes[number]}:
+            words = earlier(old)
+            if words is None or set(words) != {language for language, *_ in shapes[number]}:
                 return None
-            replaced[number] = shard.words
+            replaced[number] = words
     return replaced
 
 

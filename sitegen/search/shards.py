@@ -96,14 +96,18 @@ class ShardCache:
             files, sort_values, pages = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError):
             return None
-        words = None
+        return ShardBundle(files, sort_values, pages, self.words(key))
+
+    def words(self, key: str) -> dict[str, WordTable] | None:
+        """The word index kept with the bundle under ``key`` (:meth:`put_words`); None when
+        there is none (or it cannot be read: the merge reads it again from the bundle)."""
         try:
-            words = pickle.loads(path.with_suffix(".words").read_bytes())
-        except Exception:  # noqa: BLE001 - a missing or damaged word index is read again from the bundle
-            pass
+            words = pickle.loads(self._path(key).with_suffix(".words").read_bytes())
+        except Exception:  # noqa: BLE001 - a missing or damaged word index
+            return None
         if not (isinstance(words, dict) and all(isinstance(table, WordTable) for table in words.values())):
-            words = None
-        return ShardBundle(files, sort_values, pages, words)
+            return None
+        return words
 
     def put(self, key: str, bundle: ShardBundle) -> None:
         """Keep ``bundle`` under ``key`` (and its word index when it has been read), and
@@ -138,7 +142,8 @@ class ShardCache:
         atomic_write(self._merged_path(), pickle.dumps(merged, protocol=5))
 
     def _merged_path(self) -> Path:
-        return self._path("").with_suffix(".merged")
+        salted = hashlib.blake2b(f"{self.salt}\x00merged".encode(), digest_size=16).hexdigest()
+        return self.folder / f"{salted}.merged"
 
     def kept_pages(self) -> dict[str, tuple[str, str]]:
         """Every page of a kept bundle: its output path -> the bundle's key and the page's
@@ -169,13 +174,15 @@ class ShardCache:
             return False
 
     def keep_only(self, keys: Iterable[str]) -> None:
-        """Remove every bundle but those under ``keys`` (and the records of merges made
-        under another salt)."""
-        wanted = {self._path(key).name for key in keys} | {self._merged_path().with_suffix(".shard").name}
+        """Remove every bundle but those under ``keys``, and the records of merges made
+        under another salt."""
+        wanted = {self._path(key).name for key in keys}
+        merged = self._merged_path().name
         try:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return
         for name in names:
-            if name.endswith((".shard", ".pages", ".words", ".merged")) and name.rsplit(".", 1)[0] + ".shard" not in wanted:
+            if (name.endswith(".merged") and name != merged) or \
+                    (name.endswith((".shard", ".pages", ".words")) and name.rsplit(".", 1)[0] + ".shard" not in wanted):
                 (self.folder / name).unlink(missing_ok=True)
