@@ -211,7 +211,7 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
     def merged_since(shards: list[ShardBundle], previous: merge.MergedIndex | None,
                      earlier: dict[str, ShardBundle]) -> tuple[pf_format.BundleFiles, merge.MergedIndex]:
         keys = [search.shards.shard_key(shard.pages) for shard in shards]
-        return merge.merge_shards_since(shards, keys, previous, lambda key: earlier[key].words)
+        return merge.merge_shards_since(shards, keys, lambda shapes: previous, lambda key: earlier[key].words)
 
     pages = sample_pages[:90]
     before = shards_of(pages)
@@ -256,19 +256,20 @@ def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(samp
 
 def test_the_shard_cache_keeps_the_last_merge_under_its_salt(sample_pages, site_root, tmp_path) -> None:
     """What a merge made comes back from the cache as it was put, under the cache's salt
-    only; a damaged record comes back as None (the next merge is a whole one); removing
+    only, when asked for shards of its shapes; a damaged record comes back as None (the next merge is a whole one); removing
     the bundles not wanted removes the records of other salts and keeps this one's."""
     aliases = site_aliases(site_root)
     index = search.SearchIndex(search.ShardCut.every(10_000))
     for number, (relpath, html) in enumerate(sample_pages[:30]):
         index.add(relpath, search.index_request(number, relpath, html, aliases))
     shard = index.shard_of_pages()
-    _, merged = merge.merge_shards_since([shard], ["key"], None, lambda key: None)
+    _, merged = merge.merge_shards_since([shard], ["key"], lambda shapes: None, lambda key: None)
     cache, other = search.ShardCache(tmp_path / "shards", salt="a"), search.ShardCache(tmp_path / "shards", salt="b")
     cache.put_merged(merged)
     other.put_merged(merged)
     kept = cache.merged()
     assert kept == merged and len(kept.words["zh-cn"].words) > 500 and kept.keys == ("key",)
+    assert cache.merged(merged.shapes) == merged and cache.merged(merged.shapes * 2) is None  # shards of other shapes
     cache.keep_only([])
     assert cache.merged() == merged and other.merged() is None
     [record] = (tmp_path / "shards").glob("*.merged")

@@ -223,7 +223,7 @@ class SearchIndex:
         if self.cache is None:
             files = merge_shards(shards)
         else:
-            files, merged = merge_shards_since(shards, self.keys, self.cache.merged(), self.cache.words)
+            files, merged = merge_shards_since(shards, self.keys, self.cache.merged, self.cache.words)
             self.cache.put_merged(merged)
             del merged
         del shards  # the merged bundle is all that is needed now

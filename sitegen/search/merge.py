@@ -44,8 +44,8 @@ from sitegen.search.bundle import (
     write_word_chunks,
 )
 
-__all__ = ["MergedIndex", "MergedWords", "ShardBundle", "WordTable", "merge_shards", "merge_shards_since", "patch_shard",
-           "with_words"]
+__all__ = ["MergedIndex", "MergedWords", "ShardBundle", "ShardShape", "WordTable", "merge_shards", "merge_shards_since",
+           "patch_shard", "with_words"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class MergedWords:
         return self.data[self.ends[position - 1] if position else 0:self.ends[position]]
 
 
-_Shape = tuple[tuple[str, int, tuple[str, ...]], ...]
+ShardShape = tuple[tuple[str, int, tuple[str, ...]], ...]
 """A shard's languages, each with its number of pages and its metadata fields: shards of the
 same shapes in the same order are numbered alike in a merge (page offsets, field numbers)."""
 
@@ -110,7 +110,7 @@ class MergedIndex:
     index of each language."""
 
     keys: tuple[str, ...]
-    shapes: tuple[_Shape, ...]
+    shapes: tuple[ShardShape, ...]
     words: Mapping[str, MergedWords]
 
 
@@ -198,23 +198,26 @@ def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
     return files
 
 
-def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str], previous: MergedIndex | None,
+def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str],
+                       previous: Callable[[tuple[ShardShape, ...]], MergedIndex | None],
                        earlier: Callable[[str], Mapping[str, WordTable] | None]) -> tuple[BundleFiles, MergedIndex]:
     """:func:`merge_shards`, the shards under ``keys``, and what the next merge can start
-    from. When ``previous`` (the merge a build before made) had shards of the same shapes,
-    its word index is taken but for the words whose entries differ between a shard that
-    changed and the shard it replaced (whose word index is ``earlier(key)``): only those are
-    merged again (at 10,000 items, one edited page changes a few hundred of 70,000 words)."""
+    from. When ``previous(shapes)`` gives the merge a build before made of shards of the same
+    shapes, its word index is taken but for the words whose entries differ between a shard
+    that changed and the shard it replaced (whose word index is ``earlier(key)``): only those
+    are merged again (at 10,000 items, one edited page changes a few hundred of 70,000 words)."""
     shapes = tuple(_shape(shard) for shard in shards)
     since: _Since | None = None
-    if previous is not None and previous.shapes == shapes:
-        replaced = _replaced_words(previous.keys, keys, shapes, earlier)
-        since = _Since(previous.words, replaced) if replaced is not None else None
+    last = previous(shapes)
+    if last is not None and last.shapes == shapes:
+        replaced = _replaced_words(last.keys, keys, shapes, earlier)
+        since = _Since(last.words, replaced) if replaced is not None else None
+    del last  # not held while merging, unless taken
     files, words = _merge(_numbered_parts(shards), [values for shard in shards for values in shard.sort_values], since)
     return files, MergedIndex(tuple(keys), shapes, words)
 
 
-def _replaced_words(before: Sequence[str], keys: Sequence[str], shapes: tuple[_Shape, ...],
+def _replaced_words(before: Sequence[str], keys: Sequence[str], shapes: tuple[ShardShape, ...],
                     earlier: Callable[[str], Mapping[str, WordTable] | None]) -> dict[int, Mapping[str, WordTable]] | None:
     """The word tables of the shards (keys ``before``) that ``keys`` replace, by the shard's
     number; None when one of them cannot be read."""
@@ -240,7 +243,7 @@ def _numbered_parts(shards: Sequence[ShardBundle]) -> list[tuple[ShardBundle, _P
     return parts
 
 
-def _shape(shard: ShardBundle) -> _Shape:
+def _shape(shard: ShardBundle) -> ShardShape:
     """The languages of a shard with their numbers of pages and metadata fields."""
     entry = json.loads(shard.files["pagefind-entry.json"])
     shape = []

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.files import atomic_write
-from sitegen.search.merge import MergedIndex, ShardBundle, WordTable
+from sitegen.files import atomic_write, atomic_writer
+from sitegen.search.merge import MergedIndex, MergedWords, ShardBundle, ShardShape, WordTable
 
 __all__ = ["SHARDS", "ShardCache", "ShardCut", "shard_key"]
 
@@ -126,20 +126,28 @@ class ShardCache:
         :func:`~sitegen.search.merge.with_words`)."""
         atomic_write(self._path(key).with_suffix(".words"), pickle.dumps(dict(words), protocol=5))
 
-    def merged(self) -> MergedIndex | None:
-        """What the last merge of bundles kept under this salt made (:meth:`put_merged`);
-        None when there is none (or it cannot be read)."""
+    def merged(self, shapes: tuple[ShardShape, ...] | None = None) -> MergedIndex | None:
+        """What the last merge of bundles kept under this salt made (:meth:`put_merged`),
+        when it merged shards of these ``shapes`` (None: of any); None when there is none
+        (or it cannot be read). Its word index is read only then: a merge of shards of other
+        shapes (pages added or removed) does not hold it in memory."""
         try:
-            merged = pickle.loads(self._merged_path().read_bytes())
+            with open(self._merged_path(), "rb") as stream:
+                keys, made_of = pickle.load(stream)
+                if shapes is not None and made_of != shapes:
+                    return None
+                merged = MergedIndex(keys, made_of, pickle.load(stream))
         except Exception:  # noqa: BLE001 - a missing or damaged record: the next merge is a whole one
             return None
-        return merged if isinstance(merged, MergedIndex) else None
+        return merged if all(isinstance(words, MergedWords) for words in merged.words.values()) else None
 
     def put_merged(self, merged: MergedIndex) -> None:
         """Keep what a merge made, for the next one (see
         :func:`~sitegen.search.merge.merge_shards_since`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(self._merged_path(), pickle.dumps(merged, protocol=5))
+        with atomic_writer(self._merged_path()) as stream:
+            pickle.dump((merged.keys, merged.shapes), stream, protocol=5)
+            pickle.dump(dict(merged.words), stream, protocol=5)
 
     def _merged_path(self) -> Path:
         salted = hashlib.blake2b(f"{self.salt}\x00merged".encode(), digest_size=16).hexdigest()
