@@ -660,8 +660,9 @@ def _remapped(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[in
     for page, posting in kept:
         posting[0] = page - previous
         previous = page
-        postings.append(bytes(cbor2.dumps(posting)))
-    return head + cbor_head(4, len(postings)) + b"".join(postings) + bytes(cbor2.dumps(extras))
+        postings.append(posting)
+    # an array's encoding is its head and its items' encodings: one call encodes them all
+    return head + bytes(cbor2.dumps(postings)) + bytes(cbor2.dumps(extras))
 
 
 def _same_pages(postings: list[list[Any]], numbers: list[int | None]) -> bool:
