@@ -437,18 +437,25 @@ def _updated_words(previous: MergedWords, changed: list[str], tables: list[WordT
             if position < len(table.words) and table.words[position] == word:
                 parts.append((number, table, position))
         fresh.append((word, _taken(parts, maps, field_maps, identity) if parts else None))
-    next_fresh = 0
+    taken = 0  # of ``fresh``
     for position, word in enumerate(previous.words):
-        while next_fresh < len(fresh) and fresh[next_fresh][0] <= word:
-            fresh_word, entry = fresh[next_fresh]
-            if entry is not None:
-                yield fresh_word, entry
-            next_fresh += 1
-        if not fresh or next_fresh == 0 or fresh[next_fresh - 1][0] != word:
+        while taken < len(fresh) and fresh[taken][0] < word:  # a word new since
+            yield from _if_any(fresh[taken])
+            taken += 1
+        if taken < len(fresh) and fresh[taken][0] == word:  # a word merged again (or gone: None)
+            yield from _if_any(fresh[taken])
+            taken += 1
+        else:
             yield word, previous.encoded(position)
-    for fresh_word, entry in fresh[next_fresh:]:
-        if entry is not None:
-            yield fresh_word, entry
+    for item in fresh[taken:]:
+        yield from _if_any(item)
+
+
+def _if_any(item: tuple[str, bytes | None]) -> Iterator[tuple[str, bytes]]:
+    """A word and its entry, unless it has none (it is on no page)."""
+    word, entry = item
+    if entry is not None:
+        yield word, entry
 
 
 @dataclass(frozen=True)
