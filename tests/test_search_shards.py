@@ -8,6 +8,7 @@ wrote it, before sitegen rewrites the bundle; then the published bundle searched
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from tests.conftest import folder_files
 from tests.test_search_index import site_aliases, write_bundle
 
 
-def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> dict[str, bytes]:
+def _as_pagefind_wrote(pages, aliases, shard_pages: int, monkeypatch) -> pf_format.BundleFiles:
     """The bundle of ``pages`` before sitegen rewrites it; of one shard, with the sort orders
     Pagefind made (sitegen makes them from the pages' sort values)."""
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
@@ -34,7 +35,7 @@ def _one_as_pagefind_wrote(shards: list[ShardBundle]) -> pf_format.BundleFiles:
     return pf_format.BundleFiles(shards[0].files.items()) if len(shards) == 1 else merge_shards(shards)
 
 
-def _decoded(files: dict[str, bytes]) -> dict[str, Any]:
+def _decoded(files: Mapping[str, bytes]) -> dict[str, Any]:
     """Everything a bundle says, independent of file names and of the order of postings."""
     entry = json.loads(files["pagefind-entry.json"])
     found: dict[str, Any] = {"version": entry["version"]}
