@@ -194,7 +194,7 @@ def merge_shards(shards: Sequence[ShardBundle]) -> BundleFiles:
     index cut by :func:`~sitegen.search.bundle.write_word_chunks`, what
     :func:`~sitegen.search.bundle.normalise_bundle` expects); of one shard too: its sort orders
     are made from its pages' sort values as they are now."""
-    files, _ = _merge(_numbered_parts(shards), [values for shard in shards for values in shard.sort_values])
+    files, _ = _merge_all(shards)
     return files
 
 
@@ -213,7 +213,7 @@ def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str],
         replaced = _replaced_words(last.keys, keys, shapes, earlier)
         since = _Since(last.words, replaced) if replaced is not None else None
     del last  # not held while merging, unless taken
-    files, words = _merge(_numbered_parts(shards), [values for shard in shards for values in shard.sort_values], since)
+    files, words = _merge_all(shards, since)
     return files, MergedIndex(tuple(keys), shapes, words)
 
 
@@ -231,8 +231,8 @@ def _replaced_words(before: Sequence[str], keys: Sequence[str], shapes: tuple[Sh
     return replaced
 
 
-def _numbered_parts(shards: Sequence[ShardBundle]) -> list[tuple[ShardBundle, _PageMaps]]:
-    """Each shard with its pages' numbers in a merge of them all (numbered on per language)."""
+def _merge_all(shards: Sequence[ShardBundle], since: _Since | None = None) -> tuple[BundleFiles, dict[str, MergedWords]]:
+    """:func:`_merge` of every page of ``shards``, in their order (numbered on per language)."""
     parts: list[tuple[ShardBundle, _PageMaps]] = []
     counts: dict[str, int] = {}
     for shard in shards:
@@ -240,7 +240,7 @@ def _numbered_parts(shards: Sequence[ShardBundle]) -> list[tuple[ShardBundle, _P
         for language, number in _numbered(shard.sort_values, counts):
             maps.setdefault(language, []).append(number)
         parts.append((shard, maps))
-    return parts
+    return _merge(parts, [values for shard in shards for values in shard.sort_values], since)
 
 
 def _shape(shard: ShardBundle) -> ShardShape:

@@ -85,8 +85,10 @@ class ShardCache:
         self.salt = salt
 
     def _path(self, key: str) -> Path:
-        salted = hashlib.blake2b(f"{self.salt}\x00{key}".encode(), digest_size=16).hexdigest()
-        return self.folder / f"{salted}.shard"
+        return self.folder / f"{self._salted(key)}.shard"
+
+    def _salted(self, name: str) -> str:
+        return hashlib.blake2b(f"{self.salt}\x00{name}".encode(), digest_size=16).hexdigest()
 
     def get(self, key: str) -> ShardBundle | None:
         """The bundle kept under ``key``, with its word index when that was kept too; None
@@ -150,8 +152,7 @@ class ShardCache:
             pickle.dump(dict(merged.words), stream, protocol=5)
 
     def _merged_path(self) -> Path:
-        salted = hashlib.blake2b(f"{self.salt}\x00merged".encode(), digest_size=16).hexdigest()
-        return self.folder / f"{salted}.merged"
+        return self.folder / f"{self._salted('merged')}.merged"
 
     def kept_pages(self) -> dict[str, tuple[str, str]]:
         """Every page of a kept bundle: its output path -> the bundle's key and the page's
