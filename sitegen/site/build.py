@@ -112,15 +112,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
            previous: _PreviousBuild | None) -> BuildResult:
     """The build itself, from the build that made the output when there is one."""
-    from sitegen.search import (
-        AliasExpander,
-        IndexedPage,
-        IndexRequest,
-        SearchIndex,
-        ShardCache,
-        index_changed_shards,
-        index_request,
-    )
+    from sitegen.search import AliasExpander, IndexedPage, ShardCache, index_changed_shards
     from sitegen.search import shards as shards_module
     from sitegen.site.carry import KeptModel
     from sitegen.site.load import inputs_fingerprint, site_entity_data
@@ -132,12 +124,10 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     del kept  # the session's now (the merge takes its memory when the session goes)
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
-    # a first build sends each page to Pagefind as it is written; a build after one (or
-    # with the shards of one: CI keeps .sitegen-cache/, not the output) only notes what each
-    # page would send, then indexes the shards whose pages changed
-    cut = shards_module.SHARDS
-    streamed = options.search and (options.force or (previous is None and not shard_cache.kept()))
-    indexing = SearchIndex(cut, shard_cache) if streamed else None
+    if options.force:
+        shard_cache.keep_only(())  # every page indexed again
+    # each page rendered is noted as its index entry would be made; once every page is
+    # written, the shards whose pages changed are indexed (all of them the first time)
     searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
     search_summary = "search index: skipped"
     with StagedSite(options.out, spare=_spare_path(options)) as staged:
@@ -145,53 +135,37 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             staged.keep_previous()
 
         def take(relpath: str, data: bytes, prepared: object) -> None:
-            """Each file as soon as it is made (the pages in path order): written, and sent to Pagefind."""
+            """Each file as soon as it is made: written, and noted for the search index."""
             staged.write(relpath, data)
-            if isinstance(prepared, IndexRequest):
-                searched[relpath] = prepared.page
-                if indexing is not None:
-                    indexing.add(relpath, prepared)
-            elif isinstance(prepared, IndexedPage):
+            if isinstance(prepared, IndexedPage):
                 searched[relpath] = prepared
 
-        prepare: Prepare | None = None
-        if indexing is not None:
-            prepare = partial(index_request, aliases=aliases)  # made where the page is rendered
-        elif options.search:
-            prepare = _indexed_page
-        try:
-            update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare)
-            session.close()
-            for relpath in update.removed:
-                staged.remove(relpath)
-            if previous is not None:
-                unchanged = set(update.kept)
-                searched.update((r, d) for r, d in previous.state.searched.items() if r in unchanged)
-            state = session.built_state(update, code, searched)
-            # for the next build, trusted only once this one's manifest says it made the output
-            session.kept_model(inputs, code).save(_model_path(options))
-            session.release()  # the site's model, no longer needed: the index's merge takes its memory
-            del session
-            gc.collect()  # what is left of it that refers to itself (the templates)
-            if not update.articles:
-                diagnostics.warn("no articles found in content/", options.root / "content")
-            diagnostics.raise_if_strict(options.strict)
-            shards: list[str] = []
-            if indexing is not None:
-                bundle = indexing.finish(progress)
-                shards = indexing.keys
-            elif options.search:
-                bundle, shards = index_changed_shards(sorted(searched.items()), partial(_read_staged, staged.path),
-                                                      shard_cache, aliases, progress, cut)
-            indexed: set[str] = set()
-            if options.search:
-                search_summary = bundle.summary
-                indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
-                state = replace(state, index=_write_index(staged, bundle, previous.state.index if previous else {}))
-            staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
-        finally:
-            if indexing is not None:
-                indexing.stop()
+        prepare: Prepare | None = _indexed_page if options.search else None
+        update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare)
+        session.close()
+        for relpath in update.removed:
+            staged.remove(relpath)
+        if previous is not None:
+            unchanged = set(update.kept)
+            searched.update((r, d) for r, d in previous.state.searched.items() if r in unchanged)
+        state = session.built_state(update, code, searched)
+        # for the next build, trusted only once this one's manifest says it made the output
+        session.kept_model(inputs, code).save(_model_path(options))
+        session.release()  # the site's model, no longer needed: the index's merge takes its memory
+        del session
+        gc.collect()  # what is left of it that refers to itself (the templates)
+        if not update.articles:
+            diagnostics.warn("no articles found in content/", options.root / "content")
+        diagnostics.raise_if_strict(options.strict)
+        shards: list[str] = []
+        indexed: set[str] = set()
+        if options.search:
+            bundle, shards = index_changed_shards(sorted(searched.items()), partial(_read_staged, staged.path),
+                                                  shard_cache, aliases, progress, shards_module.SHARDS)
+            search_summary = bundle.summary
+            indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
+            state = replace(state, index=_write_index(staged, bundle, previous.state.index if previous else {}))
+        staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
         _state_path(options).unlink(missing_ok=True)  # it describes the site about to be replaced
         staged.publish()
         output = _published_signature(options.out, staged, previous.output if previous is not None else None)
