@@ -194,8 +194,9 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
     """A merge that starts from the last one (its word index, but for the words whose
     entries differ in the shards that changed since) writes the bundle a whole merge of the
     same shards writes, byte for byte: after two shards' pages gained words, lost words and
-    moved their postings. A page more changes the shards' shapes (every later page's
-    number): that merge is a whole one."""
+    moved their postings; after pages were added at the end (a shard more, then a last shard
+    grown: every word of those merged again, no whole merge). A page more in the first shard
+    gives every page after it another number: that merge is a whole one."""
     import re
 
     aliases = site_aliases(site_root)
@@ -229,9 +230,21 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
         patched.setattr(merge, "_merged_words", lambda *args: pytest.fail("merged whole"))
         files, _ = merged_since(after, last, earlier)
     assert dict(files.items()) == dict(merge_shards(after).items())
-    more = shards_of([*edited[:40], sample_pages[100], *edited[40:]])
+    added = sample_pages[90:]
+    assert len(added) >= 6
+    for later in (edited + added[:3], edited + added[:6]):  # a shard more; then that shard grown
+        shards = shards_of(later)
+        with monkeypatch.context() as patched:
+            patched.setattr(merge, "_merged_words", lambda *args: pytest.fail("merged whole"))
+            files, last = merged_since(shards, last, earlier)
+        assert dict(files.items()) == dict(merge_shards(shards).items())
+        earlier.update((search.shards.shard_key(shard.pages), shard) for shard in shards)
+    whole_merges = []
+    whole = merge._merged_words
+    monkeypatch.setattr(merge, "_merged_words", lambda *args: whole_merges.append(1) or whole(*args))
+    more = shards_of([*edited[:10], added[0], *edited[10:]])
     files, _ = merged_since(more, last, earlier)
-    assert dict(files.items()) == dict(merge_shards(more).items())
+    assert dict(files.items()) == dict(merge_shards(more).items()) and len(whole_merges) == 2
 
 
 def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(sample_pages, site_root,
@@ -257,8 +270,8 @@ def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(samp
 
 def test_the_shard_cache_keeps_the_last_merge_under_its_salt(sample_pages, site_root, tmp_path) -> None:
     """What a merge made comes back from the cache as it was put, under the cache's salt
-    only, when asked for shards of its shapes; a damaged record comes back as None (the next merge is a whole one); removing
-    the bundles not wanted removes the records of other salts and keeps this one's."""
+    only, when asked for shards whose first has the shape of its first; a damaged record comes back as None (the next
+    merge is a whole one); removing the bundles not wanted removes the records of other salts and keeps this one's."""
     aliases = site_aliases(site_root)
     index = search.SearchIndex(search.ShardCut.every(10_000))
     for number, (relpath, html) in enumerate(sample_pages[:30]):
@@ -270,7 +283,8 @@ def test_the_shard_cache_keeps_the_last_merge_under_its_salt(sample_pages, site_
     other.put_merged(merged)
     kept = cache.merged()
     assert kept == merged and len(kept.words["zh-cn"].words) > 500 and kept.keys == ("key",)
-    assert cache.merged(merged.shapes) == merged and cache.merged(merged.shapes * 2) is None  # shards of other shapes
+    assert cache.merged(merged.shapes) == merged and cache.merged(merged.shapes * 2) == merged  # a shard more
+    assert cache.merged(((("zh-cn", 1, ()),),)) is None  # the first shard of another shape: no page keeps its number
     cache.keep_only([])
     assert cache.merged() == merged and other.merged() is None
     [record] = (tmp_path / "shards").glob("*.merged")

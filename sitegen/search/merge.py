@@ -44,8 +44,8 @@ from sitegen.search.bundle import (
     write_word_chunks,
 )
 
-__all__ = ["MergedIndex", "MergedWords", "ShardBundle", "ShardShape", "WordTable", "merge_shards", "merge_shards_since",
-           "patch_shard", "with_words"]
+__all__ = ["MergedIndex", "MergedWords", "ShardBundle", "ShardShape", "WordTable", "kept_places", "merge_shards",
+           "merge_shards_since", "patch_shard", "with_words"]
 
 
 @dataclass(frozen=True)
@@ -202,33 +202,51 @@ def merge_shards_since(shards: Sequence[ShardBundle], keys: Sequence[str],
                        previous: Callable[[tuple[ShardShape, ...]], MergedIndex | None],
                        earlier: Callable[[str], Mapping[str, WordTable] | None]) -> tuple[BundleFiles, MergedIndex]:
     """:func:`merge_shards`, the shards under ``keys``, and what the next merge can start
-    from. When ``previous(shapes)`` gives the merge a build before made of shards of the same
-    shapes, its word index is taken but for the words whose entries differ between a shard
-    that changed and the shard it replaced (whose word index is ``earlier(key)``): only those
-    are merged again (at 10,000 items, one edited page changes a few hundred of 70,000 words)."""
+    from. When ``previous(shapes)`` gives the merge a build before made, whose first shards
+    have the shapes of these (so their pages keep their numbers: :func:`kept_places`), its
+    word index is taken but for the words merged again: those whose entries differ between
+    a shard that changed and the shard it replaced (whose word index is ``earlier(key)``),
+    and every word of the shards after the first whose shape changed, then and now (a day's
+    new pages, which come last). At 10,000 items, one edited page changes a few hundred of
+    70,000 words."""
     shapes = tuple(_shape(shard) for shard in shards)
     since: _Since | None = None
     last = previous(shapes)
-    if last is not None and last.shapes == shapes:
-        replaced = _replaced_words(last.keys, keys, shapes, earlier)
-        since = _Since(last.words, replaced) if replaced is not None else None
+    if last is not None:
+        since = _since(last, keys, shapes, earlier)
     del last  # not held while merging, unless taken
     files, words = _merge_all(shards, since)
     return files, MergedIndex(tuple(keys), shapes, words)
 
 
-def _replaced_words(before: Sequence[str], keys: Sequence[str], shapes: tuple[ShardShape, ...],
-                    earlier: Callable[[str], Mapping[str, WordTable] | None]) -> dict[int, Mapping[str, WordTable]] | None:
-    """The word tables of the shards (keys ``before``) that ``keys`` replace, by the shard's
-    number; None when one of them cannot be read."""
+def kept_places(before: Sequence[ShardShape], after: Sequence[ShardShape]) -> int:
+    """How many shards at the start of two merges have the same shapes (their pages have the
+    same numbers in both)."""
+    return next((number for number, (old, new) in enumerate(zip(before, after)) if old != new),
+                min(len(before), len(after)))
+
+
+def _since(last: MergedIndex, keys: Sequence[str], shapes: tuple[ShardShape, ...],
+           earlier: Callable[[str], Mapping[str, WordTable] | None]) -> _Since | None:
+    """What a merge of shards under ``keys`` (of ``shapes``) takes from the ``last`` one;
+    None when nothing (no shard keeps its place, or a word index that changed cannot be
+    read)."""
+    places = kept_places(last.shapes, shapes)
+    if not places:
+        return None
     replaced = {}
-    for number, (old, key) in enumerate(zip(before, keys)):
+    for number, (old, key) in enumerate(zip(last.keys[:places], keys)):
         if old != key:
             words = earlier(old)
             if words is None or set(words) != {language for language, *_ in shapes[number]}:
                 return None
             replaced[number] = words
-    return replaced
+    gone = []
+    for old in last.keys[places:]:
+        if (words := earlier(old)) is None:
+            return None
+        gone.append(words)
+    return _Since(last.words, replaced, places, tuple(gone))
 
 
 def _merge_all(shards: Sequence[ShardBundle], since: _Since | None = None) -> tuple[BundleFiles, dict[str, MergedWords]]:
@@ -256,11 +274,15 @@ def _shape(shard: ShardBundle) -> ShardShape:
 
 @dataclass(frozen=True)
 class _Since:
-    """A merge made from an earlier one: its word index by language, and the word indexes
-    of the shards since replaced, by the shard's number."""
+    """A merge made from an earlier one: its word index by language, the word indexes of the
+    shards since replaced in their places, by the shard's number, how many shards kept their
+    places (the shards after them are merged again) and the word indexes of the earlier
+    merge's shards after those."""
 
     words: Mapping[str, MergedWords]
     replaced: Mapping[int, Mapping[str, WordTable]]
+    places: int
+    gone: tuple[Mapping[str, WordTable], ...]
 
 
 def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str, str]],
@@ -323,6 +345,7 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]], sort_values: Sequence
     for language in languages:
         present: list[tuple[ShardBundle, list[Any], list[int | None]]] = []
         replaced: dict[int, WordTable] = {}  # by the number in ``present``
+        moved = 0  # the number in ``present`` of the first shard after those in their places
         for shard_number, ((shard, maps), shard_entry) in enumerate(zip(parts, entries)):
             info = shard_entry["languages"].get(language)
             if info is None:
@@ -337,12 +360,15 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]], sort_values: Sequence
                 if since is not None and language in since.replaced.get(shard_number, {}):
                     replaced[len(present)] = since.replaced[shard_number][language]
                 present.append((shard, meta, page_map))
+                if since is not None and shard_number < since.places:
+                    moved = len(present)
         if not present:
             continue
         values = [sorts for page_language, sorts in sort_values if page_language == language]
         earlier = None
         if since is not None and language in since.words:
-            earlier = (since.words[language], replaced)
+            gone = [tables[language] for tables in since.gone if language in tables]
+            earlier = _Earlier(since.words[language], replaced, moved, gone)
         meta, words[language] = _merge_language(present, values, language, merged, earlier)
         for shard, shard_meta, page_map in present:  # the fragments of the pages kept
             for local, number in enumerate(page_map):
@@ -357,13 +383,32 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]], sort_values: Sequence
     return merged, words
 
 
+@dataclass(frozen=True)
+class _Earlier:
+    """One language's word index as an earlier merge made it; the word tables of the shards
+    (by their number in the merge's ``present``) that changed since in their places, the
+    number of the first shard not in its place and the tables of the earlier merge's shards
+    from there on."""
+
+    words: MergedWords
+    replaced: Mapping[int, WordTable]
+    moved: int
+    gone: list[WordTable]
+
+    def changed(self, tables: list[WordTable]) -> list[str] | None:
+        """The words of the merge of ``tables`` to merge again, in order; None when they are
+        over half the words (a whole merge is then faster)."""
+        changed = {word for number, table in self.replaced.items() for word in _differing_words(table, tables[number])}
+        for table in [*tables[self.moved:], *self.gone]:
+            changed.update(table.words)
+        return sorted(changed) if len(changed) <= len(self.words.words) // 2 else None
+
+
 def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]]],
                     sort_values: Sequence[Mapping[str, str]], language: str, merged: BundleFiles,
-                    earlier: tuple[MergedWords, Mapping[int, WordTable]] | None) -> tuple[list[Any], MergedWords]:
+                    earlier: _Earlier | None) -> tuple[list[Any], MergedWords]:
     """The metadata of one language's merged index and its word index; its word and filter
-    files go into ``merged``. ``earlier``: this language's word index as an earlier merge of
-    shards of the same shapes made it, and the word tables of the shards (by their number
-    in ``present``) that have changed since."""
+    files go into ``merged``; from the word index an ``earlier`` merge made when given."""
     total = sum(1 for _, _, page_map in present for number in page_map if number is not None)
     pages: list[Any] = [None] * total
     for _, meta, page_map in present:
@@ -376,10 +421,9 @@ def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]
     field_maps = [[fields.index(field) for field in meta[5]] for _, meta, _ in present]
     tables = [shard.words[language] for shard, _, _ in present if shard.words is not None]
     maps = [_PageMap.of(page_map) for _, _, page_map in present]
-    if earlier is not None:
-        previous, replaced = earlier
-        changed = sorted({word for number, table in replaced.items() for word in _differing_words(table, tables[number])})
-        stream = _updated_words(previous, changed, tables, maps, field_maps)
+    changed = earlier.changed(tables) if earlier is not None else None
+    if earlier is not None and changed is not None:
+        stream = _updated_words(earlier.words, changed, tables, maps, field_maps)
     else:
         stream = _merged_words(tables, maps, field_maps)
     kept: list[str] = []

@@ -1,11 +1,11 @@
 """Where the searchable pages are cut into shards, and the shards' bundles kept between builds.
 
 Pagefind's memory grows with the pages one run holds, so a site is indexed in shards of
-consecutive pages (in output-path order), each by its own run, and the bundles are merged
+consecutive pages (in the index's order: by the day each page first exists, then by path,
+:meth:`~sitegen.search.IndexedPage.order`), each by its own run, and the bundles are merged
 (:mod:`sitegen.search.merge`). :class:`ShardCut` places the cuts by the pages' paths alone
 (content-defined chunking, as rsync and backup tools cut files): a page added or removed
-moves the cuts of its own shard only, and an ingested article, whose path begins with its
-date, lands in the last shard of the articles. A build keeps each shard's bundle in a
+moves the cuts of its own shard only, and a day's new pages land in the last shard. A build keeps each shard's bundle in a
 :class:`ShardCache` under the digest of its pages' requests, with the list of its pages, so
 the next build runs Pagefind only on the pages that changed: a shard whose pages are mostly
 those of a kept bundle is that bundle patched (:func:`~sitegen.search.merge.patch_shard`).
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.files import atomic_write, atomic_writer
-from sitegen.search.merge import MergedIndex, MergedWords, ShardBundle, ShardShape, WordTable
+from sitegen.search.merge import MergedIndex, MergedWords, ShardBundle, ShardShape, WordTable, kept_places
 
 __all__ = ["SHARDS", "ShardCache", "ShardCut", "shard_key"]
 
@@ -51,7 +51,7 @@ class ShardCut:
         return number % self.spread == 0
 
     def shards(self, relpaths: Sequence[str]) -> list[list[str]]:
-        """``relpaths`` (in path order) cut into shards."""
+        """``relpaths`` (in the index's order) cut into shards."""
         shards: list[list[str]] = [[]]
         for relpath in relpaths:
             shards[-1].append(relpath)
@@ -130,13 +130,14 @@ class ShardCache:
 
     def merged(self, shapes: tuple[ShardShape, ...] | None = None) -> MergedIndex | None:
         """What the last merge of bundles kept under this salt made (:meth:`put_merged`),
-        when it merged shards of these ``shapes`` (None: of any); None when there is none
-        (or it cannot be read). Its word index is read only then: a merge of shards of other
-        shapes (pages added or removed) does not hold it in memory."""
+        when its first shard had the shape of the first of ``shapes`` (None: of any; see
+        :func:`~sitegen.search.merge.kept_places`); None when there is none (or it cannot be
+        read). Its word index is read only then: a merge whose every page has another number
+        does not hold it in memory."""
         try:
             with open(self._merged_path(), "rb") as stream:
                 keys, made_of = pickle.load(stream)
-                if shapes is not None and made_of != shapes:
+                if shapes is not None and not kept_places(made_of, shapes):
                     return None
                 merged = MergedIndex(keys, made_of, pickle.load(stream))
         except Exception:  # noqa: BLE001 - a missing or damaged record: the next merge is a whole one
