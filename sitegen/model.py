@@ -170,3 +170,10 @@ class Entity:
     def last_seen(self) -> date | None:
         """The date of its newest dated article (None when none is dated)."""
         return max((a.date for a in self.articles if a.date is not None), default=None)
+
+    def page_since(self, least: int) -> date | None:
+        """The day it got its page, when a page needs ``least`` articles: the date of its
+        ``least``-th oldest dated article (of its newest when fewer are dated; None when none
+        is). The search index numbers pages by such a day (:data:`sitegen.search.SINCE_ATTRIBUTE`)."""
+        dates = sorted(a.date for a in self.articles if a.date is not None)
+        return dates[min(least, len(dates)) - 1] if dates else None

@@ -13,6 +13,7 @@ cold build gives, search index included.
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import sys
@@ -459,3 +460,67 @@ def test_a_released_session_frees_its_model_without_the_garbage_collector(site_r
         assert planner() is None and grouping() is None
     finally:
         gc.enable()
+
+
+def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_site: Path, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """The next day's items of the real corpus ingested into a built site: their pages (the
+    articles, the entities that now have a page) are numbered after every page there was
+    (by the day each page first exists), so the shards before them keep their pages'
+    numbers and the build merges the index from the last merge (no whole merge: in path
+    order a new article gave every entity page another number); the site is what a cold
+    build makes."""
+    from click.testing import CliRunner
+
+    from benchmarks.corpus_site import next_day_records
+    from sitegen.cli import cli
+    from sitegen.search import merge
+
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=40, spread=60, most=150))
+    root = tmp_path / "site"
+    _copy_site(corpus_site, root, cache=False)
+    build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    numbered_before = _pages_in_index_order(root / "public")
+    day = root / "raw-next-day"
+    day.mkdir()
+    records = next_day_records(300)
+    assert len(records) >= 5
+    (day / "next-day.jsonl").write_text("\n".join(records) + "\n", "utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(day), "--content", str(root / "content")])
+    assert result.exit_code == 0, result.output
+    from_last: list[int] = []  # the words of a merge from the last one merged again
+    updated_words = merge._updated_words
+
+    def noted(previous: merge.MergedWords, changed: list[str], *args: Any) -> Any:
+        from_last.append(len(changed))
+        return updated_words(previous, changed, *args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(merge, "_updated_words", noted)
+        again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert "indexed again" in again.search, again.search
+    assert len(from_last) == 1 and 0 < from_last[0], from_last
+    numbered = _pages_in_index_order(root / "public")
+    new = numbered[len(numbered_before):]
+    assert numbered[:len(numbered_before)] == numbered_before and len(new) >= len(records), len(new)
+    assert sum(url.startswith("/articles/") for url in new) >= len(records) - 1  # (one may be a duplicate)
+    assert any(url.startswith("/entities/") for url in new), new
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
+    assert _files(root / "public", search=True) == _files(cold / "public", search=True)
+
+
+def _pages_in_index_order(site: Path) -> list[str]:
+    """The URL of each page of a built site's search index, in the index's order."""
+    from sitegen.search import bundle as pf_format
+
+    folder = site / "pagefind"
+    entry = json.loads((folder / "pagefind-entry.json").read_text("utf-8"))
+    urls = []
+    for info in entry["languages"].values():
+        meta = pf_format.read_pf((folder / f"pagefind.{info['hash']}.pf_meta").read_bytes(), "meta")
+        for fragment, _ in meta[1]:  # a fragment is JSON behind Pagefind's signature
+            data = gzip.decompress((folder / "fragment" / f"{fragment}.pf_fragment").read_bytes())
+            urls.append(json.loads(data[len(b"pagefind_dcd"):])["url"])
+    return urls

@@ -7,12 +7,13 @@
 - :mod:`~sitegen.search.shards`: where pages are cut into shards, and the shards kept
   between builds (:mod:`~sitegen.search.merge` joins them into one bundle).
 
-A build makes each searchable page's request where the page is rendered
-(:func:`index_request`, in a worker on a big build) and passes it to a :class:`SearchIndex`
-as soon as the page is written; :func:`index_site` does the same for pages read from a
-built folder (``serve`` re-indexes that way, in a low-priority process: ``python -m
-sitegen.search SITE BUNDLE``). Either way the bundle comes back as a :class:`Bundle` of files
-that the output writer puts in place.
+A build notes what each searchable page's index entry is made of where the page is rendered
+(:func:`indexed_page`); once every page is written, :func:`index_changed_shards` orders the
+pages (:meth:`IndexedPage.order`), cuts them into shards and indexes the shards whose pages
+changed, each page's request (:func:`index_request`) made by forked workers on a big site;
+:func:`index_site` indexes pages read from a built folder (``serve`` re-indexes that way, in
+a low-priority process: ``python -m sitegen.search SITE BUNDLE``). Either way the bundle comes
+back as a :class:`Bundle` of files that the output writer puts in place.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import base64
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from html import unescape
@@ -40,7 +41,7 @@ from sitegen.urls import url_of
 
 __all__ = ["AliasExpander", "Bundle", "IndexRequest", "IndexedPage", "SearchIndex", "SearchIndexError", "ShardCache",
            "ShardCut", "index_changed_shards", "index_request", "index_site", "indexed_page", "is_searchable",
-           "searchable_pages"]
+           "searchable_pages", "SINCE_ATTRIBUTE"]
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
@@ -77,11 +78,18 @@ class IndexedPage:
     Pagefind is sent for it, except its sort values (its URL and the part of the page it
     reads: a shard is indexed again when one of its pages' digests changes), and its language
     and sort values (the merge orders the pages by them, so a page whose sort value alone
-    changed, such as an entity's last-seen date, leaves its shard as it was)."""
+    changed, such as an entity's last-seen date, leaves its shard as it was); and the day the
+    page first exists (:data:`SINCE_ATTRIBUTE`), by which the index numbers its pages."""
 
     digest: str
     language: str
     sort_values: tuple[tuple[str, str], ...]
+    since: str = ""
+
+    def order(self, relpath: str) -> tuple[str, str]:
+        """Where the page at ``relpath`` comes in the index: by the day it first exists, then
+        by path (see :data:`SINCE_ATTRIBUTE`)."""
+        return self.since, relpath
 
 
 @dataclass(frozen=True)
@@ -111,12 +119,23 @@ def _indexed_page(relpath: str, copy: str) -> IndexedPage:
                                    f'attribute (data-pagefind-sort="name:value"), not "{found.group(1)}"')
         sorts.append((name, value))
     language = _LANG.search(copy)
+    since = _SINCE.search(copy)
     unsorted = _SORT.sub('data-pagefind-sort=""', copy)
     digest = hashlib.blake2b(f"{relpath}\x00{unsorted}".encode(), digest_size=16).hexdigest()
-    return IndexedPage(digest, language.group(1).lower() if language else "unknown", tuple(sorted(dict(sorts).items())))
+    return IndexedPage(digest, language.group(1).lower() if language else "unknown", tuple(sorted(dict(sorts).items())),
+                       unescape(since.group(1)) if since else "")
 
 
+SINCE_ATTRIBUTE = "data-sitegen-since"
+"""The attribute (on any element Pagefind reads of a page) giving the day the page first
+exists as ``YYYY-MM-DD``: an article's date, a weekly digest's Monday, the day an entity
+got its page. The index numbers pages by it, then by path (a page without it comes first),
+so that a day's new pages come after every page there was: the shards before them keep
+their pages' numbers, and the next build's merge takes their words from the last merge
+(:func:`~sitegen.search.merge.merge_shards_since`). In path order a new article moved every
+entity page and digest after it, and a new entity every page after its name."""
 _SORT = re.compile(r'data-pagefind-sort="([^"]*)"')
+_SINCE = re.compile(SINCE_ATTRIBUTE + r'="([^"]*)"')
 _LANG = re.compile(r'<html\b[^>]*\blang="([^"]*)"', re.I)
 
 
@@ -305,11 +324,13 @@ class SearchIndex:
 
 def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS,
                aliases: AliasExpander = NO_ALIASES, cut: ShardCut = SHARDS) -> Bundle:
-    """The bundle of ``(relpath, html)`` pages (those that are searchable), in relpath order,
+    """The bundle of ``(relpath, html)`` pages (those that are searchable), in their order
+    (:meth:`IndexedPage.order`),
     entity names expanded by ``aliases``; the requests are made by forked workers when there
     are many."""
     html = dict(pages)
-    relpaths = sorted(html)
+    known = {relpath: page for relpath, data in html.items() if (page := indexed_page(relpath, data)) is not None}
+    relpaths = sorted(known, key=lambda relpath: known[relpath].order(relpath))
     index = SearchIndex(cut)
     progress.stage("search index: pages sent to Pagefind", len(relpaths))
     requests = _requests_of(relpaths, html.__getitem__, aliases)
@@ -339,17 +360,18 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
     return pages
 
 
-def index_changed_shards(pages: Sequence[tuple[str, IndexedPage]], read: Callable[[str], bytes], cache: ShardCache,
+def index_changed_shards(pages: Mapping[str, IndexedPage], read: Callable[[str], bytes], cache: ShardCache,
                          aliases: AliasExpander = NO_ALIASES, progress: Progress = NO_PROGRESS,
                          cut: ShardCut = SHARDS) -> tuple[Bundle, list[str]]:
-    """The bundle of a site's searchable pages, ``(relpath, what is known of it)`` in path
-    order, and every shard's key. Each shard is the bundle ``cache`` keeps for it (with its
-    pages' sort values as they are now); or, when most of its pages are in a kept bundle as
-    they were, that bundle patched with the pages that changed or are new, indexed together
-    in one Pagefind run (:func:`~sitegen.search.merge.patch_shard`); or indexed again, the
-    pages read by ``read(relpath)``."""
+    """The bundle of a site's searchable pages (``pages``: what is known of each by its
+    output path), in their order (:meth:`IndexedPage.order`), and every shard's key. Each
+    shard is the bundle ``cache`` keeps for it (with its pages' sort values as they are now);
+    or, when most of its pages are in a kept bundle as they were, that bundle patched with
+    the pages that changed or are new, indexed together in one Pagefind run
+    (:func:`~sitegen.search.merge.patch_shard`); or indexed again, the pages read by
+    ``read(relpath)``."""
     known = dict(pages)
-    plans = _plan_shards([relpath for relpath, _ in pages], known, cache, cut)
+    plans = _plan_shards(sorted(known, key=lambda relpath: known[relpath].order(relpath)), known, cache, cut)
     fresh = sorted(relpath for plan in plans for relpath in plan.fresh)
     again = [relpath for plan in plans if plan.kept is None and plan.base is None for relpath in plan.pages]
     progress.stage("search index: pages of changed shards sent to Pagefind", len(fresh) + len(again))

@@ -160,7 +160,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         shards: list[str] = []
         indexed: set[str] = set()
         if options.search:
-            bundle, shards = index_changed_shards(sorted(searched.items()), partial(_read_staged, staged.path),
+            bundle, shards = index_changed_shards(searched, partial(_read_staged, staged.path),
                                                   shard_cache, aliases, progress, shards_module.SHARDS)
             search_summary = bundle.summary
             indexed = {f"pagefind/{relpath}" for relpath in bundle.files}

@@ -41,7 +41,7 @@ from sitegen.site.load import StoredPages, read_stored_pages, write_stored_pages
 
 __all__ = ["BuiltState", "KeptModel", "digest", "key_digests", "page_digest", "updated_key_digests"]
 
-_FORMAT = 4
+_FORMAT = 5
 
 
 def digest(value: object) -> str:
@@ -99,7 +99,8 @@ class BuiltState:
         """Write the state to ``path`` (atomically)."""
         # not dataclasses.asdict: it copies every value recursively (2 s for 20,000 pages)
         plain = {field.name: getattr(self, field.name) for field in fields(self) if field.name != "searched"}
-        searched = {relpath: [page.digest, page.language, page.sort_values] for relpath, page in self.searched.items()}
+        searched = {relpath: [page.digest, page.language, page.sort_values, page.since]
+                    for relpath, page in self.searched.items()}
         atomic_write(path, json.dumps({"format": _FORMAT, **plain, "searched": searched}, sort_keys=True).encode("utf-8"))
 
     @classmethod
@@ -109,8 +110,8 @@ class BuiltState:
             data = json.loads(path.read_text("utf-8"))
             if data.pop("format") != _FORMAT:
                 return None
-            data["searched"] = {relpath: IndexedPage(digest, language, tuple((name, value) for name, value in sorts))
-                                for relpath, (digest, language, sorts) in data["searched"].items()}
+            data["searched"] = {relpath: IndexedPage(digest, language, tuple((name, value) for name, value in sorts), since)
+                                for relpath, (digest, language, sorts, since) in data["searched"].items()}
             return cls(**data)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
