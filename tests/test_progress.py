@@ -57,10 +57,10 @@ def test_build_reports_every_stage_with_its_real_counts(tmp_path):
     result = build_site(BuildOptions(root=root, out=tmp_path / "out"), Diagnostics(echo=False), progress)
 
     labels = [label for label, _, _ in progress.stages]
-    # pages are written and sent to Pagefind as they are rendered: no stage of their own
-    assert labels[:5] == ["reading pages", "finding people, organisations and places", "grouping weeks and entities",
-                          "rendering pages", "search index: pages indexed by Pagefind"]
-    assert set(labels[5:]) <= {"search index: Pagefind builds the bundle"}  # one shard: nothing to merge
+    # once every page is written, each is sent to Pagefind (a first build: all of them)
+    assert labels[:6] == ["reading pages", "finding people, organisations and places", "grouping weeks and entities",
+                          "rendering pages", "search index: pages sent to Pagefind", "search index: pages indexed by Pagefind"]
+    assert set(labels[6:]) <= {"search index: Pagefind builds the bundle"}  # one shard: nothing to merge
     assert progress.of("reading pages")[1:] == [pages, pages]
     tagged = progress.of("finding people, organisations and places")
     assert tagged[1] == tagged[2] and tagged[1] >= result.articles  # every article's text (and more) tagged once
@@ -68,6 +68,7 @@ def test_build_reports_every_stage_with_its_real_counts(tmp_path):
     static = len(list((root / "static").rglob("*.*")))
     assert rendered[1] == rendered[2] == result.files - static > 0
     searchable = int(re.search(r"search index: (\d+) pages", result.search).group(1))
+    assert progress.of("search index: pages sent to Pagefind")[1:] == [searchable, searchable]
     indexed = progress.of("search index: pages indexed by Pagefind")
     assert indexed[1] == searchable and 0 <= indexed[2] <= searchable
 

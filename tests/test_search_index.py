@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -47,23 +48,39 @@ def test_trimmed_copy_gives_the_index_whole_pages_give(built_site, site_root, tm
     assert folder_files(tmp_path / "whole") == folder_files(built_site / "pagefind")
 
 
-def test_pages_are_numbered_in_url_order_whatever_order_they_come_in(built_site, site_root, tmp_path):
+def test_pages_are_numbered_by_the_day_they_first_exist_whatever_order_they_come_in(built_site, site_root, tmp_path):
     """Pagefind numbers pages in the order it finds them; from a folder that is the file
     system's order (hash order on ext4, creation order on tmpfs), so the bundle differed
-    from machine to machine. Pages are now sent in URL order."""
-    import gzip
-    import json
-
+    from machine to machine. Pages are numbered by the day each first exists (its
+    ``data-sitegen-since``: an article's date, a digest's Monday, the day an entity got its
+    page), then by URL, so that a day's new pages come after every page there was."""
     pages = search.searchable_pages(built_site)
     write_bundle(search.index_site(list(reversed(pages)), aliases=site_aliases(site_root)), tmp_path / "reversed")
     assert folder_files(tmp_path / "reversed") == folder_files(built_site / "pagefind")
-    bundle = built_site / "pagefind"
+    urls = _urls_in_index_order(built_site / "pagefind")
+    since = {}
+    for relpath, html in pages:
+        found = re.search(rb'data-sitegen-since="([^"]*)"', html)
+        since[url_of(relpath)] = found.group(1).decode() if found else ""
+    assert urls == sorted(since, key=lambda url: (since[url], url + "index.html"))
+    assert urls != sorted(urls)  # the digests and entity pages among the articles of their days
+    for url in urls:
+        if dated := re.fullmatch(r"/articles/(\d{4})(\d\d)(\d\d)-\w+/", url):
+            assert since[url] == "-".join(dated.groups()), url
+        elif url.startswith("/weeks/"):
+            assert date.fromisoformat(since[url]).isoweekday() == 1, url
+
+
+def _urls_in_index_order(bundle: Path) -> list[str]:
+    """The URL of each page of a published bundle, by its number (which its fragment's name gives)."""
+    import gzip
+
     urls = []
     for number, (page_hash, _) in enumerate(_meta(bundle)[1]):
         assert pf_format.page_number(page_hash) == number
         fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
         urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
-    assert urls == [url_of(relpath) for relpath, _ in sorted(pages)] == sorted(urls, key=lambda u: u + "index.html")
+    return urls
 
 
 def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
@@ -78,8 +95,9 @@ def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
     assert path == pf_format.date_order_path("zh-cn", data)  # named by its content
     deltas = json.loads(data)
     numbers = [sum(deltas[: i + 1]) for i in range(len(deltas))]
-    pages = sorted(search.searchable_pages(built_site))
-    date_keys = [re.search(r'data-pagefind-sort="date:([^"]+)"', html.decode()).group(1) for _, html in pages]
+    html = {url_of(relpath): data for relpath, data in search.searchable_pages(built_site)}
+    pages = [html[url] for url in _urls_in_index_order(bundle)]
+    date_keys = [re.search(r'data-pagefind-sort="date:([^"]+)"', page.decode()).group(1) for page in pages]
     assert numbers == sorted(range(len(pages)), key=date_keys.__getitem__)
     assert [f"date/{p.name}" for p in (bundle / "date").iterdir()] == [path]
 

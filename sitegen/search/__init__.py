@@ -374,7 +374,7 @@ def index_changed_shards(pages: Mapping[str, IndexedPage], read: Callable[[str],
     plans = _plan_shards(sorted(known, key=lambda relpath: known[relpath].order(relpath)), known, cache, cut)
     fresh = sorted(relpath for plan in plans for relpath in plan.fresh)
     again = [relpath for plan in plans if plan.kept is None and plan.base is None for relpath in plan.pages]
-    progress.stage("search index: pages of changed shards sent to Pagefind", len(fresh) + len(again))
+    progress.stage("search index: pages sent to Pagefind", len(fresh) + len(again))  # of the shards that changed
     fresh_pages = _NO_PAGES
     if fresh:
         fresh_index = SearchIndex(ShardCut.every(len(fresh) + 1))
