@@ -45,6 +45,10 @@ __all__ = ["AliasExpander", "Bundle", "IndexRequest", "IndexedPage", "SearchInde
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
+_RUNS_AT_ONCE = 2
+"""Pagefind runs alive at once: one taking a shard's pages, one building the bundle of the
+shard before. Each holds its shard's pages (10 runs at once held 285 MB, the 10,000-item
+site's cold build, when pages were sent as fast as two workers segmented them)."""
 
 _GET_FILES_ID = 2**31 - 1
 """The request id of the request for the bundle (page requests are numbered from 1)."""
@@ -185,6 +189,7 @@ class SearchIndex:
     def add(self, relpath: str, request: IndexRequest) -> None:
         """Send the request :func:`index_request` made for the page at ``relpath``."""
         if self.service is None:
+            self._wait_for_runs(_RUNS_AT_ONCE - 1)
             self.service = PagefindService()
             self._services.append(self.service)
             self.service.send(message(0, {"type": "NewIndex", "config": None}))
@@ -203,6 +208,14 @@ class SearchIndex:
         except BaseException:
             self.stop()
             raise
+
+    def _wait_for_runs(self, most: int) -> None:
+        """Wait until no more than ``most`` full shards are still building their bundles (a
+        run holds its pages until then: pages sent faster than Pagefind indexes them would
+        otherwise start a run for every shard at once). A failure is raised by :meth:`finish`."""
+        pending = [future for future in self._shards if not future.done()]
+        for future in pending[:max(len(pending) - most, 0)]:
+            future.exception()  # waits for it
 
     def add_shard(self, key: str, bundle: ShardBundle, fresh: int = 0) -> None:
         """Take a whole shard indexed by an earlier build (between the pages of the shards
