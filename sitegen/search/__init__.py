@@ -161,16 +161,16 @@ def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander
 class SearchIndex:
     """One Pagefind bundle, its pages numbered in the order they are sent: :meth:`add`
     passes each page's request (:func:`index_request`) as soon as it is made, so Pagefind
-    indexes while the caller renders and writes the site; :meth:`finish` asks for the bundle
-    and waits for it; :meth:`stop` ends an index that will not be finished. Pagefind is
-    started with the first page (after any forked workers: it is read by a thread).
+    indexes while the caller makes the next ones; :meth:`finish` asks for the bundle and
+    waits for it; :meth:`stop` ends an index that will not be finished. Pagefind is started
+    with the first page (after any forked workers: it is read by a thread).
 
     Where ``cut`` ends a shard (:class:`~sitegen.search.shards.ShardCut`), a new Pagefind run
     takes the next pages and the full one builds its bundle in the background (one at a
-    time), so no run holds more than a shard and the caller goes on meanwhile; each shard's
-    bundle is kept in ``cache`` for the next build (and read back only when :meth:`finish`
-    merges the shards' bundles into one, :mod:`sitegen.search.merge`: they are not held in
-    memory while the site is rendered)."""
+    time, :data:`_RUNS_AT_ONCE` runs alive), so no run holds more than a shard and the
+    caller goes on meanwhile; each shard's bundle is kept in ``cache`` for the next build
+    (and read back only when :meth:`finish` merges the shards' bundles into one,
+    :mod:`sitegen.search.merge`: they are not held in memory meanwhile)."""
 
     def __init__(self, cut: ShardCut = SHARDS, cache: ShardCache | None = None) -> None:
         self.cut = cut
@@ -284,7 +284,7 @@ class SearchIndex:
                       key: str) -> ShardBundle | None:
         """:meth:`_collect` for a shard that ended before the last one (in the background):
         None when the cache keeps its bundle (:meth:`finish` reads it back to merge: it is
-        not held in memory while the site is rendered)."""
+        not held in memory meanwhile)."""
         bundle = self._collect(service, names, sort_values, digests, key, NO_PROGRESS)
         return None if self.cache is not None else bundle
 

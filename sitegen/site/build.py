@@ -9,7 +9,8 @@ changed; :func:`_build` runs the stages through a :class:`~sitegen.site.session.
 3. plan and render (``site/plan.py``, ``site/render.py``): one :class:`PagePlan` per output
    file, rendered with Jinja2;
 4. write (``output.py``): every file into a staging folder, swapped in whole at the end;
-5. index (``search/``): each page is sent to Pagefind as it is written; the bundle last.
+5. index (``search/``): once every page is written, the shards whose pages changed are
+   indexed by Pagefind (all of them the first time) and merged into the bundle.
 """
 
 from __future__ import annotations
