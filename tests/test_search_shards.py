@@ -290,3 +290,38 @@ def test_the_shard_cache_keeps_the_last_merge_under_its_salt(sample_pages, site_
     [record] = (tmp_path / "shards").glob("*.merged")
     record.write_bytes(record.read_bytes()[:1000])
     assert cache.merged() is None
+
+
+def test_no_more_than_two_pagefind_runs_are_alive_at_once(sample_pages, site_root, monkeypatch) -> None:
+    """Pages sent faster than Pagefind builds a shard's bundle (a build sends them once they
+    are all written) start the next shard's run only when at most one other shard is still
+    building its bundle: each run holds its shard's pages until it ends. The bundle is the
+    one of a run per shard."""
+    from sitegen.search import service
+
+    alive: set[int] = set()
+    most = 0
+    start, close = service.PagefindService.__init__, service.PagefindService.close
+
+    def started(self: service.PagefindService) -> None:
+        nonlocal most
+        start(self)
+        alive.add(id(self))
+        most = max(most, len(alive))
+
+    def closed(self: service.PagefindService) -> None:
+        alive.discard(id(self))
+        close(self)
+
+    aliases = site_aliases(site_root)
+    pages = sorted(sample_pages[:120], key=lambda page: search.indexed_page(*page).order(page[0]))  # as the index orders them
+    requests = [search.index_request(number, relpath, html, aliases) for number, (relpath, html) in enumerate(pages)]
+    monkeypatch.setattr(service.PagefindService, "__init__", started)
+    monkeypatch.setattr(service.PagefindService, "close", closed)
+    index = search.SearchIndex(search.ShardCut.every(10))
+    for (relpath, _), request in zip(pages, requests):  # made beforehand: sent at once
+        if request is not None:
+            index.add(relpath, request)
+    files = index.finish().files
+    assert len(index.keys) == 12 and most == 2, (len(index.keys), most)
+    assert dict(files.items()) == dict(search.index_site(pages, aliases=aliases, cut=search.ShardCut.every(10)).files.items())
