@@ -39,9 +39,9 @@ from sitegen.search.service import PagefindService, message
 from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
 from sitegen.urls import url_of
 
-__all__ = ["AliasExpander", "Bundle", "IndexRequest", "IndexedPage", "SearchIndex", "SearchIndexError", "ShardCache",
-           "ShardCut", "index_changed_shards", "index_request", "index_site", "indexed_page", "is_searchable",
-           "searchable_pages", "SINCE_ATTRIBUTE"]
+__all__ = ["SINCE_ATTRIBUTE", "AliasExpander", "Bundle", "IndexRequest", "IndexedPage", "SearchIndex", "SearchIndexError",
+           "ShardCache", "ShardCut", "index_changed_shards", "index_request", "index_site", "indexed_page", "is_searchable",
+           "searchable_pages"]
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
@@ -338,9 +338,8 @@ class SearchIndex:
 def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS,
                aliases: AliasExpander = NO_ALIASES, cut: ShardCut = SHARDS) -> Bundle:
     """The bundle of ``(relpath, html)`` pages (those that are searchable), in their order
-    (:meth:`IndexedPage.order`),
-    entity names expanded by ``aliases``; the requests are made by forked workers when there
-    are many."""
+    (:meth:`IndexedPage.order`), entity names expanded by ``aliases``; the requests are made
+    by forked workers when there are many."""
     html = dict(pages)
     known = {relpath: page for relpath, data in html.items() if (page := indexed_page(relpath, data)) is not None}
     relpaths = sorted(known, key=lambda relpath: known[relpath].order(relpath))
