@@ -587,3 +587,39 @@ def test_a_new_build_reads_only_the_pages_whose_files_changed(scratch_site, tmp_
     assert build(scratch_site, tmp_path / "fresh", "--no-search").exit_code == 0
     assert len(read) == len(list((scratch_site / "content").rglob("*.md")))  # no cache: every page read
     assert _differing_files(scratch_site / "public", tmp_path / "fresh") == []
+
+
+def test_every_published_file_is_readable_by_all_whatever_the_umask(scratch_site):
+    """A build sets the mode of what it writes and of the folders it makes, not of the files
+    it links from the previous site (made so when that site was published): under umask 077
+    the first build, an edit's build (from the previous site), a new article's (a new
+    folder) and the one after (from the spare) publish files 0644 and folders 0755."""
+    import os
+    import stat
+
+    out = scratch_site / "public"
+    articles = sorted((scratch_site / "content" / "articles").rglob("*.md"))
+    before = os.umask(0o077)
+    try:
+        for step in range(4):
+            if step == 1:
+                articles[0].write_text(articles[0].read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+            elif step == 2:
+                text = articles[1].read_text("utf-8").replace(f"slug: {articles[1].stem}", "slug: 20990101-newpage", 1)
+                (articles[1].parent / "20990101-newpage.md").write_text(text.replace("date: ", "date: 2099-01-01 #", 1),
+                                                                         "utf-8")
+            elif step == 3:
+                articles[2].write_text(articles[2].read_text("utf-8").rstrip("\n") + "\n\n又一句话。\n", "utf-8")
+            result = build(scratch_site, out, "--no-search")
+            assert result.exit_code == 0, result.output
+            modes = {}
+            for folder, _, files in os.walk(out):
+                modes[folder] = stat.S_IMODE(os.stat(folder).st_mode)
+                for name in files:
+                    modes[os.path.join(folder, name)] = stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)
+            wrong = {path: oct(mode) for path, mode in modes.items()
+                     if mode != (0o755 if os.path.isdir(path) else 0o644)}
+            assert not wrong, (step, list(wrong.items())[:5])
+        assert (out / "articles" / "20990101-newpage" / "index.html").is_file()
+    finally:
+        os.umask(before)
