@@ -302,6 +302,31 @@ def test_a_changed_word_renames_the_chunks_around_it_only(built_site):
     assert 1 <= max(renamed) <= 3 and sum(renamed) <= 1.5 * len(renamed), renamed
 
 
+def test_chunks_compressed_on_threads_are_the_files_published(built_site, monkeypatch):
+    """A build compresses the word chunks it writes on threads: each comes back under its
+    path, in the order asked, as the published file byte for byte; a file not packed as it
+    was put."""
+    import gzip
+    import threading
+
+    bundle = built_site / "pagefind"
+    published = {f"index/{path.name}": path.read_bytes() for path in sorted((bundle / "index").iterdir())}
+    assert len(published) > 20
+    files = pf_format.BundleFiles()
+    for path, data in published.items():
+        files.pack(path, gzip.decompress(data))
+    entry = (bundle / "pagefind-entry.json").read_bytes()
+    files["pagefind-entry.json"] = entry
+    asked = [*reversed(list(published)), "pagefind-entry.json"]
+    monkeypatch.setattr(pf_format, "_PACKED_PER_THREAD", 5)  # threads for the sample site's few chunks
+    compressing = set()
+    compress = gzip.compress
+    monkeypatch.setattr(gzip, "compress", lambda *args, **kwargs: compressing.add(threading.get_ident())
+                        or compress(*args, **kwargs))
+    assert list(files.compressed(asked)) == [(path, published.get(path, entry)) for path in asked]
+    assert compressing and threading.get_ident() not in compressing
+
+
 def test_a_bundle_from_another_pagefind_version_is_refused(built_site, monkeypatch):
     """The bundle rewriting reads Pagefind's private format: only the version it was written
     for is accepted, with a message saying which to install."""

@@ -25,7 +25,7 @@ import hashlib
 import io
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from typing import Any
 
 from sitegen.errors import SitegenError
@@ -79,6 +79,18 @@ class BundleFiles(MutableMapping[str, bytes]):
                 files[check(path)] = self._files[path]
         return files
 
+    def compressed(self, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+        """Each of ``paths`` with its file's bytes, in order, the packed files compressed by
+        threads (zlib lets go of the interpreter while it compresses: a build after a day's
+        items compresses most of the index's chunks, 1,500 at 10,000 items)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sitegen.parallel import worker_count
+
+        packed = sum(1 for path in paths if path in self._packed)
+        with ThreadPoolExecutor(max_workers=worker_count(packed // _PACKED_PER_THREAD)) as pool:
+            yield from zip(paths, pool.map(self.__getitem__, paths))
+
     def __getitem__(self, path: str) -> bytes:
         if path in self._packed:
             return gzip.compress(self._files[path], compresslevel=_PACK_LEVEL, mtime=0)
@@ -99,6 +111,7 @@ class BundleFiles(MutableMapping[str, bytes]):
         return len(self._files)
 
 
+_PACKED_PER_THREAD = 100  # packed files (about 4-16 KB each) that make a thread worth starting
 _PACK_LEVEL = 6  # of a packed file: 2% larger than level 9 and four times faster (a 10,000-page index is 20 MB)
 _PACKED_DIGEST = f"gzip {_PACK_LEVEL} zlib {zlib.ZLIB_RUNTIME_VERSION}\x00".encode()
 """What a packed file's digest covers beside its bytes: how they are compressed."""

@@ -187,12 +187,11 @@ def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -
     """Write the search ``bundle`` into ``pagefind/`` of ``staged``, but for the files the
     previous site holds as they are (``previous``: its record of each bundle file's digest;
     such files stay linked, unread); returns this bundle's record."""
-    digests = {}
-    for relpath in bundle.files:
-        path = f"pagefind/{relpath}"
-        digests[relpath] = digest = bundle.files.digest(relpath)
-        if not (staged.keeps(path) and previous.get(relpath) == digest):
-            staged.write(path, bundle.files[relpath])
+    digests = {relpath: bundle.files.digest(relpath) for relpath in bundle.files}
+    changed = [relpath for relpath, digest in digests.items()
+               if not (staged.keeps(f"pagefind/{relpath}") and previous.get(relpath) == digest)]
+    for relpath, data in bundle.files.compressed(changed):
+        staged.write(f"pagefind/{relpath}", data)
     return digests
 
 
