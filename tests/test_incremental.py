@@ -524,3 +524,21 @@ def _pages_in_index_order(site: Path) -> list[str]:
             data = gzip.decompress((folder / "fragment" / f"{fragment}.pf_fragment").read_bytes())
             urls.append(json.loads(data[len(b"pagefind_dcd"):])["url"])
     return urls
+
+
+def test_a_forced_build_indexes_and_merges_every_page_again(site_root: Path, tmp_path: Path, monkeypatch) -> None:
+    """``--force`` renders and indexes every page: no kept shard is taken, and the merge does
+    not start from the last one's record (a cache one suspects is not trusted); the site is
+    the one the build before made."""
+    from sitegen.search import merge
+
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)
+    build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    before = _files(root / "public", search=True)
+    with monkeypatch.context() as patched:
+        patched.setattr(merge, "_updated_words", lambda *args: pytest.fail("merged from the last merge"))
+        forced = build_site(BuildOptions(root=root, out=root / "public", force=True), Diagnostics(echo=False))
+    assert "indexed again" not in forced.search, forced.search
+    assert _files(root / "public", search=True) == before

@@ -183,6 +183,16 @@ class ShardCache:
         except FileNotFoundError:
             return False
 
+    def clear(self) -> None:
+        """Remove every bundle and the record of every merge."""
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return
+        for name in names:
+            if name.endswith((".shard", ".pages", ".words", ".merged")):
+                (self.folder / name).unlink(missing_ok=True)
+
     def keep_only(self, keys: Iterable[str]) -> None:
         """Remove every bundle but those under ``keys``, and the records of merges made
         under another salt."""

@@ -126,7 +126,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
     if options.force:
-        shard_cache.keep_only(())  # every page indexed again
+        shard_cache.clear()  # every page indexed and merged again
     # each page rendered is noted as its index entry would be made; once every page is
     # written, the shards whose pages changed are indexed (all of them the first time)
     searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
