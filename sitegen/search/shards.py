@@ -176,13 +176,6 @@ class ShardCache:
                 continue
         return found
 
-    def kept(self) -> bool:
-        """Whether any bundle is kept."""
-        try:
-            return any(name.endswith(".shard") for name in os.listdir(self.folder))
-        except FileNotFoundError:
-            return False
-
     def clear(self) -> None:
         """Remove every bundle and the record of every merge."""
         try:
