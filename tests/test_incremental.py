@@ -13,7 +13,6 @@ cold build gives, search index included.
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import sys
@@ -32,6 +31,7 @@ from sitegen.site.carry import key_digests, page_digest
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.plan import DerivedValues, Planner
 from sitegen.site.session import SiteSession
+from tests.test_search_index import urls_in_index_order
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -480,7 +480,7 @@ def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_sit
     root = tmp_path / "site"
     _copy_site(corpus_site, root, cache=False)
     build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
-    numbered_before = _pages_in_index_order(root / "public")
+    numbered_before = urls_in_index_order(root / "public" / "pagefind")
     day = root / "raw-next-day"
     day.mkdir()
     records = next_day_records(300)
@@ -500,7 +500,7 @@ def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_sit
         again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
     assert "indexed again" in again.search, again.search
     assert len(from_last) == 1 and 0 < from_last[0], from_last
-    numbered = _pages_in_index_order(root / "public")
+    numbered = urls_in_index_order(root / "public" / "pagefind")
     new = numbered[len(numbered_before):]
     assert numbered[:len(numbered_before)] == numbered_before and len(new) >= len(records), len(new)
     assert sum(url.startswith("/articles/") for url in new) >= len(records) - 1  # (one may be a duplicate)
@@ -509,21 +509,6 @@ def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_sit
     _copy_site(root, cold, cache=False)
     build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
     assert _files(root / "public", search=True) == _files(cold / "public", search=True)
-
-
-def _pages_in_index_order(site: Path) -> list[str]:
-    """The URL of each page of a built site's search index, in the index's order."""
-    from sitegen.search import bundle as pf_format
-
-    folder = site / "pagefind"
-    entry = json.loads((folder / "pagefind-entry.json").read_text("utf-8"))
-    urls = []
-    for info in entry["languages"].values():
-        meta = pf_format.read_pf((folder / f"pagefind.{info['hash']}.pf_meta").read_bytes(), "meta")
-        for fragment, _ in meta[1]:  # a fragment is JSON behind Pagefind's signature
-            data = gzip.decompress((folder / "fragment" / f"{fragment}.pf_fragment").read_bytes())
-            urls.append(json.loads(data[len(b"pagefind_dcd"):])["url"])
-    return urls
 
 
 def test_a_forced_build_indexes_and_merges_every_page_again(site_root: Path, tmp_path: Path, monkeypatch) -> None:

@@ -57,7 +57,9 @@ def test_pages_are_numbered_by_the_day_they_first_exist_whatever_order_they_come
     pages = search.searchable_pages(built_site)
     write_bundle(search.index_site(list(reversed(pages)), aliases=site_aliases(site_root)), tmp_path / "reversed")
     assert folder_files(tmp_path / "reversed") == folder_files(built_site / "pagefind")
-    urls = _urls_in_index_order(built_site / "pagefind")
+    urls = urls_in_index_order(built_site / "pagefind")
+    for number, (page_hash, _) in enumerate(_meta(built_site / "pagefind")[1]):
+        assert pf_format.page_number(page_hash) == number
     since = {}
     for relpath, html in pages:
         found = re.search(rb'data-sitegen-since="([^"]*)"', html)
@@ -71,13 +73,12 @@ def test_pages_are_numbered_by_the_day_they_first_exist_whatever_order_they_come
             assert date.fromisoformat(since[url]).isoweekday() == 1, url
 
 
-def _urls_in_index_order(bundle: Path) -> list[str]:
-    """The URL of each page of a published bundle, by its number (which its fragment's name gives)."""
+def urls_in_index_order(bundle: Path) -> list[str]:
+    """The URL of each page of a published bundle (its ``pagefind/`` folder), by its number."""
     import gzip
 
     urls = []
-    for number, (page_hash, _) in enumerate(_meta(bundle)[1]):
-        assert pf_format.page_number(page_hash) == number
+    for page_hash, _ in _meta(bundle)[1]:  # a fragment is JSON behind Pagefind's signature
         fragment = gzip.decompress((bundle / "fragment" / f"{page_hash}.pf_fragment").read_bytes())
         urls.append(json.loads(fragment[len(b"pagefind_dcd"):])["url"])
     return urls
@@ -96,7 +97,7 @@ def test_the_date_order_is_a_file_of_its_own_not_in_the_metadata(built_site):
     deltas = json.loads(data)
     numbers = [sum(deltas[: i + 1]) for i in range(len(deltas))]
     html = {url_of(relpath): data for relpath, data in search.searchable_pages(built_site)}
-    pages = [html[url] for url in _urls_in_index_order(bundle)]
+    pages = [html[url] for url in urls_in_index_order(bundle)]
     date_keys = [re.search(r'data-pagefind-sort="date:([^"]+)"', page.decode()).group(1) for page in pages]
     assert numbers == sorted(range(len(pages)), key=date_keys.__getitem__)
     assert [f"date/{p.name}" for p in (bundle / "date").iterdir()] == [path]

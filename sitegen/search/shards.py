@@ -5,10 +5,11 @@ consecutive pages (in the index's order: by the day each page first exists, then
 :meth:`~sitegen.search.IndexedPage.order`), each by its own run, and the bundles are merged
 (:mod:`sitegen.search.merge`). :class:`ShardCut` places the cuts by the pages' paths alone
 (content-defined chunking, as rsync and backup tools cut files): a page added or removed
-moves the cuts of its own shard only, and a day's new pages land in the last shard. A build keeps each shard's bundle in a
-:class:`ShardCache` under the digest of its pages' requests, with the list of its pages, so
-the next build runs Pagefind only on the pages that changed: a shard whose pages are mostly
-those of a kept bundle is that bundle patched (:func:`~sitegen.search.merge.patch_shard`).
+moves the cuts of its own shard only, and a day's new pages land in the last shard. A build
+keeps each shard's bundle in a :class:`ShardCache` under the digest of its pages' requests,
+with the list of its pages, so the next build runs Pagefind only on the pages that changed:
+a shard whose pages are mostly those of a kept bundle is that bundle patched
+(:func:`~sitegen.search.merge.patch_shard`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,24 +179,23 @@ class ShardCache:
 
     def clear(self) -> None:
         """Remove every bundle and the record of every merge."""
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return
-        for name in names:
-            if name.endswith((".shard", ".pages", ".words", ".merged")):
-                (self.folder / name).unlink(missing_ok=True)
+        self._remove_where(lambda name: name.endswith((".shard", ".pages", ".words", ".merged")))
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Remove every bundle but those under ``keys``, and the records of merges made
         under another salt."""
         wanted = {self._path(key).name for key in keys}
         merged = self._merged_path().name
+        self._remove_where(lambda name: (name.endswith(".merged") and name != merged) or
+                           (name.endswith((".shard", ".pages", ".words")) and
+                            name.rsplit(".", 1)[0] + ".shard" not in wanted))
+
+    def _remove_where(self, unwanted: Callable[[str], bool]) -> None:
+        """Remove the files of the cache's folder whose names are ``unwanted``."""
         try:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return
         for name in names:
-            if (name.endswith(".merged") and name != merged) or \
-                    (name.endswith((".shard", ".pages", ".words")) and name.rsplit(".", 1)[0] + ".shard" not in wanted):
+            if unwanted(name):
                 (self.folder / name).unlink(missing_ok=True)

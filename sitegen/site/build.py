@@ -196,7 +196,7 @@ def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -
 
 
 def _indexed_page(number: int, relpath: str, data: bytes) -> IndexedPage | None:
-    """What a build after another notes of each page it renders for the search index
+    """What a build notes of each page it renders for the search index
     (:func:`~sitegen.search.indexed_page`)."""
     from sitegen.search import indexed_page
 
