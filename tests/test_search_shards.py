@@ -270,8 +270,9 @@ def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(samp
 
 def test_the_shard_cache_keeps_the_last_merge_under_its_salt(sample_pages, site_root, tmp_path) -> None:
     """What a merge made comes back from the cache as it was put, under the cache's salt
-    only, when asked for shards whose first has the shape of its first; a damaged record comes back as None (the next
-    merge is a whole one); removing the bundles not wanted removes the records of other salts and keeps this one's."""
+    only, when asked for shards whose first has the shape of its first; a damaged record
+    comes back as None (the next merge is a whole one); removing the bundles not wanted
+    removes the records of other salts and keeps this one's."""
     aliases = site_aliases(site_root)
     index = search.SearchIndex(search.ShardCut.every(10_000))
     for number, (relpath, html) in enumerate(sample_pages[:30]):
