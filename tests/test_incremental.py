@@ -462,6 +462,36 @@ def test_a_released_session_frees_its_model_without_the_garbage_collector(site_r
         gc.enable()
 
 
+def test_a_build_keeps_its_model_from_the_collector_and_leaves_nothing_frozen(site_root: Path, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    """A build after an edit holds the site's model (every article, the grouping, the plans)
+    outside the collector's generations while it renders (a full collection would visit all
+    of it), and leaves nothing frozen when it ends, whether it succeeds or fails."""
+    import gc
+
+    from sitegen.errors import TemplateError
+    from sitegen.site.carry import KeptModel
+
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)
+    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    frozen: list[int] = []
+    save = KeptModel.save
+    monkeypatch.setattr(KeptModel, "save", lambda model, path: frozen.append(gc.get_freeze_count()) or save(model, path))
+    page = sorted((root / "content").rglob("*.md"))[3]
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    again = build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert again.kept > 0, again.summary()  # a build after another: the model was read back
+    assert gc.get_freeze_count() == 0
+    # the model's objects: at least one per article and per page planned
+    assert frozen and frozen[0] > again.files, (frozen, again.files)
+    template = root / "templates" / "article.html"
+    _rewrite(template, "{% block title %}", "{% block title %}{{ no_such_value.attribute }}")
+    with pytest.raises(TemplateError):
+        build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_site: Path, tmp_path: Path,
                                                                      monkeypatch) -> None:
     """The next day's items of the real corpus ingested into a built site: their pages (the

@@ -105,7 +105,10 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
             done.warnings = list(diagnostics.warnings)
             return done
         previous = None if options.force or last is None else _previous_build(options, last, code)
-        result = _build(options, diagnostics, progress, code, inputs, previous)
+        try:
+            result = _build(options, diagnostics, progress, code, inputs, previous)
+        finally:
+            gc.unfreeze()  # what a failed build froze (see _build) is scanned again
     result.seconds = time.perf_counter() - started
     return result
 
@@ -123,6 +126,10 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
                           previous=previous.state if previous is not None else None, kept=kept)
     del kept  # the session's now (the merge takes its memory when the session goes)
+    # the model lives until the session is released: the collector need not scan it (every
+    # full collection of a 10,000-item site's model took 0.14 s, a build after an edit
+    # made 13 of them), nor touch the pages forked workers share
+    gc.freeze()
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
     if options.force:
@@ -142,7 +149,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
                 searched[relpath] = prepared
 
         prepare: Prepare | None = _indexed_page if options.search else None
-        update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare)
+        update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare, settle=gc.freeze)
         session.close()
         for relpath in update.removed:
             staged.remove(relpath)
@@ -154,6 +161,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         session.kept_model(inputs, code).save(_model_path(options))
         session.release()  # the site's model, no longer needed: the index's merge takes its memory
         del session
+        gc.unfreeze()
         gc.collect()  # what is left of it that refers to itself (the templates)
         if not update.articles:
             diagnostics.warn("no articles found in content/", options.root / "content")

@@ -43,7 +43,7 @@ from sitegen.site.render import Assets, Renderer, TemplateSet, collect_static
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
 
-__all__ = ["CACHE_DIR", "Prepare", "SiteSession", "SiteUpdate", "require_site"]
+__all__ = ["CACHE_DIR", "Prepare", "Settle", "SiteSession", "SiteUpdate", "require_site"]
 
 RENDER_BATCH = 250
 """Pages per task when what ``prepare`` makes of the pages of a big render is made by
@@ -56,6 +56,11 @@ search index)."""
 
 Sink = Callable[[str, bytes, object], None]
 """``sink(relpath, data, prepared)``: a build takes each file as soon as it is made."""
+
+Settle = Callable[[], None]
+"""``settle()`` runs when a stage has made what the rest of the update keeps (the pages read
+and tagged; the grouping and the plans): a build passes :func:`gc.freeze`, so that the
+collector stops scanning the model it will hold until it ends."""
 
 
 @dataclass
@@ -191,7 +196,7 @@ class SiteSession:
     # -- the update ----------------------------------------------------------------------------
     def update(self, diagnostics: Diagnostics, *, progress: Progress = NO_PROGRESS, first: set[str] | None = None,
                defer_over: int = 0, hints: set[str] | None = None, sink: Sink | None = None,
-               prepare: Prepare | None = None) -> SiteUpdate:
+               prepare: Prepare | None = None, settle: Settle | None = None) -> SiteUpdate:
         """Gather what changed since the last committed update (everything, the first time).
 
         With ``first`` (output paths, e.g. the pages open in a browser) and more than
@@ -200,7 +205,8 @@ class SiteSession:
         content files a watcher saw change (only those are looked at; ``None``: all). With a
         ``sink`` (a build) each file goes to it as soon as it is made, in path order for the
         pages, and ``update.outputs`` keeps only their paths. ``prepare`` (see
-        :data:`Prepare`) runs on each page rendered."""
+        :data:`Prepare`) runs on each page rendered, ``settle`` (see :data:`Settle`) after
+        the stages that make the model."""
         fingerprint = inputs_fingerprint(self.root, self._options())
         self.theme = theme_folders(self.root)  # a site's own templates/ or static/ may have appeared
         outputs = OutputSet()
@@ -240,17 +246,19 @@ class SiteSession:
             raise
         self._unapplied_hints = set()
         self.timings = {"load": time.perf_counter() - started}
+        settle = settle or _stay
+        settle()
         gathered = _Gathered(changes, full, fingerprint, changed_templates, outputs, assets, static_digests,
                              static_removed)
         try:
-            return self._plan_and_render(gathered, first or set(), defer_over, progress, prepare)
+            return self._plan_and_render(gathered, first or set(), defer_over, progress, prepare, settle)
         except BaseException:
             if not self._pending_pages:
                 self._committed_inputs = None  # failed before rendering: redo everything next time
             raise
 
     def _plan_and_render(self, gathered: _Gathered, first: set[str], defer_over: int, progress: Progress,
-                         prepare: Prepare | None) -> SiteUpdate:
+                         prepare: Prepare | None, settle: Settle) -> SiteUpdate:
         lap = time.perf_counter()
 
         def step(name: str) -> None:
@@ -278,6 +286,7 @@ class SiteSession:
         planner = self._planner
         assert planner is not None
         hit = planner.update(changed_keys, everything=everything)
+        settle()
         step("plan")
         kept: list[str] = []
         removed_before: set[str] = set()
@@ -460,6 +469,10 @@ class SiteSession:
         self._planner = None
         self._grouping = None
         self._content = None
+
+
+def _stay() -> None:
+    """The :data:`Settle` of an update not given one: nothing."""
 
 
 def _content_keys(changes: dict[str, Article | None], old_slugs: dict[str, str], changed: set[Key]) -> set[Key]:
