@@ -347,9 +347,10 @@ class SiteSession:
         changed_templates = {n for n in now.templates.keys() | previous.templates.keys()
                              if now.templates.get(n) != previous.templates.get(n)}
         hit = self._templates.pages_using(changed_templates, self.planner.by_relpath.values())
+        changed_values = {key for key in now.values.keys() | previous.values.keys()
+                          if now.values.get(key) != previous.values.get(key)}
         for relpath, plan in self.planner.by_relpath.items():
-            if previous.pages.get(relpath) != now.pages[relpath] or \
-                    any(now.values.get(key) != previous.values.get(key) for key in plan.deps):
+            if previous.pages.get(relpath) != now.pages[relpath] or not plan.deps.isdisjoint(changed_values):
                 hit.add(relpath)
         return hit, gone
 
