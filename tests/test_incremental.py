@@ -93,7 +93,7 @@ class Incremental:
         assert recorded.keys() == expected.keys()
         stale = [r for r in expected if recorded[r] != expected[r]]
         assert not stale, stale[:5]
-        assert self.project.derived.values == fresh_values.values
+        assert self.project.derived.digests == fresh_values.digests
         # and the written site is the one a fresh build writes
         got, want = _files(self.out), _fresh_build(self.root, tmp / "fresh")
         assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))[:10]
@@ -292,8 +292,8 @@ def test_a_page_shows_nothing_its_dependencies_do_not_declare(site_root: Path) -
         other.update({path: marked.get(path, article) for path, article in articles.items()})
         values = DerivedValues()
         values.update(other)
-        declared = {key for key in plan.deps if key in session.derived.values}
-        if any(values.values.get(key) != session.derived.values[key] for key in declared):
+        declared = {key for key in plan.deps if key in session.derived.digests}
+        if any(values.digests.get(key) != session.derived.digests[key] for key in declared):
             continue
         replanned = Planner(other, session.renderer.absolute)
         replanned.update(set())
@@ -349,7 +349,7 @@ class Rebuilt:
         # the record the next build starts from (every dependency's digest, made from the
         # kept model's and what changed) is the one a fresh session makes of the sources
         made, session = _record(self.root, self.out), self.project
-        assert made["values"] == key_digests(session.grouping, session.derived.values)
+        assert made["values"] == key_digests(session.grouping, session.derived.digests)
         assert made["pages"] == {r: page_digest(p.template, p.deps) for r, p in session.planner.by_relpath.items()}
 
 

@@ -14,7 +14,7 @@ The state is only trusted by the build that wrote it: its ``code`` is the digest
 itself, and the caller checks that the output folder is exactly as that build left it.
 
 Beside the state, a build keeps the site's model itself (:class:`KeptModel`: the pages as
-read, the grouping, the derived values), so that the next build does not read, group and
+read, the grouping, the derived values' digests), so that the next build does not read, group and
 digest the whole site again but updates the model for the content files that changed, as
 ``serve`` does between edits; it still plans every page and compares it with the state.
 """
@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
@@ -49,18 +49,19 @@ def digest(value: object) -> str:
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
 
 
-def key_digests(grouping: Grouping, derived: Mapping[Key, object]) -> dict[str, str]:
-    """The digest of every dependency key's value: the derived values, each content file's
-    article (its body and every field) and :data:`~sitegen.site.keys.ALL_CONTENT` (which
-    articles exist, with their cards)."""
-    found = {str(key): digest(value) for key, value in derived.items()}
+def key_digests(grouping: Grouping, derived: Mapping[Key, str]) -> dict[str, str]:
+    """The digest of every dependency key's value: the derived values' (``derived``, see
+    :class:`~sitegen.site.plan.DerivedValues`), each content file's article (its body and
+    every field) and :data:`~sitegen.site.keys.ALL_CONTENT` (which articles exist, with
+    their cards)."""
+    found: dict[str, str] = {str(key): value for key, value in derived.items()}
     for path, article in grouping.articles.items():
         found[keys.content(path)] = digest(article)
     found[ALL_CONTENT] = digest(sorted((path, found[keys.card(path)]) for path in grouping.articles))
     return found
 
 
-def updated_key_digests(previous: Mapping[str, str], grouping: Grouping, derived: Mapping[Key, object],
+def updated_key_digests(previous: Mapping[str, str], grouping: Grouping, derived: Mapping[Key, str],
                         changed: Iterable[Key]) -> dict[str, str]:
     """:func:`key_digests` from those of an earlier model (``previous``) and the keys whose
     value may have changed since (``changed``: derived keys, content keys, gone or not);
@@ -68,7 +69,7 @@ def updated_key_digests(previous: Mapping[str, str], grouping: Grouping, derived
     found = dict(previous)
     for key in changed:
         if key in derived:
-            found[key] = digest(derived[key])
+            found[key] = derived[key]
         elif (path := keys.content_path(key)) is not None and path in grouping.articles:
             found[key] = digest(grouping.articles[path])
         else:
@@ -127,8 +128,8 @@ class BuiltState:
 
 @dataclass(frozen=True)
 class KeptModel:
-    """The site's model as a build left it (the pages as read, the grouping, the derived
-    values), kept beside the :class:`BuiltState` so that the next build into the same
+    """The site's model as a build left it (the pages as read, the grouping, the digests of
+    the derived values), kept beside the :class:`BuiltState` so that the next build into the same
     folder updates it for the files that changed instead of reading, grouping and digesting
     the whole site again (``serve``'s update, across processes). Trusted only by a build
     whose last build was the one that saved it (``build``: that build's input signature)
@@ -139,7 +140,7 @@ class KeptModel:
     inputs: str  # the settings, the entity data and the options
     pages: StoredPages
     grouping: dict[str, object]
-    values: dict[Key, Hashable]
+    values: dict[Key, str]  # derived key -> digest of its value (DerivedValues.digests)
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically), streamed in parts so that what the
@@ -170,7 +171,7 @@ class KeptModel:
         return cls(build, code, inputs, pages, grouping, values)
 
 
-_MODEL_FORMAT = 1
+_MODEL_FORMAT = 2
 
 
 class _ModelPickler(pickle.Pickler):

@@ -327,11 +327,11 @@ class SiteSession:
         """The digests of what the current plan's pages are made from (no code, nothing
         searched); the values' digests are those of the build the session resumed from,
         updated for what changed, when there is one."""
-        values = self._derived.values
+        derived = self._derived.digests
         if self._changed_keys is not None and self._previous is not None:
-            digests = updated_key_digests(self._previous.values, self.grouping, values, self._changed_keys)
+            digests = updated_key_digests(self._previous.values, self.grouping, derived, self._changed_keys)
         else:
-            digests = key_digests(self.grouping, values)
+            digests = key_digests(self.grouping, derived)
         return BuiltState(
             code="", inputs=fingerprint, static=dict(static_digests), templates=self._templates.digests,
             values=digests,
@@ -359,7 +359,7 @@ class SiteSession:
         signature; ``code``: sitegen's)."""
         assert self._content is not None and self._grouping is not None
         return KeptModel(build, code, self.inputs.fingerprint, self._content.kept(), self._grouping.kept(),
-                         self._derived.values)
+                         self._derived.digests)
 
     def built_state(self, update: SiteUpdate, code: str, searched: dict[str, IndexedPage]) -> BuiltState:
         """What the output of ``update`` (every page, committed) was made from, for the next
