@@ -21,7 +21,6 @@ digest the whole site again but updates the model for the content files that cha
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+from sitegen.collector import paused
 from sitegen.files import atomic_write, atomic_writer
 from sitegen.model import Article
 from sitegen.search import IndexedPage
@@ -146,7 +146,7 @@ class KeptModel:
         """Write the model to ``path`` (atomically), streamed in parts so that what the
         pickler holds stays small: the pages in chunks, then the rest, which names each
         article by its source path (:class:`_ModelPickler`)."""
-        with atomic_writer(path) as stream:
+        with paused(), atomic_writer(path) as stream:  # the pickler's memo: no garbage
             pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
             write_stored_pages(stream, self.pages)
             _ModelPickler(stream).dump((self.grouping, self.values))
@@ -156,9 +156,8 @@ class KeptModel:
         """The model saved at ``path`` by the build whose input signature was ``build``,
         made by this sitegen (``code``); None when there is none, it cannot be read, or it
         is another's."""
-        gc.disable()  # millions of objects, none garbage: no collection while they load
         try:
-            with open(path, "rb") as stream:
+            with paused(), open(path, "rb") as stream:  # millions of objects, none garbage
                 made_as, made_by, made_with, inputs = pickle.load(stream)
                 if (made_as, made_by, made_with) != (_MODEL_FORMAT, build, code):
                     return None
@@ -166,8 +165,6 @@ class KeptModel:
                 grouping, values = _ModelUnpickler(stream, pages).load()
         except Exception:  # noqa: BLE001 - a missing or damaged cache is only a slower build
             return None
-        finally:
-            gc.enable()
         return cls(build, code, inputs, pages, grouping, values)
 
 

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from sitegen import urls
+from sitegen.collector import paused
 from sitegen.entities import KIND_LABELS
 from sitegen.errors import ContentError
 from sitegen.model import Article, Entity, EntityLink, Week, WeekId
@@ -251,7 +252,11 @@ class Planner:
         """Re-plan the groups the last grouping update touched (all, the first time, or
         with ``everything``: a new planner over an updated grouping); returns the relpaths
         whose old dependencies met ``changed`` (the new ones are found with
-        :meth:`pages_using`)."""
+        :meth:`pages_using`). Plans are all kept: no garbage collection meanwhile."""
+        with paused():
+            return self._update(changed, everything)
+
+    def _update(self, changed: set[Key], everything: bool) -> set[str]:
         g = self.grouping
         touched = g.touched
         hit: set[str] = set()
