@@ -130,8 +130,8 @@ texts = [a.title + "\\n" + a.text for a in SiteSession(Path(sys.argv[1])).load_a
 serial, parallel = EntityCache(None, "serial"), EntityCache(None, "parallel")
 serial.fill(texts, lambda: Extractor(load_entity_data(None)), batch=10_000)
 parallel.fill(texts, lambda: Extractor(load_entity_data(None)), batch=4)  # eight batches, forked workers
-assert parallel.entries == serial.entries and len(serial.entries) == len(set(texts))
-print("same", len(serial.entries), "workers", fork_workers(8))
+assert parallel.all_entries() == serial.all_entries() and len(serial.all_entries()) == len(set(texts))
+print("same", len(serial.all_entries()), "workers", fork_workers(8))
 """
     result = subprocess.run([sys.executable, "-c", script, str(site_root)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -152,16 +152,62 @@ def test_entity_cache_released_after_a_big_read_is_read_back_whole(site_root, tm
 
     cache = EntityCache(tmp_path, "release")
     cache.fill(texts[:-1], extractor)
-    before = dict(cache.entries)
+    before = cache.all_entries()
     cache.release()
-    assert (tmp_path / "entities-release.json").is_file()
+    assert (tmp_path / "entities-release").is_dir()
     cache.fill(texts[:-1], extractor)  # all known: read back, nothing tagged
-    assert made == [1] and cache.entries == before
+    assert made == [1] and cache.all_entries() == before
     cache.fill(texts, extractor)
     cache.release()
-    saved = json.loads((tmp_path / "entities-release.json").read_text("utf-8"))
+    saved = _saved_entity_cache(tmp_path / "entities-release")
     assert len(saved) == len(set(texts)) and all(saved[key] == entry for key, entry in before.items())
     assert any(entry["m"] for entry in saved.values())  # real mentions, not empty entries
+
+
+def _saved_entity_cache(folder):
+    saved = {}
+    for path in folder.glob("*.json"):
+        entries = json.loads(path.read_text("utf-8"))
+        assert all(key.startswith(path.stem) for key in entries), path  # each text in its hash's file
+        saved.update(entries)
+    return saved
+
+
+def test_an_edit_reads_and_writes_only_its_texts_files_of_the_entity_cache(site_root, tmp_path, monkeypatch):
+    """After one text changed, tagging it reads the cache file its hash falls in, and saving
+    writes that file alone; the entity data changed (another fingerprint), the other cache
+    goes."""
+    import pathlib
+
+    from sitegen.site.load import EntityCache
+    from sitegen.text import content_hash
+
+    texts = [a.title + "\n" + a.text for a in SiteSession(site_root).load_articles(Diagnostics(echo=False))]
+    first = EntityCache(tmp_path, "edit")
+    first.fill(texts, lambda: Extractor(load_entity_data(None)))
+    first.save()
+    folder = tmp_path / "entities-edit"
+    files = {path.name: path.stat().st_mtime_ns for path in folder.glob("*.json")}
+    assert len(files) > 10
+    edited = texts[0] + "\n编辑补充的一句话：王毅会见来访的客人。"
+    again = EntityCache(tmp_path, "edit")
+    read: list[str] = []
+    read_text = pathlib.Path.read_text
+    monkeypatch.setattr(pathlib.Path, "read_text", lambda path, *a, **k: read.append(path.name) or read_text(path, *a, **k))
+    again.fill([edited], lambda: Extractor(load_entity_data(None)))
+    mentions, _ = again.get(edited)
+    monkeypatch.undo()
+    assert [name for name in read if name.endswith(".json")] == [f"{content_hash(edited)[:2]}.json"], read
+    assert ("PER", "王毅", 1) in mentions, mentions
+    again.save()
+    rewritten = {path.name for path in folder.glob("*.json") if files.get(path.name) != path.stat().st_mtime_ns}
+    assert rewritten == {f"{content_hash(edited)[:2]}.json"}, rewritten
+    assert _saved_entity_cache(folder) == first.all_entries() | {content_hash(edited): again.all_entries()[content_hash(edited)]}
+    assert len(_saved_entity_cache(folder)) == len(set(texts)) + 1
+    other = EntityCache(tmp_path, "other-data")
+    other.fill(texts[:1], lambda: Extractor(load_entity_data(None)))
+    other.save()
+    assert not folder.exists() and (tmp_path / "entities-other-data").is_dir()
 
 
 def test_shipped_word_clusters_group_words_of_one_kind():

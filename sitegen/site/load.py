@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import stat
 import time
 from collections import Counter
@@ -247,38 +248,58 @@ def _entries(extractor: Extractor, texts: list[str]) -> list[EntityEntry]:
 
 class EntityCache:
     """Entity mentions and roles per page text, cached on disk by content hash
-    (``.sitegen-cache/``): a rebuild only runs the tagger on text it has not seen."""
+    (``.sitegen-cache/entities-<fingerprint>/``): a rebuild only runs the tagger on text it
+    has not seen. The entries are kept in :data:`ENTITY_CACHE_FILES` files by the first
+    digits of the hash, each read when a text of it is first looked up and written again
+    only when it gained one: a build after an edit reads and writes the files of the texts
+    that changed, not the whole cache (9.7 MB of JSON at 24,000 items: 0.4 s to read, 0.3 s
+    to write)."""
 
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
-        self.path = cache_dir / f"entities-{fingerprint}.json" if cache_dir else None
-        self._entries: dict[str, EntityEntry] | None = None  # read when first needed
-        self.dirty = False
+        self.folder = cache_dir / f"entities-{fingerprint}" if cache_dir else None
+        self._files: dict[str, dict[str, EntityEntry]] = {}  # file name -> its entries, as read
+        self._grown: set[str] = set()  # files with entries not saved yet
 
     @property
-    def entries(self) -> dict[str, EntityEntry]:
-        """Every text's entry by content hash, read from disk when first needed."""
-        if self._entries is None:
-            self._entries = {}
-            if self.path and self.path.exists():
+    def dirty(self) -> bool:
+        """Whether entries were added since the cache was last saved."""
+        return bool(self._grown)
+
+    def _file_of(self, key: str) -> dict[str, EntityEntry]:
+        """The entries of the file that holds ``key`` (read from disk the first time)."""
+        name = key[:_KEY_DIGITS]
+        entries = self._files.get(name)
+        if entries is None:
+            entries = {}
+            if self.folder is not None:
                 try:
-                    self._entries = json.loads(self.path.read_text("utf-8"))
-                except (OSError, json.JSONDecodeError):
-                    self._entries = {}
-        return self._entries
+                    found = json.loads((self.folder / f"{name}.json").read_text("utf-8"))
+                    entries = found if isinstance(found, dict) else {}
+                except (OSError, ValueError):
+                    pass  # none yet, or damaged: those texts are tagged again
+            self._files[name] = entries
+        return entries
+
+    def all_entries(self) -> dict[str, EntityEntry]:
+        """Every entry, by content hash (reads every file)."""
+        found: dict[str, EntityEntry] = {}
+        for number in range(ENTITY_CACHE_FILES):
+            found.update(self._file_of(f"{number:0{_KEY_DIGITS}x}"))
+        return found
 
     def release(self) -> None:
-        """Save the cache and forget it until it is needed again (it is read back then): the
+        """Save the cache and forget what was read of it (it is read back when needed): the
         articles made from it hold what they need (107 MB at 24,000 items)."""
         self.save()
-        if self.path is not None:
-            self._entries = None
+        if self.folder is not None:
+            self._files = {}
 
     def fill(self, texts: list[str], make_extractor: Callable[[], Extractor], batch: int = 500,
              progress: Progress = NO_PROGRESS) -> None:
         """Extract entities of every text not cached yet, ``batch`` texts at a time (the tagger
         takes a batch at once; forked workers share big fills); the extractor is only created
         when something is missing. ``progress`` is told of each batch done."""
-        missing = sorted({key: t for t in texts if (key := content_hash(t)) not in self.entries}.items())
+        missing = sorted({key: t for t in texts if (key := content_hash(t)) not in self._file_of(key)}.items())
         if not missing:
             return
         progress.stage("finding people, organisations and places", len(missing))
@@ -289,29 +310,44 @@ class EntityCache:
             # a big first build: batches tagged in parallel by forked workers sharing the model
             batches = [[t for _, t in part] for part in parts]
             for part, entries in zip(parts, forked_map(_entries, extractor, batches, workers)):
-                self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
+                self._add(part, entries)
                 progress.advance(len(part))
         else:
             for part in parts:
-                entries = _entries(extractor, [t for _, t in part])
-                self.entries.update((key, entry) for (key, _), entry in zip(part, entries))
+                self._add(part, _entries(extractor, [t for _, t in part]))
                 progress.advance(len(part))
-        self.dirty = True
+
+    def _add(self, part: list[tuple[str, str]], entries: list[EntityEntry]) -> None:
+        for (key, _), entry in zip(part, entries):
+            self._file_of(key)[key] = entry
+            self._grown.add(key[:_KEY_DIGITS])
 
     def get(self, text: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
         """``([(kind, surface, count)], [(person surface, role)])`` of a filled text."""
-        entry = self.entries[content_hash(text)]
+        key = content_hash(text)
+        entry = self._file_of(key)[key]
         return [(k, s, int(n)) for k, s, n in entry["m"]], [(a, b) for a, b in entry["r"]]
 
     def save(self) -> None:
-        """Write the cache if it grew."""
-        if self.path and self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            for stale in self.path.parent.glob("entities-*.json"):
-                if stale != self.path:
+        """Write the files that gained entries (and remove the caches of other entity data)."""
+        if self.folder is None or not self._grown:
+            return
+        for stale in self.folder.parent.glob("entities-*"):
+            if stale != self.folder:
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
                     stale.unlink(missing_ok=True)
-            atomic_write(self.path, json.dumps(self.entries, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-            self.dirty = False
+        for name in sorted(self._grown):
+            atomic_write(self.folder / f"{name}.json",
+                         json.dumps(self._files[name], ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        self._grown.clear()
+
+
+_KEY_DIGITS = 2
+ENTITY_CACHE_FILES = 16 ** _KEY_DIGITS
+"""The entity cache's files (by the first two hex digits of a text's hash: at 24,000 items
+each holds ~150 texts, 38 KB)."""
 
 
 @dataclass(frozen=True)
