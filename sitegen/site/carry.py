@@ -14,9 +14,10 @@ The state is only trusted by the build that wrote it: its ``code`` is the digest
 itself, and the caller checks that the output folder is exactly as that build left it.
 
 Beside the state, a build keeps the site's model itself (:class:`KeptModel`: the pages as
-read, the grouping, the derived values' digests), so that the next build does not read, group and
-digest the whole site again but updates the model for the content files that changed, as
-``serve`` does between edits; it still plans every page and compares it with the state.
+read, the grouping, the derived values' digests), so that the next build does not read,
+group and digest the whole site again but updates the model for the content files that
+changed, as ``serve`` does between edits; it still plans every page and compares it with
+the state.
 """
 
 from __future__ import annotations
@@ -129,9 +130,9 @@ class BuiltState:
 @dataclass(frozen=True)
 class KeptModel:
     """The site's model as a build left it (the pages as read, the grouping, the digests of
-    the derived values), kept beside the :class:`BuiltState` so that the next build into the same
-    folder updates it for the files that changed instead of reading, grouping and digesting
-    the whole site again (``serve``'s update, across processes). Trusted only by a build
+    the derived values), kept beside the :class:`BuiltState` so that the next build into
+    the same folder updates it for the files that changed instead of reading, grouping and
+    digesting the whole site again (``serve``'s update, across processes). Trusted only by a build
     whose last build was the one that saved it (``build``: that build's input signature)
     with the same ``code`` and ``inputs``."""
 
@@ -140,7 +141,7 @@ class KeptModel:
     inputs: str  # the settings, the entity data and the options
     pages: StoredPages
     grouping: dict[str, object]
-    values: dict[Key, str]  # derived key -> digest of its value (DerivedValues.digests)
+    value_digests: dict[Key, str]  # derived key -> digest of its value (DerivedValues.digests)
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically), streamed in parts so that what the
@@ -149,7 +150,7 @@ class KeptModel:
         with paused(), atomic_writer(path) as stream:  # the pickler's memo: no garbage
             pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
             write_stored_pages(stream, self.pages)
-            _ModelPickler(stream).dump((self.grouping, self.values))
+            _ModelPickler(stream).dump((self.grouping, self.value_digests))
 
     @classmethod
     def load(cls, path: Path, build: str, code: str) -> KeptModel | None:
@@ -162,10 +163,10 @@ class KeptModel:
                 if (made_as, made_by, made_with) != (_MODEL_FORMAT, build, code):
                     return None
                 pages = read_stored_pages(stream)
-                grouping, values = _ModelUnpickler(stream, pages).load()
+                grouping, value_digests = _ModelUnpickler(stream, pages).load()
         except Exception:  # noqa: BLE001 - a missing or damaged cache is only a slower build
             return None
-        return cls(build, code, inputs, pages, grouping, values)
+        return cls(build, code, inputs, pages, grouping, value_digests)
 
 
 _MODEL_FORMAT = 2

@@ -6,8 +6,9 @@ made explicit). The page's template (and every template it extends, imports or i
 tracked by name, and the site configuration, entity data and hashed asset URLs affect every
 page. :class:`DerivedValues` holds the digest of each derived key's value; an update
 compares them with the previous digests, and re-renders exactly the pages whose dependency
-set meets a changed key (see :mod:`sitegen.site.session`). A page's context is a function of the grouping at
-render time; a test checks that it shows nothing its dependency set does not declare.
+set meets a changed key (see :mod:`sitegen.site.session`). A page's context is a function
+of the grouping at render time; a test checks that it shows nothing its dependency set does
+not declare.
 """
 
 from __future__ import annotations
@@ -134,7 +135,6 @@ class DerivedValues:
         if slug is None or slug in grouping.related:
             return []
         return [keys.related(slug)]
-
 
 
 def _dated(articles: Iterable[Article]) -> list[Article]:

@@ -137,7 +137,7 @@ class SiteSession:
         self._inputs = inputs
         self._content = ContentStore(self.root, inputs, self.drafts, kept=kept.pages)
         self._grouping = Grouping.resumed(inputs.config, inputs.catalog, kept.grouping)
-        self._derived = DerivedValues(kept.values)
+        self._derived = DerivedValues(kept.value_digests)
         self._committed_inputs = kept.inputs
         self._static = dict(previous.static)
 
