@@ -361,8 +361,12 @@ def _record(root: Path, out: Path) -> dict[str, Any]:
 
 
 def test_builds_after_edits_match_cold_builds_search_included(site_root: Path, tmp_path: Path, monkeypatch) -> None:
-    # shards of a few dozen pages, so that an edit leaves most of them as they were
+    from sitegen.site import load
+
+    # shards of a few dozen pages, so that an edit leaves most of them as they were; the
+    # kept model's pages in pickles of four, so that its builds copy most of them
     monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    monkeypatch.setattr(load, "_PAGES_PER_PICKLE", 4)
     root = tmp_path / "site"
     _copy_site(site_root, root)
     run = Rebuilt(root, root / "public")
@@ -490,6 +494,52 @@ def test_a_build_keeps_its_model_from_the_collector_and_leaves_nothing_frozen(si
     with pytest.raises(TemplateError):
         build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
     assert gc.get_freeze_count() == 0
+
+
+def _kept_pages(root: Path) -> dict[str, tuple[object, ...]]:
+    """The pages of the model the last build into ``root/public`` kept: each path's page,
+    warnings and article (not the file signature: a copied site's files differ in it)."""
+    import dataclasses
+    import pickle
+
+    from sitegen.site import build as build_module
+    from sitegen.site.load import read_stored_pages
+
+    with open(build_module._model_path(BuildOptions(root=root, out=root / "public")), "rb") as stream:
+        pickle.load(stream)  # format, build, code, inputs
+        pages = read_stored_pages(stream)
+    found: dict[str, tuple[object, ...]] = {}
+    for path, stored in pages.stored.items():
+        relative = Path(path).relative_to(root)  # (the pages and articles name their file)
+        page = dataclasses.replace(stored.page, path=relative)
+        article = stored.article and dataclasses.replace(stored.article, source_path=relative)
+        found[relative.as_posix()] = (page, stored.warnings, article)
+    return found
+
+
+def test_a_build_copies_the_kept_pickles_of_the_pages_it_did_not_read_again(site_root: Path, tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    """The model a build keeps holds the pages in pickles of a few each; a build after an
+    edit copies from the last model the pickles whose pages it did not read again, pickles
+    the edited page's again, and keeps the pages a cold build keeps."""
+    from sitegen.site import load
+
+    monkeypatch.setattr(load, "_PAGES_PER_PICKLE", 4)
+    copied: list[bool] = []
+    holds = load._holds
+    monkeypatch.setattr(load, "_holds", lambda pickled, part: copied.append(holds(pickled, part)) or copied[-1])
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)
+    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert copied == []  # nothing read from a model: every pickle made
+    page = sorted((root / "content").rglob("*.md"))[9]
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert len(copied) > 5 and copied.count(False) == 1, copied  # the edited page's pickle alone
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
+    assert _kept_pages(root) == _kept_pages(cold)
 
 
 def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_site: Path, tmp_path: Path,

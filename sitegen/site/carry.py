@@ -26,7 +26,8 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
@@ -38,7 +39,7 @@ from sitegen.search import IndexedPage
 from sitegen.site import keys
 from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, Key
-from sitegen.site.load import StoredPages, read_stored_pages, write_stored_pages
+from sitegen.site.load import PickledPages, StoredPages, file_identity, read_stored_pages, write_stored_pages
 
 __all__ = ["BuiltState", "KeptModel", "digest", "key_digests", "page_digest", "updated_key_digests"]
 
@@ -145,11 +146,12 @@ class KeptModel:
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically), streamed in parts so that what the
-        pickler holds stays small: the pages in chunks, then the rest, which names each
-        article by its source path (:class:`_ModelPickler`)."""
-        with paused(), atomic_writer(path) as stream:  # the pickler's memo: no garbage
+        pickler holds stays small: the pages in chunks (those of the pages read from the
+        model at ``path`` and unchanged since copied from it), then the rest, which names
+        each article by its source path (:class:`_ModelPickler`)."""
+        with paused(), _opened_if(path, self.pages.read_from) as earlier, atomic_writer(path) as stream:
             pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
-            write_stored_pages(stream, self.pages)
+            write_stored_pages(stream, self.pages, earlier)
             _ModelPickler(stream).dump((self.grouping, self.value_digests))
 
     @classmethod
@@ -170,6 +172,22 @@ class KeptModel:
 
 
 _MODEL_FORMAT = 2
+
+
+@contextmanager
+def _opened_if(path: Path, read_from: PickledPages | None) -> Iterator[IO[bytes] | None]:
+    """The file at ``path``, open, when it is the one ``read_from`` describes (unchanged
+    since the pages were read from it); else None."""
+    if read_from is None:
+        yield None
+        return
+    try:
+        stream = open(path, "rb")
+    except OSError:
+        yield None
+        return
+    with stream:
+        yield stream if file_identity(os.fstat(stream.fileno())) == read_from.file else None
 
 
 class _ModelPickler(pickle.Pickler):

@@ -506,12 +506,24 @@ class _StoredPage:
 
 
 @dataclass(frozen=True)
+class PickledPages:
+    """Where the pickles of pages :func:`read_stored_pages` read lie in their file, and the
+    pages each holds: saving the pages into that file again copies the bytes of a pickle
+    whose pages are all still the objects read (none re-read since) instead of pickling
+    them again (0.7-1.1 s at 24,000 items, where an edit changes one pickle)."""
+
+    file: tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns of the file read
+    spans: list[tuple[int, int, tuple[_StoredPage, ...]]]  # each pickle's start, end, pages
+
+
+@dataclass(frozen=True)
 class StoredPages:
     """What a :class:`ContentStore` last read (a build keeps it for the next build's store)."""
 
     stored: dict[str, _StoredPage]  # path -> its page as last read
     slugs: dict[str, str]  # slug -> path of every stored page
     warnings: dict[str, tuple[tuple[str, int | None], ...]]  # pages with warnings
+    read_from: PickledPages | None = None  # where the pages were read from, if from a file
 
 
 _PAGES_PER_PICKLE = 500
@@ -519,26 +531,51 @@ _PAGES_PER_PICKLE = 500
 it wrote, and the UTF-8 copy of every text it encoded, until its memo is cleared)."""
 
 
-def write_stored_pages(stream: IO[bytes], pages: StoredPages) -> None:
+def write_stored_pages(stream: IO[bytes], pages: StoredPages, earlier: IO[bytes] | None = None) -> None:
     """Write ``pages`` to ``stream`` in pickles of :data:`_PAGES_PER_PICKLE` pages; an
-    article is written as its entities and roles (its other fields are its page's)."""
+    article is written as its entities and roles (its other fields are its page's).
+    ``earlier``: the file ``pages`` were read from (see :class:`PickledPages`), open, when
+    it is unchanged since: a pickle of the same pages is copied from it."""
     items = sorted(pages.stored.items())
     pickle.dump((len(items), pages.slugs, pages.warnings), stream, protocol=pickle.HIGHEST_PROTOCOL)
-    for start in range(0, len(items), _PAGES_PER_PICKLE):
+    spans = pages.read_from.spans if earlier is not None and pages.read_from is not None else []
+    for number, start in enumerate(range(0, len(items), _PAGES_PER_PICKLE)):
+        part = items[start:start + _PAGES_PER_PICKLE]
+        if earlier is not None and number < len(spans) and _holds(spans[number][2], part):
+            begin, end, _ = spans[number]
+            earlier.seek(begin)
+            stream.write(earlier.read(end - begin))
+            continue
         pickle.dump([(path, stored.signature, stored.page, stored.warnings,
                       None if stored.article is None else (stored.article.entities, stored.article.roles))
-                     for path, stored in items[start:start + _PAGES_PER_PICKLE]],
+                     for path, stored in part],
                     stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _holds(pickled: tuple[_StoredPage, ...], part: list[tuple[str, _StoredPage]]) -> bool:
+    """Whether a pickle of ``pickled`` pages holds exactly ``part`` (the same objects)."""
+    return len(pickled) == len(part) and all(old is new for old, (_, new) in zip(pickled, part))
 
 
 def read_stored_pages(stream: IO[bytes]) -> StoredPages:
     """The pages :func:`write_stored_pages` wrote to ``stream``."""
     count, slugs, warnings = pickle.load(stream)
     stored: dict[str, _StoredPage] = {}
+    spans: list[tuple[int, int, tuple[_StoredPage, ...]]] = []
     while len(stored) < count:
+        begin = stream.tell()
+        pickled = []
         for path, signature, page, page_warnings, named in pickle.load(stream):
             stored[path] = _StoredPage(signature, page, page_warnings, None if named is None else _article(page, *named))
-    return StoredPages(stored, slugs, warnings)
+            pickled.append(stored[path])
+        spans.append((begin, stream.tell(), tuple(pickled)))
+    return StoredPages(stored, slugs, warnings, PickledPages(file_identity(os.fstat(stream.fileno())), spans))
+
+
+def file_identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells a file from any other, or from itself once changed: device, inode, size
+    and modification time."""
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 class ContentStore:
@@ -558,6 +595,7 @@ class ContentStore:
                                     page_fingerprint(inputs.config.summary_chars))
         kept = kept or StoredPages({}, {}, {})
         self._stored = kept.stored
+        self._read_from = kept.read_from
         self._slugs = kept.slugs
         self._warnings = kept.warnings
         self.entity_cache = EntityCache(root / CACHE_DIR, entity_fingerprint(inputs.catalog))
@@ -565,7 +603,7 @@ class ContentStore:
 
     def kept(self) -> StoredPages:
         """The pages as last read, for a store made later with the same inputs."""
-        return StoredPages(self._stored, self._slugs, self._warnings)
+        return StoredPages(self._stored, self._slugs, self._warnings, self._read_from)
 
     def with_inputs(self, inputs: SiteInputs) -> ContentStore:
         """This store for other settings or entity data: pages stay parsed (unless the summary
@@ -574,6 +612,7 @@ class ContentStore:
         store = ContentStore.__new__(ContentStore)
         store.root, store.drafts, store.inputs = self.root, self.drafts, inputs
         store._slugs, store._warnings = self._slugs, self._warnings
+        store._read_from = None  # every page is a new object: no pickle of them to copy
         store.entity_cache = EntityCache(self.root / CACHE_DIR, entity_fingerprint(inputs.catalog))
         if inputs.config.summary_chars == self.inputs.config.summary_chars:
             store.page_cache = self.page_cache
