@@ -342,7 +342,7 @@ def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGR
     by forked workers when there are many."""
     html = dict(pages)
     known = {relpath: page for relpath, data in html.items() if (page := indexed_page(relpath, data)) is not None}
-    relpaths = sorted(known, key=lambda relpath: known[relpath].order(relpath))
+    relpaths = _in_index_order(known)
     index = SearchIndex(cut)
     progress.stage("search index: pages sent to Pagefind", len(relpaths))
     requests = _requests_of(relpaths, html.__getitem__, aliases)
@@ -383,7 +383,7 @@ def index_changed_shards(pages: Mapping[str, IndexedPage], read: Callable[[str],
     (:func:`~sitegen.search.merge.patch_shard`); or indexed again, the pages read by
     ``read(relpath)``."""
     known = dict(pages)
-    plans = _plan_shards(sorted(known, key=lambda relpath: known[relpath].order(relpath)), known, cache, cut)
+    plans = _plan_shards(_in_index_order(known), known, cache, cut)
     fresh = sorted(relpath for plan in plans for relpath in plan.fresh)
     again = [relpath for plan in plans if plan.kept is None and plan.base is None for relpath in plan.pages]
     progress.stage("search index: pages sent to Pagefind", len(fresh) + len(again))  # of the shards that changed
@@ -428,6 +428,11 @@ class _ShardPlan:
     kept: ShardBundle | None = None
     base: ShardBundle | None = None
     fresh: tuple[str, ...] = ()
+
+
+def _in_index_order(pages: Mapping[str, IndexedPage]) -> list[str]:
+    """The output paths of ``pages`` in the order the index numbers them (:meth:`IndexedPage.order`)."""
+    return sorted(pages, key=lambda relpath: pages[relpath].order(relpath))
 
 
 def _plan_shards(relpaths: list[str], known: dict[str, IndexedPage], cache: ShardCache,
