@@ -30,6 +30,9 @@ class SiteConfig:
     """Numbered items in a weekly digest; the rest are listed briefly under 本周其他."""
     entity_min_articles: int = 1
     """An entity needs this many articles to get a page."""
+    entity_recent: int = 50
+    """Articles an entity's page lists (its newest); when it has more, every article is
+    listed on pages by year (``/entities/person/<slug>/2025/``)."""
     home_recent: int = 12
     feed_size: int = 30
     summary_chars: int = 110
@@ -43,7 +46,8 @@ class SiteConfig:
 
 
 RANGES: dict[str, tuple[int, int]] = {
-    "digest_size": (1, 100), "entity_min_articles": (1, 1_000_000), "home_recent": (1, 1000),
+    "digest_size": (1, 100), "entity_min_articles": (1, 1_000_000),
+    "entity_recent": (1, 1_000_000), "home_recent": (1, 1000),
     "feed_size": (1, 1000), "summary_chars": (20, 2000), "related_articles": (0, 50),
 }
 """The values a whole-number setting may take."""

@@ -171,6 +171,17 @@ class Entity:
         """The date of its newest dated article (None when none is dated)."""
         return max((a.date for a in self.articles if a.date is not None), default=None)
 
+    def years(self) -> tuple[tuple[int | None, tuple[Article, ...]], ...]:
+        """Its articles by year, newest year first and the undated (None) last; each year's
+        newest first."""
+        years: list[tuple[int | None, list[Article]]] = []
+        for article in self.articles:  # newest first, the undated last
+            year = article.date.year if article.date is not None else None
+            if not years or years[-1][0] != year:
+                years.append((year, []))
+            years[-1][1].append(article)
+        return tuple((year, tuple(articles)) for year, articles in years)
+
     def page_since(self, least: int) -> date | None:
         """The day it got its page, when a page needs ``least`` articles: the date of its
         ``least``-th oldest dated article (of its newest when fewer are dated; None when none

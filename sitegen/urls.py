@@ -36,6 +36,12 @@ def entity_url(kind: str, slug: str) -> str:
     return f"{ENTITIES_URL}{kind}/{slug}/"
 
 
+def entity_year_url(entity_page: str, year: int | None) -> str:
+    """The page listing an entity's articles of one year (``None``: those with no date),
+    under the entity's page ``entity_page``."""
+    return f"{entity_page}{year}/" if year is not None else f"{entity_page}undated/"
+
+
 def feed_of(page_url: str) -> str:
     """The Atom feed beside a page (an entity's)."""
     return f"{page_url}feed.xml"

@@ -100,9 +100,10 @@ def test_entity_pages_with_aliases_merged(built_site):
     entity_pages = list((built_site / "entities").glob("*/*/index.html"))
     assert len(entity_pages) >= 20
     assert not (built_site / "entities" / "org" / "gong-xin-bu").exists()
-    miit = parse(built_site / "entities" / "org" / "gong-ye-he-xin-xi-hua-bu" / "index.html")
-    titles = {anchor for _, anchor in miit.links}
-    assert "工信部召开第十三次制造业企业座谈会" in titles  # its text says only 工信部
+    miit_folder = built_site / "entities" / "org" / "gong-ye-he-xin-xi-hua-bu"
+    miit = parse(miit_folder / "index.html")
+    titles = {anchor for page in miit_folder.glob("**/index.html") for _, anchor in parse(page).links}
+    assert "工信部召开第十三次制造业企业座谈会" in titles  # its text says only 工信部 (on a year's page)
     assert "工信部" in "".join(miit.text)  # shown as an alias
     for kind, slug, count in [("person", "wang-kai", 2), ("person", "wang-chuan-fu", 2), ("org", "bi-ya-di", 2)]:
         page = parse(built_site / "entities" / kind / slug / "index.html")
@@ -111,6 +112,35 @@ def test_entity_pages_with_aliases_merged(built_site):
     names = {p.parent.name: p.read_text("utf-8") for p in entity_pages}
     for generic in ["会议", "图片", "智能化", "城市", "我国", "双方"]:
         assert not any(f"<h1 data-pagefind-meta=\"title:{generic}（" in html for html in names.values()), generic
+
+
+def _listed_articles(page: Path) -> list[tuple[str, str]]:
+    """(article URL, its date) of each article an entity page lists."""
+    html = page.read_text("utf-8")
+    return re.findall(r'<li><a href="(/articles/[^"]+/)">[^<]*</a> <span class="list-meta"><time datetime="([\d-]+)"', html)
+
+
+def test_a_big_entity_lists_its_newest_articles_and_every_article_by_year(built_site, site_root):
+    """The sample site lists 8 articles on an entity's page (``entity_recent``): 工业和信息化部,
+    named by 19, shows its newest 8 and links a page per year; the year pages list each of
+    its articles once, each under its own year. An entity named by fewer has no year pages."""
+    assert "entity_recent: 8" in (site_root / "sitegen.yaml").read_text("utf-8")
+    folder = built_site / "entities" / "org" / "gong-ye-he-xin-xi-hua-bu"
+    recent = _listed_articles(folder / "index.html")
+    year_pages = sorted(folder.glob("*/index.html"))
+    assert [p.parent.name for p in year_pages] == ["2025", "2026"]
+    by_year = {p.parent.name: _listed_articles(p) for p in year_pages}
+    every = [entry for listed in by_year.values() for entry in listed]
+    assert len(every) == len(set(every)) == 19
+    assert all(day.startswith(year) for year, listed in by_year.items() for _, day in listed)
+    assert len(recent) == 8 and set(recent) <= set(every)
+    assert min(day for _, day in recent) >= max(day for entry in every if entry not in recent for day in entry[1:])
+    page = parse(folder / "index.html")
+    tabs = [href for href, _ in page.links if re.fullmatch(r"/entities/org/gong-ye-he-xin-xi-hua-bu/\d{4}/", href)]
+    assert tabs == ["/entities/org/gong-ye-he-xin-xi-hua-bu/2026/", "/entities/org/gong-ye-he-xin-xi-hua-bu/2025/"]
+    assert "2025年" in text_of(folder / "2025" / "index.html")
+    small = built_site / "entities" / "person" / "wang-kai"
+    assert len(_listed_articles(small / "index.html")) == 2 and not list(small.glob("*/index.html"))
 
 
 def test_article_links_to_entities_and_week(built_site):

@@ -208,7 +208,7 @@ def corpus_site(tmp_path_factory) -> Path:
     from sitegen.cli import cli
 
     work = tmp_path_factory.mktemp("corpus")
-    raw = make_site(work, 300, "title: 新闻联播要闻\nentity_min_articles: 2\n")
+    raw = make_site(work, 300, "title: 新闻联播要闻\nentity_min_articles: 2\nentity_recent: 5\n")
     shutil.copytree(REPO / "content" / "_data", work / "content" / "_data")
     result = CliRunner().invoke(cli, ["ingest", str(raw), "--content", str(work / "content")])
     assert result.exit_code == 0, result.output
@@ -227,6 +227,38 @@ def test_incremental_updates_match_fresh_builds_on_real_corpus(corpus_site: Path
     assert run.rendered[0] > 400
     _edit_sequence(run, tmp_path)
     assert max(run.rendered[1:3]) < run.rendered[0] / 4, run.rendered
+
+
+def test_an_old_articles_edit_renders_its_entitys_page_of_that_year_alone(corpus_site: Path, tmp_path: Path) -> None:
+    """An entity's page lists its newest articles (5 here) and a page per year lists them
+    all: a new title of an old article renders that year's page again, not the entity's
+    page nor its other years' (a day's items touch the newest year only)."""
+    root = tmp_path / "site"
+    _copy_site(corpus_site, root)
+    run = Incremental(root, tmp_path / "out")
+    run.step()
+    grouping = run.project.grouping
+    key = max(grouping.entities, key=lambda k: (len(grouping.entities[k].articles), k))
+    entity = grouping.entities[key]
+    assert len(entity.articles) > 30  # more than the entity's feed lists too
+    oldest = entity.articles[-1].source_path
+    date_line = next(line for line in oldest.read_text("utf-8").splitlines() if line.startswith("date:"))
+    _rewrite(oldest, date_line, "date: 2021-06-01")
+    changed = run.step()
+    folder = f"entities/{entity.kind}/{entity.slug}/"
+    assert {folder + "index.html", folder + "2021/index.html", folder + "2022/index.html"} <= changed
+    _rewrite(oldest, "title: ", "title: 改过的标题：")
+    changed = run.step()
+    assert folder + "2021/index.html" in changed
+    assert not {folder + "index.html", folder + "2022/index.html", folder + "feed.xml"} & changed, sorted(changed)
+    assert "改过的标题" in (run.out / folder / "2021" / "index.html").read_text("utf-8")
+    run.check(tmp_path)
+    # a month earlier, still its oldest: the entity's page shows when it first appeared
+    _rewrite(oldest, "date: 2021-06-01", "date: 2021-05-01")
+    changed = run.step()
+    assert folder + "index.html" in changed and folder + "2022/index.html" not in changed
+    assert "2021年5月1日" in (run.out / folder / "index.html").read_text("utf-8")
+    run.check(tmp_path)
 
 
 def test_a_failed_update_loses_no_change(site_root: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ pages depend on the same card or entity link: one string each, not one per page;
 - :func:`related` — an article's list of related articles;
 - :func:`entity` — an entity page's record (articles, roles, related entities…);
 - :func:`entity_link` — whether an entity has a page, and its URL;
+- :func:`entity_year` — what an entity's page of one year lists;
 - site-wide values: :data:`WEEKS` (the list of digests), :data:`ENTITY_INDEX`,
   :data:`NEWEST` (the newest articles), :data:`LATEST_WEEK`, :data:`UNDATED` (the articles
   with no date), :data:`ALL_CONTENT` (any article appeared, vanished or changed its card).
@@ -81,3 +82,18 @@ def entity_link(key: EntityKey) -> Key:
 
 
 _ENTITY_LINKS: dict[EntityKey, Key] = {}  # each article links its entities: 310,000 at 24,000 items
+
+_ENTITY_YEAR = "eyear:"
+
+
+def entity_year(key: EntityKey, year: int | None) -> Key:
+    """The key of what an entity's page of ``year`` (None: its undated articles) lists."""
+    return Key(sys.intern(f"{_ENTITY_YEAR}{year if year is not None else ''}:{key[0]}:{key[1]}"))
+
+
+def entity_of_year(key: Key) -> EntityKey | None:
+    """The entity of an :func:`entity_year` key; None for any other key."""
+    if not key.startswith(_ENTITY_YEAR):
+        return None
+    _, kind, name = key[len(_ENTITY_YEAR):].split(":", 2)
+    return kind, name

@@ -66,6 +66,17 @@ class DerivedValues:
 
     def __init__(self, digests: dict[Key, str] | None = None) -> None:
         self.digests: dict[Key, str] = digests if digests is not None else {}
+        self._year_keys: dict[tuple[str, str], set[Key]] | None = None  # entity -> its year keys, once asked
+
+    def _years_of(self, entity_key: tuple[str, str]) -> set[Key]:
+        """The year keys (:func:`keys.entity_year`) the digests hold for an entity."""
+        if self._year_keys is None:
+            self._year_keys = defaultdict(set)
+            for key in self.digests:
+                owner = keys.entity_of_year(key)
+                if owner is not None:
+                    self._year_keys[owner].add(key)
+        return self._year_keys.get(entity_key, set())
 
     def _set(self, key: Key, value: Hashable, changed: set[Key]) -> None:
         value_digest = digest(value)
@@ -81,9 +92,11 @@ class DerivedValues:
         """Bring the values up to date with ``grouping``; the changed keys."""
         changed: set[Key] = set()
         touched = grouping.touched
+        config = grouping.config
         if touched.full:
             old = self.digests
             self.digests = {}
+            self._year_keys = None
             paths: Iterable[str] = grouping.articles
             related_paths: Iterable[str] = grouping.articles
             entity_keys: Iterable[tuple[str, str]] = grouping.entities
@@ -103,14 +116,23 @@ class DerivedValues:
             self._set(keys.related(article.slug), tuple(a.slug for a in grouping.related.get(article.slug, ())), changed)
         for ekey in entity_keys:
             entity = grouping.entities.get(ekey)
+            year_values = _year_values(entity, config.entity_recent) if entity is not None else {}
+            for key in self._years_of(ekey) - year_values.keys():
+                self._drop(key, changed)
+            for key, value in year_values.items():
+                self._set(key, value, changed)
+            if self._year_keys is not None:
+                self._year_keys[ekey] = set(year_values)
             if entity is None:
                 self._drop(keys.entity_link(ekey), changed)
                 self._drop(keys.entity(ekey), changed)
                 continue
             self._set(keys.entity_link(ekey), entity.url, changed)
             self._set(keys.entity(ekey), (entity.slug, entity.aliases, entity.description, entity.roles, entity.mentions,
-                                         tuple(a.slug for a in entity.articles), entity.related), changed)
-        config = grouping.config
+                                         tuple(a.slug for a in entity.articles), entity.related,
+                                         tuple((year, len(articles)) for year, articles in entity.years()),
+                                         entity.first_seen, entity.last_seen,
+                                         entity.page_since(config.entity_min_articles)), changed)
         weeks = grouping.week_list()
         latest = latest_week(weeks)
         self._set(WEEKS, tuple(grouping.weeks), changed)
@@ -135,6 +157,28 @@ class DerivedValues:
         if slug is None or slug in grouping.related:
             return []
         return [keys.related(slug)]
+
+
+def _paged_years(entity: Entity, recent: int) -> tuple[tuple[int | None, tuple[Article, ...]], ...]:
+    """An entity's articles by year when its page cannot list them all (more than
+    ``recent``), each year on a page of its own; none when it can."""
+    return entity.years() if len(entity.articles) > recent else ()
+
+
+def _year_values(entity: Entity, recent: int) -> dict[Key, Hashable]:
+    """The value of each of an entity's year keys: what its page of that year shows."""
+    years = _paged_years(entity, recent)
+    listed = tuple(year for year, _ in years)
+    return {keys.entity_year((entity.kind, entity.name), year): (entity.slug, listed, tuple(a.slug for a in articles))
+            for year, articles in years}
+
+
+def _by_week(articles: Iterable[Article]) -> list[tuple[WeekId | None, list[Article]]]:
+    """Articles (newest first) by week: the newest week first, the undated last."""
+    by_week: dict[WeekId | None, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_week[article.week].append(article)
+    return sorted(by_week.items(), key=lambda item: (item[0] is not None, item[0] or WeekId(0, 0)), reverse=True)
 
 
 def _dated(articles: Iterable[Article]) -> list[Article]:
@@ -282,7 +326,9 @@ class Planner:
             if entity is not None:
                 # a rebuilt entity whose pages list the same articles keeps its plan entries
                 # (their dependencies are the same; contexts read the current entity)
-                shape = (entity.slug, tuple(a.source_path for a in entity.articles), entity.related)
+                # (and the same years: each year's page lists its articles)
+                shape = (entity.slug, entity.related,
+                         tuple((a.source_path, a.date.year if a.date else None) for a in entity.articles))
                 if self._shapes.get(name) == shape and name in self.entries:
                     continue
                 self._shapes[name] = shape
@@ -323,18 +369,17 @@ class Planner:
         g, config = self.grouping, self.grouping.config
         key = (entity.kind, entity.name)
         record = keys.entity(key)
-        deps = {record} | _article_deps(entity.articles)
+        recent = config.entity_recent
+        deps = {record} | _article_deps(entity.articles[:recent])
         deps.update(keys.entity_link((link.kind, link.name)) for link, _ in entity.related)
         entries = entity.articles[: config.feed_size]
 
         def page_context() -> dict[str, Any]:
             current = g.entities[key]
-            by_week: dict[WeekId | None, list[Article]] = defaultdict(list)
-            for article in current.articles:  # newest first, so each week's list is too
-                by_week[article.week].append(article)
-            # newest week first, the undated last
-            grouped = sorted(by_week.items(), key=lambda item: (item[0] is not None, item[0] or WeekId(0, 0)), reverse=True)
-            return dict(entity=current, grouped=grouped, page_url=current.url)
+            years = [(year, len(articles), urls.entity_year_url(current.url, year))
+                     for year, articles in _paged_years(current, recent)]
+            return dict(entity=current, grouped=_by_week(current.articles[:recent]), years=years,
+                        page_url=current.url)
 
         def feed_context() -> dict[str, Any]:
             current = g.entities[key]
@@ -342,9 +387,25 @@ class Planner:
                         page_url=current.url, entries=_dated(current.articles[: config.feed_size]))
 
         where = f"entity {entity.kind}:{entity.name}"
-        return [PagePlan(urls.relpath_of(entity.url), "entity.html", where, frozenset(deps), page_context),
-                PagePlan(urls.relpath_of(urls.feed_of(entity.url)), "feed.xml", f"{where} feed",
-                         frozenset({record} | _article_deps(entries)), feed_context)]
+        plans = [PagePlan(urls.relpath_of(entity.url), "entity.html", where, frozenset(deps), page_context),
+                 PagePlan(urls.relpath_of(urls.feed_of(entity.url)), "feed.xml", f"{where} feed",
+                          frozenset({record} | _article_deps(entries)), feed_context)]
+        for year, articles in _paged_years(entity, recent):
+            plans.append(PagePlan(urls.relpath_of(urls.entity_year_url(entity.url, year)), "entity_year.html",
+                                  f"{where} {year or 'undated'}",
+                                  frozenset({keys.entity_year(key, year)} | _article_deps(articles)),
+                                  partial(self._entity_year_context, key, year)))
+        return plans
+
+    def _entity_year_context(self, key: tuple[str, str], year: int | None) -> dict[str, Any]:
+        """What an entity's page of one year shows: its articles of that year, by week, and
+        links to its other years (declared by the year's key)."""
+        current = self.grouping.entities[key]
+        years = _paged_years(current, self.grouping.config.entity_recent)
+        return dict(entity=current.link, year=year, year_label=f"{year}年" if year is not None else "日期不详",
+                    grouped=_by_week(dict(years)[year]),
+                    years=[(other, urls.entity_year_url(current.url, other)) for other, _ in years],
+                    page_url=urls.entity_year_url(current.url, year))
 
     def _plan_site_pages(self) -> list[PagePlan]:
         """The pages made from the whole site: indexes, home, feeds, sitemap, search, 404."""
