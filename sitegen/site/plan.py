@@ -39,7 +39,10 @@ class PagePlan:
     template: str | None  # None: not rendered from a template (robots.txt)
     source: str  # names the input in error messages and collision reports
     deps: frozenset[Key]
-    context: Callable[[], dict[str, Any]]  # the template's variables, computed when rendered
+    context: Callable[[Grouping], dict[str, Any]]
+    """The template's variables, computed from the grouping when the page is rendered: a
+    module function's ``partial`` for the pages of articles, weeks and entities, so that
+    their plans pickle (a build keeps them for the next)."""
 
 
 def card_value(article: Article) -> tuple[object, ...]:
@@ -213,6 +216,51 @@ def _unindex_plan(by_key: dict[Key, set[str]], plan: PagePlan) -> None:
                 del by_key[key]
 
 
+def _links(grouping: Grouping, refs: Iterable[tuple[str, str]]) -> list[EntityLink]:
+    slugs = grouping.slugs
+    return [EntityLink(k[0], k[1], slugs[k]) for k in refs if k in slugs]
+
+
+def _article_context(path: str, slug: str, g: Grouping) -> dict[str, Any]:
+    """What an article's page shows (its body, entities, week and related articles)."""
+    current = g.articles[path]
+    return dict(article=current, entities=_links(g, (r.key for r in current.entities)),
+                week=g.weeks[current.week] if current.week is not None else None,
+                related=g.related.get(slug, ()), page_url=current.url)
+
+
+def _week_context(week: WeekId, g: Grouping) -> dict[str, Any]:
+    """What a weekly digest shows."""
+    return dict(week=g.weeks[week], page_url=week.url)
+
+
+def _entity_context(key: tuple[str, str], g: Grouping) -> dict[str, Any]:
+    """What an entity's page shows: its record, its newest articles by week and, when it
+    has more, its years with their counts."""
+    current, recent = g.entities[key], g.config.entity_recent
+    years = [(year, len(articles), urls.entity_year_url(current.url, year))
+             for year, articles in _paged_years(current, recent)]
+    return dict(entity=current, grouped=_by_week(current.articles[:recent]), years=years, page_url=current.url)
+
+
+def _entity_feed_context(key: tuple[str, str], g: Grouping) -> dict[str, Any]:
+    """An entity's Atom feed: its newest dated articles."""
+    current, config = g.entities[key], g.config
+    return dict(feed_title=f"{current.name} · {config.title}", feed_url=urls.feed_of(current.url),
+                page_url=current.url, entries=_dated(current.articles[: config.feed_size]))
+
+
+def _entity_year_context(key: tuple[str, str], year: int | None, g: Grouping) -> dict[str, Any]:
+    """What an entity's page of one year shows: its articles of that year, by week, and
+    links to its other years (declared by the year's key)."""
+    current = g.entities[key]
+    years = _paged_years(current, g.config.entity_recent)
+    return dict(entity=current.link, year=year, year_label=f"{year}年" if year is not None else "日期不详",
+                grouped=_by_week(dict(years)[year]),
+                years=[(other, urls.entity_year_url(current.url, other)) for other, _ in years],
+                page_url=urls.entity_year_url(current.url, year))
+
+
 class Planner:
     """The page plan of a :class:`~sitegen.site.group.Grouping`, kept up to date: after a grouping
     update only the plan entries of recomputed groups are made again, and an inverted index
@@ -341,71 +389,38 @@ class Planner:
             self._replace("site", self._plan_site_pages(), hit, changed)
         return hit
 
-    def _links(self, refs: Iterable[tuple[str, str]]) -> list[EntityLink]:
-        slugs = self.grouping.slugs
-        return [EntityLink(k[0], k[1], slugs[k]) for k in refs if k in slugs]
-
     def _plan_article(self, article: Article) -> list[PagePlan]:
         g = self.grouping
         others = g.related.get(article.slug, ())
         deps = {keys.content(str(article.source_path)), keys.related(article.slug)} | _article_deps(others)
         deps.update(keys.entity_link(ref.key) for ref in article.entities)
-        path, slug = str(article.source_path), article.slug
-
-        def context() -> dict[str, Any]:
-            current = g.articles[path]
-            return dict(article=current, entities=self._links(r.key for r in current.entities),
-                        week=g.weeks[current.week] if current.week is not None else None,
-                        related=g.related.get(slug, ()), page_url=current.url)
-
-        return [PagePlan(urls.relpath_of(urls.article_url(slug)), "article.html", path, frozenset(deps), context)]
+        path = str(article.source_path)
+        return [PagePlan(urls.relpath_of(urls.article_url(article.slug)), "article.html", path, frozenset(deps),
+                         partial(_article_context, path, article.slug))]
 
     def _plan_week(self, week: Week) -> list[PagePlan]:
-        g, wid = self.grouping, week.id
+        wid = week.id
         return [PagePlan(urls.relpath_of(wid.url), "week.html", f"digest {wid.slug}", frozenset(_week_deps(week)),
-                         lambda: dict(week=g.weeks[wid], page_url=wid.url))]
+                         partial(_week_context, wid))]
 
     def _plan_entity(self, entity: Entity) -> list[PagePlan]:
-        g, config = self.grouping, self.grouping.config
+        config = self.grouping.config
         key = (entity.kind, entity.name)
         record = keys.entity(key)
-        recent = config.entity_recent
-        deps = {record} | _article_deps(entity.articles[:recent])
+        deps = {record} | _article_deps(entity.articles[: config.entity_recent])
         deps.update(keys.entity_link((link.kind, link.name)) for link, _ in entity.related)
         entries = entity.articles[: config.feed_size]
-
-        def page_context() -> dict[str, Any]:
-            current = g.entities[key]
-            years = [(year, len(articles), urls.entity_year_url(current.url, year))
-                     for year, articles in _paged_years(current, recent)]
-            return dict(entity=current, grouped=_by_week(current.articles[:recent]), years=years,
-                        page_url=current.url)
-
-        def feed_context() -> dict[str, Any]:
-            current = g.entities[key]
-            return dict(feed_title=f"{current.name} · {config.title}", feed_url=urls.feed_of(current.url),
-                        page_url=current.url, entries=_dated(current.articles[: config.feed_size]))
-
         where = f"entity {entity.kind}:{entity.name}"
-        plans = [PagePlan(urls.relpath_of(entity.url), "entity.html", where, frozenset(deps), page_context),
+        plans = [PagePlan(urls.relpath_of(entity.url), "entity.html", where, frozenset(deps),
+                          partial(_entity_context, key)),
                  PagePlan(urls.relpath_of(urls.feed_of(entity.url)), "feed.xml", f"{where} feed",
-                          frozenset({record} | _article_deps(entries)), feed_context)]
-        for year, articles in _paged_years(entity, recent):
+                          frozenset({record} | _article_deps(entries)), partial(_entity_feed_context, key))]
+        for year, articles in _paged_years(entity, config.entity_recent):
             plans.append(PagePlan(urls.relpath_of(urls.entity_year_url(entity.url, year)), "entity_year.html",
                                   f"{where} {year or 'undated'}",
                                   frozenset({keys.entity_year(key, year)} | _article_deps(articles)),
-                                  partial(self._entity_year_context, key, year)))
+                                  partial(_entity_year_context, key, year)))
         return plans
-
-    def _entity_year_context(self, key: tuple[str, str], year: int | None) -> dict[str, Any]:
-        """What an entity's page of one year shows: its articles of that year, by week, and
-        links to its other years (declared by the year's key)."""
-        current = self.grouping.entities[key]
-        years = _paged_years(current, self.grouping.config.entity_recent)
-        return dict(entity=current.link, year=year, year_label=f"{year}年" if year is not None else "日期不详",
-                    grouped=_by_week(dict(years)[year]),
-                    years=[(other, urls.entity_year_url(current.url, other)) for other, _ in years],
-                    page_url=urls.entity_year_url(current.url, year))
 
     def _plan_site_pages(self) -> list[PagePlan]:
         """The pages made from the whole site: indexes, home, feeds, sitemap, search, 404."""
@@ -413,10 +428,10 @@ class Planner:
         plans: list[PagePlan] = []
         plans.append(PagePlan(urls.relpath_of(urls.WEEKS_URL), "weeks.html", "digest archive",
                               frozenset({WEEKS, UNDATED, ALL_CONTENT}),
-                              lambda: dict(weeks=list(reversed(g.week_list())), undated=len(g.undated),
+                              lambda g: dict(weeks=list(reversed(g.week_list())), undated=len(g.undated),
                                            page_url=urls.WEEKS_URL)))
 
-        def by_kind() -> dict[str, list[Entity]]:
+        def by_kind(g: Grouping) -> dict[str, list[Entity]]:
             groups: dict[str, list[Entity]] = {kind: [] for kind in KIND_LABELS}
             for entity in g.entities.values():
                 groups[entity.kind].append(entity)
@@ -424,36 +439,36 @@ class Planner:
                 groups[kind].sort(key=lambda e: (-len(e.articles), -e.mentions, e.name))
             return groups
 
-        def kind_index(kind: str) -> dict[str, Any]:
-            return dict(kind=kind, by_kind=by_kind(), page_url=urls.kind_url(kind))
+        def kind_index(kind: str, g: Grouping) -> dict[str, Any]:
+            return dict(kind=kind, by_kind=by_kind(g), page_url=urls.kind_url(kind))
 
         for kind in KIND_LABELS:
             plans.append(PagePlan(urls.relpath_of(urls.kind_url(kind)), "entities.html", f"entity index {kind}",
                                   frozenset({ENTITY_INDEX}), partial(kind_index, kind)))
         plans.append(PagePlan(urls.relpath_of(urls.ENTITIES_URL), "entities.html", "entity index", frozenset({ENTITY_INDEX}),
-                              lambda: dict(kind=None, by_kind=by_kind(), page_url=urls.ENTITIES_URL)))
+                              lambda g: dict(kind=None, by_kind=by_kind(g), page_url=urls.ENTITIES_URL)))
         weeks = g.week_list()
         latest = latest_week(weeks)
         recent = g.newest(config.home_recent)
         home_deps = {NEWEST, LATEST_WEEK} | _article_deps(recent) | (_week_deps(latest) if latest else set())
         plans.append(PagePlan(urls.relpath_of(urls.HOME_URL), "index.html", "home page", frozenset(home_deps),
-                              lambda: dict(latest=latest_week(g.week_list()), recent=g.newest(config.home_recent),
+                              lambda g: dict(latest=latest_week(g.week_list()), recent=g.newest(config.home_recent),
                                            page_url=urls.HOME_URL)))
         plans.append(PagePlan(urls.relpath_of(urls.SEARCH_URL), "search.html", "search page", frozenset(),
-                              lambda: dict(page_url=urls.SEARCH_URL)))
+                              lambda g: dict(page_url=urls.SEARCH_URL)))
         plans.append(PagePlan(urls.relpath_of(urls.NOT_FOUND_URL), "404.html", "404 page", frozenset(),
-                              lambda: dict(page_url=urls.NOT_FOUND_URL)))
+                              lambda g: dict(page_url=urls.NOT_FOUND_URL)))
         feed_entries = g.newest(config.feed_size)
         plans.append(PagePlan(urls.relpath_of(urls.FEED_URL), "feed.xml", "feed",
                               frozenset({NEWEST} | _article_deps(feed_entries)),
-                              lambda: dict(feed_title=config.title, feed_url=urls.FEED_URL, page_url=urls.HOME_URL,
+                              lambda g: dict(feed_title=config.title, feed_url=urls.FEED_URL, page_url=urls.HOME_URL,
                                            entries=_dated(g.newest(config.feed_size)))))
         feed_weeks = list(reversed(weeks))[: config.feed_size]
         week_feed_deps = {WEEKS}.union(*(_week_deps(w) for w in feed_weeks))
         plans.append(PagePlan(urls.relpath_of(urls.WEEKS_FEED_URL), "weeks_feed.xml", "digest feed", frozenset(week_feed_deps),
-                              lambda: dict(weeks=list(reversed(g.week_list()))[: config.feed_size])))
+                              lambda g: dict(weeks=list(reversed(g.week_list()))[: config.feed_size])))
 
-        def sitemap_context() -> dict[str, Any]:
+        def sitemap_context(g: Grouping) -> dict[str, Any]:
             newest = g.newest()
             archive = list(reversed(g.week_list()))
             listed = [urls.HOME_URL, urls.WEEKS_URL, urls.ENTITIES_URL, urls.SEARCH_URL]
@@ -472,8 +487,8 @@ class Planner:
             undated_deps = {UNDATED} | _article_deps(g.undated_list())
             plans.append(PagePlan(urls.relpath_of(urls.UNDATED_URL), "undated.html", "undated articles",
                                   frozenset(undated_deps),
-                                  lambda: dict(articles=g.undated_list(), page_url=urls.UNDATED_URL)))
+                                  lambda g: dict(articles=g.undated_list(), page_url=urls.UNDATED_URL)))
         absolute = self.absolute
         plans.append(PagePlan(urls.relpath_of(urls.ROBOTS_URL), None, "robots.txt", frozenset(),
-                              lambda: dict(text=f"User-agent: *\nAllow: /\n\nSitemap: {absolute(urls.SITEMAP_URL)}\n")))
+                              lambda g: dict(text=f"User-agent: *\nAllow: /\n\nSitemap: {absolute(urls.SITEMAP_URL)}\n")))
         return plans

@@ -414,9 +414,9 @@ class SiteSession:
                 return
         outputs.add(plan.relpath, data, plan.source, extra)
 
-    def render(self, plan: PagePlan) -> bytes:
-        """One page's bytes."""
-        context = plan.context()
+    def render(self, plan: PagePlan, grouping: Grouping | None = None) -> bytes:
+        """One page's bytes, made from ``grouping`` (the session's unless given)."""
+        context = plan.context(grouping or self.grouping)
         if plan.template is None:
             return str(context["text"]).encode("utf-8")
         return self.renderer.render(plan.template, **context).encode("utf-8")
