@@ -574,6 +574,41 @@ def test_a_build_copies_the_kept_pickles_of_the_pages_it_did_not_read_again(site
     assert _kept_pages(root) == _kept_pages(cold)
 
 
+def test_a_build_plans_only_the_pages_an_edit_reaches(site_root: Path, tmp_path: Path, monkeypatch) -> None:
+    """The model a build keeps holds its pages' plans: the next build plans again only the
+    groups its changes touch (a new title: that article, the articles listing it as related,
+    its week, its entities) and the site-wide pages, and makes the site a cold build makes."""
+    planned: list[str] = []
+    original = Planner._replace
+
+    def noting(self, name, plans, hit, changed):
+        if plans is not None:
+            planned.append(name)
+        return original(self, name, plans, hit, changed)
+
+    monkeypatch.setattr(Planner, "_replace", noting)
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)
+    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    everything = len(planned)
+    assert everything > 200  # 31 articles, 11 digests, 169 entities, the site-wide pages
+    page = sorted((root / "content").rglob("*.md"))[9]
+    _rewrite(page, "title: ", "title: 改过的标题：")
+    planned.clear()
+    result = build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert f"article:{page}" in planned and "site" in planned
+    assert len(planned) < everything / 4, planned
+    assert result.kept > result.files / 2, result.summary()
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
+    assert _files(root / "public") == _files(cold / "public")
+    fresh = SiteSession(root)  # the record of every page's plan: a fresh plan's
+    fresh.update(Diagnostics(echo=False))
+    assert _record(root, root / "public")["pages"] == {r: page_digest(p.template, p.deps)
+                                                       for r, p in fresh.planner.by_relpath.items()}
+
+
 def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_site: Path, tmp_path: Path,
                                                                      monkeypatch) -> None:
     """The next day's items of the real corpus ingested into a built site: their pages (the

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sitegen.collector import paused
 from sitegen.files import atomic_write, atomic_writer
@@ -40,6 +40,9 @@ from sitegen.site import keys
 from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, Key
 from sitegen.site.load import PickledPages, StoredPages, file_identity, read_stored_pages, write_stored_pages
+
+if TYPE_CHECKING:
+    from sitegen.site.plan import PagePlan  # which imports this module
 
 __all__ = ["BuiltState", "KeptModel", "digest", "key_digests", "page_digest", "updated_key_digests"]
 
@@ -131,7 +134,7 @@ class BuiltState:
 @dataclass(frozen=True)
 class KeptModel:
     """The site's model as a build left it (the pages as read, the grouping, the digests of
-    the derived values), kept beside the :class:`BuiltState` so that the next build into
+    the derived values, the pages' plans), kept beside the :class:`BuiltState` so that the next build into
     the same folder updates it for the files that changed instead of reading, grouping and
     digesting the whole site again (``serve``'s update, across processes). Trusted only by a build
     whose last build was the one that saved it (``build``: that build's input signature)
@@ -143,6 +146,7 @@ class KeptModel:
     pages: StoredPages
     grouping: dict[str, object]
     value_digests: dict[Key, str]  # derived key -> digest of its value (DerivedValues.digests)
+    plans: dict[str, list[PagePlan]]  # the planned pages of articles, digests, entities (Planner.kept)
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (atomically), streamed in parts so that what the
@@ -152,7 +156,7 @@ class KeptModel:
         with paused(), _opened_if(path, self.pages.read_from) as earlier, atomic_writer(path) as stream:
             pickle.dump((_MODEL_FORMAT, self.build, self.code, self.inputs), stream)
             write_stored_pages(stream, self.pages, earlier)
-            _ModelPickler(stream).dump((self.grouping, self.value_digests))
+            _ModelPickler(stream).dump((self.grouping, self.value_digests, self.plans))
 
     @classmethod
     def load(cls, path: Path, build: str, code: str) -> KeptModel | None:
@@ -165,13 +169,13 @@ class KeptModel:
                 if (made_as, made_by, made_with) != (_MODEL_FORMAT, build, code):
                     return None
                 pages = read_stored_pages(stream)
-                grouping, value_digests = _ModelUnpickler(stream, pages).load()
+                grouping, value_digests, plans = _ModelUnpickler(stream, pages).load()
         except Exception:  # noqa: BLE001 - a missing or damaged cache is only a slower build
             return None
-        return cls(build, code, inputs, pages, grouping, value_digests)
+        return cls(build, code, inputs, pages, grouping, value_digests, plans)
 
 
-_MODEL_FORMAT = 2
+_MODEL_FORMAT = 3
 
 
 @contextmanager

@@ -261,6 +261,10 @@ def _entity_year_context(key: tuple[str, str], year: int | None, g: Grouping) ->
                 page_url=urls.entity_year_url(current.url, year))
 
 
+_SITE = "site"
+"""The group of the site-wide pages (indexes, home, feeds, sitemap…)."""
+
+
 class Planner:
     """The page plan of a :class:`~sitegen.site.group.Grouping`, kept up to date: after a grouping
     update only the plan entries of recomputed groups are made again, and an inverted index
@@ -277,6 +281,25 @@ class Planner:
         self.added: set[str] = set()  # relpaths new since the last commit
         self._shapes: dict[str, tuple[object, ...]] = {}  # entity group -> what its deps were made from
         self.removed: set[str] = set()  # relpaths gone since the last commit
+        self.replanned: set[str] = set()  # relpaths planned (anew or again) since the last commit
+
+    def kept(self) -> dict[str, list[PagePlan]]:
+        """The plans of the pages of articles, digests and entities, by group: what a later
+        process resumes from (:meth:`resumed`) instead of planning them all again (the
+        site-wide pages are planned again by every update that resumes)."""
+        return {name: plans for name, plans in self.entries.items() if name != _SITE}
+
+    @classmethod
+    def resumed(cls, grouping: Grouping, absolute: Callable[[str], str], kept: dict[str, list[PagePlan]]) -> Planner:
+        """The planner :meth:`kept` was taken from, over the grouping it planned (resumed
+        too): its next :meth:`update` plans only the groups the grouping's update touched."""
+        planner = cls(grouping, absolute)
+        planner.entries = dict(kept)
+        for name, plans in kept.items():
+            for plan in plans:
+                planner.by_relpath[plan.relpath] = plan
+                planner._owner[plan.relpath] = name
+        return planner
 
     def clear(self) -> None:
         """Forget every plan. A plan's context reads the grouping, which the planner holds:
@@ -313,6 +336,7 @@ class Planner:
                                    plan.source)
             self.by_relpath[plan.relpath] = plan
             self._owner[plan.relpath] = name
+            self.replanned.add(plan.relpath)
             if self._by_key is not None:
                 _index_plan(self._by_key, plan)
             if plan.relpath in self.removed:
@@ -338,6 +362,7 @@ class Planner:
         """The current plan was written."""
         self.added.clear()
         self.removed.clear()
+        self.replanned.clear()
 
     # -- planning ------------------------------------------------------------------------------
     def update(self, changed: set[Key], everything: bool = False) -> set[str]:
@@ -384,9 +409,9 @@ class Planner:
                 self._shapes.pop(name, None)
             self._replace(name, self._plan_entity(entity) if entity else None, hit, changed)
         # the site-wide pages' dependencies follow the newest articles and the weeks
-        if touched.full or everything or touched.weeks or "site" not in self.entries or \
+        if touched.full or everything or touched.weeks or _SITE not in self.entries or \
                 {NEWEST, LATEST_WEEK, WEEKS, UNDATED} & changed:
-            self._replace("site", self._plan_site_pages(), hit, changed)
+            self._replace(_SITE, self._plan_site_pages(), hit, changed)
         return hit
 
     def _plan_article(self, article: Article) -> list[PagePlan]:

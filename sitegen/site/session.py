@@ -126,6 +126,7 @@ class SiteSession:
         self._unapplied_hints: set[str] | None = set()  # None: rescan everything next time
         self._pending_pages: set[str] = set()  # rendered by an update not committed: redo
         self._changed_keys: set[Key] | None = None  # of the last update; None: everything (a full one)
+        self._kept_plans: dict[str, list[PagePlan]] | None = None  # the plans a resumed model holds, until used
         if kept is not None and previous is not None and kept.inputs == inputs_fingerprint(root, self._options()):
             self._resume(kept, previous)
 
@@ -138,6 +139,7 @@ class SiteSession:
         self._content = ContentStore(self.root, inputs, self.drafts, kept=kept.pages)
         self._grouping = Grouping.resumed(inputs.config, inputs.catalog, kept.grouping)
         self._derived = DerivedValues(kept.value_digests)
+        self._kept_plans = kept.plans or None
         self._committed_inputs = kept.inputs
         self._static = dict(previous.static)
 
@@ -279,7 +281,10 @@ class SiteSession:
         changed_keys |= _content_keys(changes, grouping.touched.old_slugs, changed_keys)
         step("derive")
         self._changed_keys = None if full or grouping.touched.full else changed_keys
-        # every page is planned the first time (a new planner, even over a resumed grouping)
+        # every page is planned the first time, but for the plans a resumed model kept
+        kept_plans, self._kept_plans = self._kept_plans, None
+        if self._planner is None and kept_plans is not None and not full:
+            self._planner = Planner.resumed(grouping, self.renderer.absolute, kept_plans)
         everything = full or self._planner is None
         if everything:
             self._planner = Planner(grouping, self.renderer.absolute)
@@ -291,10 +296,12 @@ class SiteSession:
         kept: list[str] = []
         removed_before: set[str] = set()
         made_from: BuiltState | None = None
-        if everything:
+        if everything or self._previous is not None:
             hit = set(planner.by_relpath)
             if self._previous is not None:
-                made_from = self._made_from(gathered.fingerprint, gathered.static_digests)
+                # the plans not made again are those the previous build recorded
+                made_from = self._made_from(gathered.fingerprint, gathered.static_digests,
+                                            None if everything else self._previous)
                 hit, removed_before = self._differing_from(self._previous, made_from)
                 kept = sorted(planner.by_relpath.keys() - hit)
             self._previous = None
@@ -323,10 +330,12 @@ class SiteSession:
             inputs_fingerprint=gathered.fingerprint, static_digests=gathered.static_digests, kept=kept,
             made_from=made_from)
 
-    def _made_from(self, fingerprint: str, static_digests: dict[str, str]) -> BuiltState:
+    def _made_from(self, fingerprint: str, static_digests: dict[str, str],
+                   planned_by: BuiltState | None = None) -> BuiltState:
         """The digests of what the current plan's pages are made from (no code, nothing
         searched); the values' digests are those of the build the session resumed from,
-        updated for what changed, when there is one."""
+        updated for what changed, when there is one. ``planned_by``: the build whose plans
+        the planner resumed (a page not planned since is the one it recorded)."""
         derived = self._derived.digests
         if self._changed_keys is not None and self._previous is not None:
             digests = updated_key_digests(self._previous.values, self.grouping, derived, self._changed_keys)
@@ -335,7 +344,7 @@ class SiteSession:
         return BuiltState(
             code="", inputs=fingerprint, static=dict(static_digests), templates=self._templates.digests,
             values=digests,
-            pages={r: page_digest(p.template, p.deps) for r, p in sorted(self.planner.by_relpath.items())},
+            pages=_page_digests(self.planner, planned_by),
             searched={})
 
     def _differing_from(self, previous: BuiltState, now: BuiltState) -> tuple[set[str], set[str]]:
@@ -359,7 +368,7 @@ class SiteSession:
         signature; ``code``: sitegen's)."""
         assert self._content is not None and self._grouping is not None
         return KeptModel(build, code, self.inputs.fingerprint, self._content.kept(), self._grouping.kept(),
-                         self._derived.digests)
+                         self._derived.digests, self._planner.kept() if self._planner is not None else {})
 
     def built_state(self, update: SiteUpdate, code: str, searched: dict[str, IndexedPage]) -> BuiltState:
         """What the output of ``update`` (every page, committed) was made from, for the next
@@ -474,6 +483,16 @@ class SiteSession:
 
 def _stay() -> None:
     """The :data:`Settle` of an update not given one: nothing."""
+
+
+def _page_digests(planner: Planner, planned_by: BuiltState | None) -> dict[str, str]:
+    """The digest of each page's plan (:func:`page_digest`), by relpath; those of the plans
+    not made since the planner resumed the plans of ``planned_by`` are the ones it recorded."""
+    if planned_by is None:
+        return {r: page_digest(p.template, p.deps) for r, p in sorted(planner.by_relpath.items())}
+    recorded, replanned = planned_by.pages, planner.replanned
+    return {r: recorded[r] if r in recorded and r not in replanned else page_digest(p.template, p.deps)
+            for r, p in sorted(planner.by_relpath.items())}
 
 
 def _content_keys(changes: dict[str, Article | None], old_slugs: dict[str, str], changed: set[Key]) -> set[Key]:
