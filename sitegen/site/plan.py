@@ -269,7 +269,8 @@ class Planner:
     """The page plan of a :class:`~sitegen.site.group.Grouping`, kept up to date: after a grouping
     update only the plan entries of recomputed groups are made again, and an inverted index
     from dependency key to pages answers "which pages does this change reach?" without
-    looking at every page. Contexts read the grouping when a page is rendered."""
+    looking at every page. Contexts read the grouping when a page is rendered;
+    a later process resumes the plans a build kept (:meth:`kept`, :meth:`resumed`)."""
 
     def __init__(self, grouping: Grouping, absolute: Callable[[str], str]) -> None:
         self.grouping = grouping
@@ -302,10 +303,9 @@ class Planner:
         return planner
 
     def clear(self) -> None:
-        """Forget every plan. A plan's context reads the grouping, which the planner holds:
-        a cycle only the garbage collector finds, so a site's model is freed at once (not
-        by a collection that visits every object of it: 0.8 s at 10,000 items) only once its
-        plans are gone."""
+        """Forget every plan, so that a released site's model is freed at once by reference
+        counts (not by a collection that visits every object of it: 0.8 s at 10,000 items)
+        whatever a plan's context holds."""
         self.entries.clear()
         self.by_relpath.clear()
         self._owner.clear()
