@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ContentError, SitegenError, UsageError
@@ -144,6 +144,30 @@ class OutputLock:
             self.fd = None
 
 
+def _folder_tree(listing: Mapping[str, int]) -> dict[str, dict[str, int | None]]:
+    """The folders of a site's ``listing`` (relative path -> inode of each file): each
+    folder ("" at the top, else ``a/b``) -> each name in it -> its file's inode, or None
+    for a folder. The marker at the top is left out."""
+    tree: dict[str, dict[str, int | None]] = {}
+    for relpath, inode in listing.items():
+        folder, _, name = relpath.rpartition("/")
+        if not folder and name == MARKER:
+            continue
+        names = tree.get(folder)
+        if names is None:
+            names = tree[folder] = {}
+            child = folder  # the folders above it: each in its parent
+            while child:
+                parent, _, child_name = child.rpartition("/")
+                above = tree.setdefault(parent, {})
+                if child_name in above:
+                    break
+                above[child_name] = None
+                child = parent
+        names[name] = inode
+    return tree
+
+
 class StagedSite:
     """A new site written into a staging folder beside ``out`` and swapped in by
     :meth:`publish`; leaving the ``with`` block without publishing (an error, Ctrl+C)
@@ -225,16 +249,18 @@ class StagedSite:
             self._folders.discard(str(folder))
             folder = folder.parent
 
-    def keep_previous(self) -> None:
-        """Start from the current site: every file of ``out`` is linked into the staging
-        folder (hard links: a file written later replaces its link, the previous site is
-        never changed). When the site ``out`` replaced was kept as the ``spare`` (see
-        :meth:`publish`), that folder becomes the staging folder and only the files that
-        differ from ``out`` are linked again: no 20,000 folders made anew."""
+    def keep_previous(self, listing: Mapping[str, int]) -> None:
+        """Start from the current site, whose every file is in ``listing`` (relative path ->
+        inode, as the caller just walked ``out``): every file of ``out`` is linked into the
+        staging folder (hard links: a file written later replaces its link, the previous
+        site is never changed). When the site ``out`` replaced was kept as the ``spare``
+        (see :meth:`publish`), that folder becomes the staging folder and only the files
+        that differ from ``out`` are linked again: no 20,000 folders made anew, and only the
+        spare is walked."""
         assert self._written == {MARKER} and not self._linked, "keep the previous site first"
         if self._take_spare():
             self._from_spare = True
-            self._mirror(self.out, self.path, "")
+            self._mirror(_folder_tree(listing), str(self.path), "")
         else:
             self._link(self.out, self.path, left_out={MARKER})
 
@@ -273,39 +299,39 @@ class StagedSite:
             marker.write_bytes(_MARKER_TEXT)  # the spare's own is the replaced site's
         return True
 
-    def _mirror(self, source: str | Path, target: str | Path, prefix: str) -> None:
-        """Make folder ``target`` (an earlier site, at ``prefix`` of the staging folder) hold
-        exactly the files of ``source``, each a hard link to the file of ``source``: a file
-        already linked there (the same inode) stays, any other is replaced or removed (the
-        marker at the top is the staging folder's own)."""
-        with os.scandir(source) as entries:
-            wanted = {entry.name: entry for entry in entries if entry.name != MARKER or prefix}
+    def _mirror(self, tree: dict[str, dict[str, int | None]], target: str, folder: str) -> None:
+        """Make folder ``target`` (an earlier site, at ``folder`` of the staging folder: ""
+        or ``a/b``) hold exactly the files ``tree`` lists there (see :func:`_folder_tree`),
+        each a hard link to the file of ``out``: a file already linked there (the same
+        inode) stays, any other is replaced or removed (the marker at the top is the staging
+        folder's own)."""
+        wanted = tree.get(folder, {})
         with os.scandir(target) as entries:
-            present = {entry.name: entry for entry in entries if entry.name != MARKER or prefix}
+            present = {entry.name: entry for entry in entries if entry.name != MARKER or folder}
         for name, entry in list(present.items()):
-            want = wanted.get(name)
             is_dir = entry.is_dir(follow_symlinks=False)
-            if want is None or want.is_dir(follow_symlinks=False) != is_dir:
+            if name not in wanted or (wanted[name] is None) != is_dir:
                 if is_dir:
                     shutil.rmtree(entry.path)
                 else:
                     os.unlink(entry.path)
                 del present[name]
-        for name, want in wanted.items():
+        for name, inode in wanted.items():
             path = os.path.join(target, name)
-            if want.is_dir(follow_symlinks=False):
+            relpath = f"{folder}/{name}" if folder else name
+            if inode is None:
                 if name not in present:
                     os.mkdir(path)
                     self._made.add(path)
                 self._folders.add(path)
-                self._mirror(want.path, path, f"{prefix}{name}/")
+                self._mirror(tree, path, relpath)
                 continue
             have = present.get(name)
-            if have is None or have.inode() != want.inode():
+            if have is None or have.inode() != inode:
                 if have is not None:
                     os.unlink(path)
-                os.link(want.path, path)
-            self._linked.add(prefix + name)
+                os.link(os.path.join(self.out, relpath), path)
+            self._linked.add(relpath)
 
     def _aside(self, folder: str) -> Path:
         """Move ``folder`` (a spare not taken) out of the way to be deleted: beside the

@@ -509,6 +509,9 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     (spare / "articles" / "stray.html").write_text("不属于网站", "utf-8")
     (spare / "feed.xml").unlink()
     (spare / "feed.xml").write_text("换过的文件", "utf-8")  # a new file under the same name
+    (spare / "stray-folder" / "deeper").mkdir(parents=True)  # a folder the site does not have
+    (spare / "stray-folder" / "deeper" / "index.html").write_text("不属于网站", "utf-8")
+    shutil.rmtree(spare / "weeks")  # a folder of the site gone, with the folders in it
     page.write_text(text + "\n\n第二句补充。\n", "utf-8")
     assert build(scratch_site, out).exit_code == 0
     second = folder_files(out)

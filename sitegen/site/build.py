@@ -140,7 +140,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     search_summary = "search index: skipped"
     with StagedSite(options.out, spare=_spare_path(options)) as staged:
         if previous is not None:
-            staged.keep_previous()
+            staged.keep_previous(previous.inodes)
 
         def take(relpath: str, data: bytes, prepared: object) -> None:
             """Each file as soon as it is made: written, and noted for the search index."""
@@ -239,6 +239,7 @@ class _LastBuild:
 
     manifest: dict[str, Any]
     output_kept: bool
+    inodes: dict[str, int]  # of every file in the output folder, by relative path
 
 
 def _last_build(options: BuildOptions) -> _LastBuild | None:
@@ -249,7 +250,8 @@ def _last_build(options: BuildOptions) -> _LastBuild | None:
         return None
     if not isinstance(manifest, dict):
         return None
-    return _LastBuild(manifest, manifest.get("output") == _tree_signature(options.out))
+    inodes: dict[str, int] = {}
+    return _LastBuild(manifest, manifest.get("output") == _tree_signature(options.out, inodes), inodes)
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,7 @@ class _PreviousBuild:
     state: BuiltState
     inputs: str  # its input signature (the model it kept is trusted when it names this)
     output: dict[str, str]  # the signature of every file it wrote (the folder is still so)
+    inodes: dict[str, int]  # of every file in the output folder (as just walked)
 
 
 def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _PreviousBuild | None:
@@ -267,7 +270,8 @@ def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _Prev
     state = _previous_state(options, last, code)
     if state is None:
         return None
-    return _PreviousBuild(state, str(last.manifest.get("inputs")), dict(last.manifest.get("output") or {}))
+    return _PreviousBuild(state, str(last.manifest.get("inputs")), dict(last.manifest.get("output") or {}),
+                          last.inodes)
 
 
 def _published_signature(out: Path, staged: StagedSite, before: dict[str, str] | None) -> dict[str, str]:
@@ -316,9 +320,10 @@ def _spare_path(options: BuildOptions) -> Path:
     return _manifest_path(options).with_suffix(".spare")
 
 
-def _tree_signature(folder: Path) -> dict[str, str]:
+def _tree_signature(folder: Path, inodes: dict[str, int] | None = None) -> dict[str, str]:
     """``size:mtime_ns`` of every file under ``folder``, by relative path (one scandir pass;
-    strings, not lists, so 100k entries do not keep the cyclic garbage collector busy)."""
+    strings, not lists, so 100k entries do not keep the cyclic garbage collector busy);
+    each file's inode noted in ``inodes`` when given."""
     found: dict[str, str] = {}
 
     def walk(path: str, prefix: str) -> None:
@@ -331,6 +336,8 @@ def _tree_signature(folder: Path) -> dict[str, str]:
                 walk(entry.path, prefix + entry.name + "/")
             else:
                 found[prefix + entry.name] = _stat_signature(entry.stat(follow_symlinks=False))
+                if inodes is not None:
+                    inodes[prefix + entry.name] = entry.inode()
 
     walk(str(folder), "")
     return found
