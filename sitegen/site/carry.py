@@ -134,11 +134,11 @@ class BuiltState:
 @dataclass(frozen=True)
 class KeptModel:
     """The site's model as a build left it (the pages as read, the grouping, the digests of
-    the derived values, the pages' plans), kept beside the :class:`BuiltState` so that the next build into
-    the same folder updates it for the files that changed instead of reading, grouping and
-    digesting the whole site again (``serve``'s update, across processes). Trusted only by a build
-    whose last build was the one that saved it (``build``: that build's input signature)
-    with the same ``code`` and ``inputs``."""
+    the derived values, the pages' plans), kept beside the :class:`BuiltState` so that the
+    next build into the same folder updates it for the files that changed instead of
+    reading, grouping, digesting and planning the whole site again (``serve``'s update,
+    across processes). Trusted only by a build whose last build was the one that saved it
+    (``build``: that build's input signature) with the same ``code`` and ``inputs``."""
 
     build: str  # the input signature of the build that saved it
     code: str  # sitegen itself

@@ -217,6 +217,7 @@ def _unindex_plan(by_key: dict[Key, set[str]], plan: PagePlan) -> None:
 
 
 def _links(grouping: Grouping, refs: Iterable[tuple[str, str]]) -> list[EntityLink]:
+    """Links to the entities of ``refs`` that have a page."""
     slugs = grouping.slugs
     return [EntityLink(k[0], k[1], slugs[k]) for k in refs if k in slugs]
 
@@ -293,7 +294,8 @@ class Planner:
     @classmethod
     def resumed(cls, grouping: Grouping, absolute: Callable[[str], str], kept: dict[str, list[PagePlan]]) -> Planner:
         """The planner :meth:`kept` was taken from, over the grouping it planned (resumed
-        too): its next :meth:`update` plans only the groups the grouping's update touched."""
+        too): its next :meth:`update` plans only the groups the grouping's update touched
+        (every touched entity: what its plans were made from is not kept)."""
         planner = cls(grouping, absolute)
         planner.entries = dict(kept)
         for name, plans in kept.items():
@@ -397,9 +399,9 @@ class Planner:
             entity = g.entities.get(key)
             name = f"entity:{key[0]}:{key[1]}"
             if entity is not None:
-                # a rebuilt entity whose pages list the same articles keeps its plan entries
-                # (their dependencies are the same; contexts read the current entity)
-                # (and the same years: each year's page lists its articles)
+                # a rebuilt entity whose pages list the same articles, each in the same year,
+                # keeps its plan entries (their dependencies are the same; contexts read the
+                # current entity)
                 shape = (entity.slug, entity.related,
                          tuple((a.source_path, a.date.year if a.date else None) for a in entity.articles))
                 if self._shapes.get(name) == shape and name in self.entries:
@@ -454,7 +456,7 @@ class Planner:
         plans.append(PagePlan(urls.relpath_of(urls.WEEKS_URL), "weeks.html", "digest archive",
                               frozenset({WEEKS, UNDATED, ALL_CONTENT}),
                               lambda g: dict(weeks=list(reversed(g.week_list())), undated=len(g.undated),
-                                           page_url=urls.WEEKS_URL)))
+                                             page_url=urls.WEEKS_URL)))
 
         def by_kind(g: Grouping) -> dict[str, list[Entity]]:
             groups: dict[str, list[Entity]] = {kind: [] for kind in KIND_LABELS}
@@ -478,7 +480,7 @@ class Planner:
         home_deps = {NEWEST, LATEST_WEEK} | _article_deps(recent) | (_week_deps(latest) if latest else set())
         plans.append(PagePlan(urls.relpath_of(urls.HOME_URL), "index.html", "home page", frozenset(home_deps),
                               lambda g: dict(latest=latest_week(g.week_list()), recent=g.newest(config.home_recent),
-                                           page_url=urls.HOME_URL)))
+                                             page_url=urls.HOME_URL)))
         plans.append(PagePlan(urls.relpath_of(urls.SEARCH_URL), "search.html", "search page", frozenset(),
                               lambda g: dict(page_url=urls.SEARCH_URL)))
         plans.append(PagePlan(urls.relpath_of(urls.NOT_FOUND_URL), "404.html", "404 page", frozenset(),
@@ -487,7 +489,7 @@ class Planner:
         plans.append(PagePlan(urls.relpath_of(urls.FEED_URL), "feed.xml", "feed",
                               frozenset({NEWEST} | _article_deps(feed_entries)),
                               lambda g: dict(feed_title=config.title, feed_url=urls.FEED_URL, page_url=urls.HOME_URL,
-                                           entries=_dated(g.newest(config.feed_size)))))
+                                             entries=_dated(g.newest(config.feed_size)))))
         feed_weeks = list(reversed(weeks))[: config.feed_size]
         week_feed_deps = {WEEKS}.union(*(_week_deps(w) for w in feed_weeks))
         plans.append(PagePlan(urls.relpath_of(urls.WEEKS_FEED_URL), "weeks_feed.xml", "digest feed", frozenset(week_feed_deps),
