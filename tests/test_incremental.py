@@ -601,8 +601,9 @@ def test_a_build_plans_only_the_pages_an_edit_reaches(site_root: Path, tmp_path:
     assert result.kept > result.files / 2, result.summary()
     cold = tmp_path / "cold"
     _copy_site(root, cold, cache=False)
-    build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
+    made = build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
     assert _files(root / "public") == _files(cold / "public")
+    assert result.files == made.files == len(_files(cold / "public")) - 1, (result.files, made.files)  # but the marker
     fresh = SiteSession(root)  # the record of every page's plan: a fresh plan's
     fresh.update(Diagnostics(echo=False))
     assert _record(root, root / "public")["pages"] == {r: page_digest(p.template, p.deps)

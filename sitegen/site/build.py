@@ -179,7 +179,8 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         staged.publish()
         output = _published_signature(options.out, staged, previous.output if previous is not None else None)
     shard_cache.keep_only(shards)
-    result = BuildResult(options.out, files=len(update.outputs) + len(update.kept), articles=update.articles,
+    files = len(update.outputs.sources.keys() | set(update.kept) | update.static_digests.keys())  # the site's all
+    result = BuildResult(options.out, files=files, articles=update.articles,
                          weeks=update.weeks, entities=update.entities, kept=len(update.kept), search=search_summary)
     result.warnings = list(diagnostics.warnings)
     state.save(_state_path(options))
