@@ -14,10 +14,9 @@ The state is only trusted by the build that wrote it: its ``code`` is the digest
 itself, and the caller checks that the output folder is exactly as that build left it.
 
 Beside the state, a build keeps the site's model itself (:class:`KeptModel`: the pages as
-read, the grouping, the derived values' digests), so that the next build does not read,
-group and digest the whole site again but updates the model for the content files that
-changed, as ``serve`` does between edits; it still plans every page and compares it with
-the state.
+read, the grouping, the derived values' digests, the pages' plans), so that the next build
+does not read, group, digest and plan the whole site again but updates the model for the
+content files that changed, as ``serve`` does between edits, and compares it with the state.
 """
 
 from __future__ import annotations

@@ -119,7 +119,10 @@ class DerivedValues:
             self._set(keys.related(article.slug), tuple(a.slug for a in grouping.related.get(article.slug, ())), changed)
         for ekey in entity_keys:
             entity = grouping.entities.get(ekey)
-            year_values = _year_values(entity, config.entity_recent) if entity is not None else {}
+            years = entity.years() if entity is not None else ()
+            year_values: dict[Key, Hashable] = {}
+            if entity is not None:
+                year_values = _year_values(entity, _paged_years(entity, config.entity_recent, years))
             for key in self._years_of(ekey) - year_values.keys():
                 self._drop(key, changed)
             for key, value in year_values.items():
@@ -133,7 +136,7 @@ class DerivedValues:
             self._set(keys.entity_link(ekey), entity.url, changed)
             self._set(keys.entity(ekey), (entity.slug, entity.aliases, entity.description, entity.roles, entity.mentions,
                                          tuple(a.slug for a in entity.articles), entity.related,
-                                         tuple((year, len(articles)) for year, articles in entity.years()),
+                                         tuple((year, len(articles)) for year, articles in years),
                                          entity.first_seen, entity.last_seen,
                                          entity.page_since(config.entity_min_articles)), changed)
         weeks = grouping.week_list()
@@ -162,18 +165,24 @@ class DerivedValues:
         return [keys.related(slug)]
 
 
-def _paged_years(entity: Entity, recent: int) -> tuple[tuple[int | None, tuple[Article, ...]], ...]:
-    """An entity's articles by year when its page cannot list them all (more than
-    ``recent``), each year on a page of its own; none when it can."""
-    return entity.years() if len(entity.articles) > recent else ()
+YearsOfArticles = tuple[tuple[int | None, tuple[Article, ...]], ...]
+"""An entity's articles by year (:meth:`Entity.years`)."""
 
 
-def _year_values(entity: Entity, recent: int) -> dict[Key, Hashable]:
-    """The value of each of an entity's year keys: what its page of that year shows."""
-    years = _paged_years(entity, recent)
-    listed = tuple(year for year, _ in years)
+def _paged_years(entity: Entity, recent: int, years: YearsOfArticles | None = None) -> YearsOfArticles:
+    """An entity's articles by year (``years`` when already made) when its page cannot list
+    them all (more than ``recent``), each year on a page of its own; none when it can."""
+    if len(entity.articles) <= recent:
+        return ()
+    return years if years is not None else entity.years()
+
+
+def _year_values(entity: Entity, paged: YearsOfArticles) -> dict[Key, Hashable]:
+    """The value of each of an entity's year keys (``paged``: :func:`_paged_years`): what
+    its page of that year shows."""
+    listed = tuple(year for year, _ in paged)
     return {keys.entity_year((entity.kind, entity.name), year): (entity.slug, listed, tuple(a.slug for a in articles))
-            for year, articles in years}
+            for year, articles in paged}
 
 
 def _by_week(articles: Iterable[Article]) -> list[tuple[WeekId | None, list[Article]]]:

@@ -132,8 +132,8 @@ class SiteSession:
 
     def _resume(self, kept: KeptModel, previous: BuiltState) -> None:
         """Start from the model the build that made ``previous`` kept: the first update reads,
-        groups and digests only what changed since (it still plans every page, and renders
-        those that differ from ``previous``)."""
+        groups, digests and plans only what changed since, and renders the pages that differ
+        from ``previous``."""
         inputs = read_inputs(self.root, self.base_url, kept.inputs)
         self._inputs = inputs
         self._content = ContentStore(self.root, inputs, self.drafts, kept=kept.pages)
