@@ -23,7 +23,7 @@ import pytest
 
 from sitegen.errors import Diagnostics
 from sitegen.frontmatter import parse_page
-from sitegen.output import write_in_place, write_site
+from sitegen.output import MARKER, write_in_place, write_site
 from sitegen.search import shards
 from sitegen.site import group as group
 from sitegen.site.build import BuildOptions, build_site
@@ -440,6 +440,37 @@ def test_a_build_without_the_last_output_still_uses_the_kept_search_shards(site_
     _copy_site(root, cold, cache=False)
     build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
     assert _files(root / "public", search=True) == _files(cold / "public", search=True)
+
+
+def test_pages_whose_files_are_new_but_bytes_the_same_are_not_parsed_again(site_root: Path, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    """Every page written again with the same bytes (a fresh checkout, a copy): the next
+    build knows each by its bytes, parses none and renders nothing new."""
+    from sitegen.site import load
+
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    first = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    made = _inodes(root / "public")
+    pages = sorted((root / "content").rglob("*.md"))
+    for page in pages:
+        data = page.read_bytes()
+        page.unlink()
+        page.write_bytes(data)  # another inode and time
+    parsed: list[Path] = []
+    parse = load.parse_page_bytes
+    monkeypatch.setattr(load, "parse_page_bytes", lambda path, *rest: parsed.append(path) or parse(path, *rest))
+    again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert len(pages) > 20 and parsed == [], parsed
+    assert again.files == first.files, again.summary()
+    now = _inodes(root / "public")
+    # every file kept as the last build made it, but the marker every build writes
+    assert made.keys() == now.keys() and [r for r in made if made[r] != now[r]] == [MARKER], again.summary()
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    """The inode of each file under ``folder`` (a file a build kept keeps its inode)."""
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
 
 
 def test_a_build_after_another_decodes_only_the_word_index_of_changed_shards(site_root: Path, tmp_path: Path,

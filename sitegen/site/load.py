@@ -19,7 +19,7 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -123,6 +123,11 @@ class PageCache:
         file's ``signature`` (size, mtime, inode) the file is not even read when that is the
         signature it had when it was last read (as git trusts its index): a build in a new
         process reads only the pages that changed."""
+        return self.read_keyed(path, diagnostics, summary_chars, signature)[0]
+
+    def read_keyed(self, path: Path, diagnostics: Diagnostics, summary_chars: int,
+                   signature: Signature | None = None) -> tuple[PageData, str]:
+        """:meth:`read`, and the page's :func:`page_key`."""
         if signature is not None and self.knows(str(path), signature):
             key = self.known[str(path)][1]
         else:
@@ -136,12 +141,12 @@ class PageCache:
         if hit is not None:
             for message, line in hit.warnings:
                 diagnostics.warn(message, path, line)
-            return hit.page
+            return hit.page, key
         recorder = RecordingDiagnostics(diagnostics)
         page = parse_page_bytes(path, data, recorder, summary_chars)
         self.entries[key] = CachedPage(page, tuple(recorder.recorded))
         self.added += 1
-        return page
+        return page, key
 
     def prefetch(self, paths: list[Path], summary_chars: int, batch: int = 250,
                  advance: Callable[[int], None] | None = None) -> bool:
@@ -500,6 +505,7 @@ def page_fingerprint(summary_chars: int) -> str:
 @dataclass(frozen=True)
 class _StoredPage:
     signature: tuple[int, int, int]  # size, mtime_ns, inode
+    key: str  # of its path and bytes (:func:`page_key`): the same page under a new signature
     page: PageData
     warnings: tuple[tuple[str, int | None], ...]
     article: Article | None = None
@@ -546,7 +552,7 @@ def write_stored_pages(stream: IO[bytes], pages: StoredPages, earlier: IO[bytes]
             earlier.seek(begin)
             stream.write(earlier.read(end - begin))
             continue
-        pickle.dump([(path, stored.signature, stored.page, stored.warnings,
+        pickle.dump([(path, stored.signature, stored.key, stored.page, stored.warnings,
                       None if stored.article is None else (stored.article.entities, stored.article.roles))
                      for path, stored in part],
                     stream, protocol=pickle.HIGHEST_PROTOCOL)
@@ -565,8 +571,9 @@ def read_stored_pages(stream: IO[bytes]) -> StoredPages:
     while len(stored) < count:
         begin = stream.tell()
         pickled = []
-        for path, signature, page, page_warnings, named in pickle.load(stream):
-            stored[path] = _StoredPage(signature, page, page_warnings, None if named is None else _article(page, *named))
+        for path, signature, key, page, page_warnings, named in pickle.load(stream):
+            stored[path] = _StoredPage(signature, key, page, page_warnings,
+                                       None if named is None else _article(page, *named))
             pickled.append(stored[path])
         spans.append((begin, stream.tell(), tuple(pickled)))
     return StoredPages(stored, slugs, warnings, PickledPages(file_identity(os.fstat(stream.fileno())), spans))
@@ -616,7 +623,7 @@ class ContentStore:
         store.entity_cache = EntityCache(self.root / CACHE_DIR, entity_fingerprint(inputs.catalog))
         if inputs.config.summary_chars == self.inputs.config.summary_chars:
             store.page_cache = self.page_cache
-            store._stored = {p: _StoredPage(s.signature, s.page, s.warnings) for p, s in self._stored.items()}
+            store._stored = {p: _StoredPage(s.signature, s.key, s.page, s.warnings) for p, s in self._stored.items()}
         else:
             self.page_cache.save(prune=False)
             store.page_cache = PageCache(self.root / CACHE_DIR, page_fingerprint(inputs.config.summary_chars))
@@ -669,6 +676,21 @@ class ContentStore:
                 gone.add(name)
         return found, gone
 
+    def _know_again(self, found: dict[str, Signature]) -> None:
+        """Give each stored page whose file has another signature but the same bytes (a
+        fresh checkout, a copy, a ``touch``: what CI starts from) that signature: its page is
+        not parsed again nor its article changed."""
+        for name, signature in found.items():
+            stored = self._stored.get(name)
+            if stored is None or stored.signature == signature or stored.signature[0] != signature[0]:
+                continue
+            try:
+                data = read_regular_file(Path(name), MAX_PAGE_BYTES, _TOO_LARGE)
+            except (ContentError, OSError):
+                continue  # reported when it is read as a changed page
+            if page_key(Path(name), data) == stored.key:
+                self._stored[name] = replace(stored, signature=signature)
+
     def changes(self, diagnostics: Diagnostics, hints: set[str] | None,
                 progress: Progress = NO_PROGRESS) -> dict[str, Article | None]:
         """The articles that changed since the last call (``None``: gone or now a draft), by
@@ -678,6 +700,7 @@ class ContentStore:
         summary_chars = self.inputs.config.summary_chars
         errors: list[SitegenError] = []
         fresh: dict[str, _StoredPage] = {}
+        self._know_again(found)
         pending = [name for name, signature in found.items()
                    if (stored := self._stored.get(name)) is None or stored.signature != signature]
         to_read = [Path(name) for name in pending if not self.page_cache.knows(name, found[name])]
@@ -695,7 +718,7 @@ class ContentStore:
                 progress.advance()
             recorder = RecordingDiagnostics()
             try:
-                page = self.page_cache.read(Path(name), recorder, summary_chars, signature)
+                page, key = self.page_cache.read_keyed(Path(name), recorder, summary_chars, signature)
             except ContentError as exc:
                 errors.append(exc)
                 continue
@@ -703,7 +726,7 @@ class ContentStore:
                 if name in self._stored:
                     gone.add(name)
                 continue
-            fresh[name] = _StoredPage(signature, page, tuple(recorder.recorded))
+            fresh[name] = _StoredPage(signature, key, page, tuple(recorder.recorded))
         slugs = dict(self._slugs)
         for name in gone | fresh.keys():
             stored = self._stored.get(name)
@@ -731,7 +754,7 @@ class ContentStore:
         for name in sorted(fresh):
             stored = fresh[name]
             article = make_article(stored.page, self.inputs.catalog, self.entity_cache)
-            self._stored[name] = _StoredPage(stored.signature, stored.page, stored.warnings, article)
+            self._stored[name] = replace(stored, article=article)
             if stored.warnings:
                 self._warnings[name] = stored.warnings
             else:
