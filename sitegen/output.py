@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -87,6 +88,12 @@ def exchange_paths(a: Path, b: Path) -> bool:
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
+
+
+def file_digest(data: bytes) -> str:
+    """What a build records of each file it writes, to know it again by its bytes when its
+    times are lost (an output folder restored from a CI cache): a 128-bit BLAKE2b."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 MARKER = ".sitegen-output"
@@ -185,6 +192,7 @@ class StagedSite:
         self._made: set[str] = {str(self.path)}  # folders made here (their mode is set on publishing)
         self._linked: set[str] = set()  # files linked from the previous site: replaced, never written into
         self._written: set[str] = set()  # files written here
+        self._digests: dict[str, str] = {}  # of each file written here (:func:`file_digest`)
         self._from_spare = False  # the staging folder is the spare (:meth:`keep_previous`)
         self.write(MARKER, _MARKER_TEXT)
 
@@ -214,6 +222,7 @@ class StagedSite:
             self._linked.discard(relpath)
             target.unlink()
         self._written.add(relpath)
+        self._digests[relpath] = file_digest(data)
         target.write_bytes(data)  # a file written twice is this site's own
 
     def _make_folders(self, folder: str) -> None:
@@ -236,6 +245,7 @@ class StagedSite:
             return
         self._linked.discard(relpath)
         self._written.discard(relpath)
+        self._digests.pop(relpath, None)
         self._remove_if_empty(target.parent)
 
     def _remove_if_empty(self, folder: Path) -> None:
@@ -378,6 +388,11 @@ class StagedSite:
     def written_paths(self) -> frozenset[str]:
         """The files written into the staging folder."""
         return frozenset(self._written)
+
+    @property
+    def written_digests(self) -> Mapping[str, str]:
+        """The :func:`file_digest` of each file written into the staging folder."""
+        return self._digests
 
     def publish(self) -> None:
         """Make the staging folder the site, in one atomic step where the system allows.

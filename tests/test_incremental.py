@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -471,6 +472,68 @@ def test_pages_whose_files_are_new_but_bytes_the_same_are_not_parsed_again(site_
 def _inodes(folder: Path) -> dict[str, int]:
     """The inode of each file under ``folder`` (a file a build kept keeps its inode)."""
     return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def _checkout_with_restored_cache(root: Path, tmp_path: Path) -> None:
+    """What a CI run starts from after a build in ``root``: the sources checked out afresh
+    (every file new: other times, other inodes) and ``public/`` and ``.sitegen-cache/``
+    restored from an archive that keeps whole seconds of the files' times only."""
+    archive = tmp_path / "cache.tar"
+    subprocess.run(["tar", "--format=gnu", "-C", str(root), "-cf", str(archive), "public", ".sitegen-cache"],
+                   check=True)
+    checkout = tmp_path / "checkout"
+    for name in ("content", "templates", "static"):
+        shutil.copytree(root / name, checkout / name, copy_function=shutil.copy)
+    shutil.copy(root / "sitegen.yaml", checkout / "sitegen.yaml")
+    shutil.rmtree(root)
+    checkout.rename(root)
+    subprocess.run(["tar", "-C", str(root), "-xf", str(archive)], check=True)
+    archive.unlink()
+
+
+def test_a_ci_build_from_a_restored_output_and_cache_renders_only_what_changed(site_root: Path, tmp_path: Path,
+                                                                              monkeypatch) -> None:
+    """CI keeps ``public/`` and ``.sitegen-cache/`` and checks the sources out afresh: the
+    build knows the output by the bytes it recorded and the pages by theirs, parses only the
+    page edited, renders only what that edit changed, and makes what a cold build makes."""
+    from sitegen.site import load
+
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    first = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    _checkout_with_restored_cache(root, tmp_path)
+    page = sorted((root / "content").rglob("*.md"))[3]
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
+    parsed: list[Path] = []
+    parse = load.parse_page_bytes
+    monkeypatch.setattr(load, "parse_page_bytes", lambda path, *rest: parsed.append(path) or parse(path, *rest))
+    again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert parsed == [page], parsed
+    assert again.files == first.files and again.kept > again.files * 0.9, again.summary()
+    assert "indexed again" in again.search, again.search
+    monkeypatch.setattr(load, "parse_page_bytes", parse)
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
+    assert _files(root / "public", search=True) == _files(cold / "public", search=True)
+
+
+def test_a_restored_output_with_other_bytes_is_built_again_whole(site_root: Path, tmp_path: Path) -> None:
+    """A restored output file of the recorded size but other bytes is not the last build's:
+    nothing of that output is trusted, and the build makes the whole site again."""
+    root = tmp_path / "site"
+    _copy_site(site_root, root)
+    build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    _checkout_with_restored_cache(root, tmp_path)
+    home = root / "public" / "index.html"
+    home.write_bytes(home.read_bytes().replace(b"<title>", b"<TITLE>", 1))
+    again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert again.kept == 0, again.summary()
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public"), Diagnostics(echo=False))
+    assert _files(root / "public", search=True) == _files(cold / "public", search=True)
 
 
 def test_a_build_after_another_decodes_only_the_word_index_of_changed_shards(site_root: Path, tmp_path: Path,

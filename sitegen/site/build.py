@@ -19,6 +19,7 @@ import gc
 import hashlib
 import json
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ from sitegen import __version__
 from sitegen.config import CACHE_DIR, CONFIG_FILE, check_base_url, require_site
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
-from sitegen.output import OutputLock, StagedSite, check_out_dir
+from sitegen.output import OutputLock, StagedSite, check_out_dir, file_digest
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
@@ -178,14 +179,18 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         _state_path(options).unlink(missing_ok=True)  # it describes the site about to be replaced
         staged.publish()
         output = _published_signature(options.out, staged, previous.output if previous is not None else None)
+        digests = _published_digests(options.out, staged, previous.digests if previous is not None else {})
     shard_cache.keep_only(shards)
     files = len(update.outputs.sources.keys() | set(update.kept) | update.static_digests.keys())  # the site's all
     result = BuildResult(options.out, files=files, articles=update.articles,
                          weeks=update.weeks, entities=update.entities, kept=len(update.kept), search=search_summary)
     result.warnings = list(diagnostics.warnings)
     state.save(_state_path(options))
+    recorded = pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write(_digests_path(options), recorded)
     manifest = {"inputs": inputs, "output": output, "warnings": result.warnings,
                 "options": _options(options), "code": code, "state": _file_signature(_state_path(options)),
+                "state_digest": file_digest(_state_path(options).read_bytes()), "digests": content_hash(recorded),
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
@@ -244,7 +249,10 @@ class _LastBuild:
 
 
 def _last_build(options: BuildOptions) -> _LastBuild | None:
-    """The record of the last build into ``options.out``; None when there is none."""
+    """The record of the last build into ``options.out``; None when there is none. The
+    output is as that build left it when every file has the size and time it recorded, or,
+    where only times differ (an output and cache restored by CI, whose archive may keep
+    whole seconds only), the bytes it recorded: the record is then brought up to date."""
     try:
         manifest = json.loads(_manifest_path(options).read_text("utf-8"))
     except (OSError, ValueError):
@@ -252,7 +260,52 @@ def _last_build(options: BuildOptions) -> _LastBuild | None:
     if not isinstance(manifest, dict):
         return None
     inodes: dict[str, int] = {}
-    return _LastBuild(manifest, manifest.get("output") == _tree_signature(options.out, inodes), inodes)
+    found = _tree_signature(options.out, inodes)
+    recorded = manifest.get("output")
+    if recorded == found:
+        return _LastBuild(manifest, True, inodes)
+    state = _state_path(options)
+    if not (isinstance(recorded, dict) and recorded.keys() == found.keys()
+            and _same_bytes(state, manifest.get("state"), manifest.get("state_digest"))):
+        return _LastBuild(manifest, False, inodes)
+    digests = _recorded_digests(options, manifest)
+    for relpath, signature in found.items():
+        if recorded[relpath] != signature and not _same_bytes(options.out / relpath, recorded[relpath],
+                                                              digests.get(relpath)):
+            return _LastBuild(manifest, False, inodes)
+    manifest = {**manifest, "output": found, "state": _file_signature(state)}
+    atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
+    return _LastBuild(manifest, True, inodes)
+
+
+def _same_bytes(path: Path, signature: object, digest: object) -> bool:
+    """Whether the file at ``path`` is the one recorded with ``signature`` (``size:mtime_ns``)
+    and ``digest`` (:func:`~sitegen.output.file_digest`): by its signature, or by its size
+    and bytes when its time alone differs."""
+    found = _file_signature(path)
+    if found is None or not isinstance(signature, str):
+        return False
+    if found == signature:
+        return True
+    if not isinstance(digest, str) or found.split(":")[0] != signature.split(":")[0]:
+        return False
+    try:
+        return file_digest(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _recorded_digests(options: BuildOptions, manifest: dict[str, Any]) -> dict[str, str]:
+    """The digest of every file of the output the last build recorded (empty when its
+    record is missing, or not the one its manifest names)."""
+    try:
+        data = _digests_path(options).read_bytes()
+        if content_hash(data) != manifest.get("digests"):
+            return {}
+        digests = pickle.loads(data)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        return {}
+    return digests if isinstance(digests, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -263,6 +316,7 @@ class _PreviousBuild:
     inputs: str  # its input signature (the model it kept is trusted when it names this)
     output: dict[str, str]  # the signature of every file it wrote (the folder is still so)
     inodes: dict[str, int]  # of every file in the output folder (as just walked)
+    digests: dict[str, str]  # the digest of every file it wrote (:func:`~sitegen.output.file_digest`)
 
 
 def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _PreviousBuild | None:
@@ -272,7 +326,7 @@ def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _Prev
     if state is None:
         return None
     return _PreviousBuild(state, str(last.manifest.get("inputs")), dict(last.manifest.get("output") or {}),
-                          last.inodes)
+                          last.inodes, _recorded_digests(options, last.manifest))
 
 
 def _published_signature(out: Path, staged: StagedSite, before: dict[str, str] | None) -> dict[str, str]:
@@ -289,6 +343,17 @@ def _published_signature(out: Path, staged: StagedSite, before: dict[str, str] |
         except (KeyError, FileNotFoundError):
             pass
     return _tree_signature(out)
+
+
+def _published_digests(out: Path, staged: StagedSite, before: dict[str, str]) -> dict[str, str]:
+    """The digest of every file of the site just published from ``staged``: of the files
+    written, as they were written; of those kept from the previous site, as that build
+    recorded them (read again where it did not)."""
+    found = dict(staged.written_digests)
+    for relpath in staged.linked:
+        digest = before.get(relpath)
+        found[relpath] = digest if digest is not None else file_digest((out / relpath).read_bytes())
+    return found
 
 
 def _previous_state(options: BuildOptions, last: _LastBuild, code: str) -> BuiltState | None:
@@ -310,6 +375,10 @@ def _state_path(options: BuildOptions) -> Path:
 
 def _shards_path(options: BuildOptions) -> Path:
     return _manifest_path(options).with_suffix(".shards")
+
+
+def _digests_path(options: BuildOptions) -> Path:
+    return _manifest_path(options).with_suffix(".digests")
 
 
 def _model_path(options: BuildOptions) -> Path:
