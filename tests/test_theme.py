@@ -9,10 +9,12 @@ incremental equals fresh).
 from __future__ import annotations
 
 import shutil
+import tomllib
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from sitegen.cli import cli
@@ -136,9 +138,14 @@ def test_new_makes_a_site_that_builds(tmp_path: Path) -> None:
     assert settings == [f.name for f in fields(SiteConfig)]  # every setting, in order, each explained above it
     assert all(config[config.index(line) - 1].startswith("#") for line in config if line and not line.startswith("#"))
     assert "/public/" in (site / ".gitignore").read_text("utf-8") and "/.sitegen-cache/" in (site / ".gitignore").read_text()
-    workflow = (site / ".github" / "workflows" / "sitegen.yml").read_text("utf-8")
-    assert "actions/cache" in workflow and ".sitegen-cache" in workflow and "deploy-pages" in workflow
-    assert ".sitegen-cache" in (site / "netlify.toml").read_text("utf-8")
+    # CI keeps the last site and its build's record, so that a daily build is incremental
+    workflow = yaml.safe_load((site / ".github" / "workflows" / "sitegen.yml").read_text("utf-8"))
+    cached = next(step["with"]["path"] for step in workflow["jobs"]["build"]["steps"]
+                  if step.get("uses", "").startswith("actions/cache@"))
+    assert cached.split() == [".sitegen-cache", "public"], cached
+    assert any(step.get("uses", "").startswith("actions/deploy-pages@") for step in workflow["jobs"]["deploy"]["steps"])
+    netlify = tomllib.loads((site / "netlify.toml").read_text("utf-8"))
+    assert netlify["plugins"][0]["inputs"]["paths"] == [".sitegen-cache", "public"], netlify["plugins"]
     built = runner.invoke(cli, ["build", "--root", str(site)])
     assert built.exit_code == 0, built.output
     assert "1 articles, 1 weekly digests" in built.output
