@@ -519,15 +519,23 @@ def test_a_ci_build_from_a_restored_output_and_cache_renders_only_what_changed(s
     assert _files(root / "public", search=True) == _files(cold / "public", search=True)
 
 
-def test_a_restored_output_with_other_bytes_is_built_again_whole(site_root: Path, tmp_path: Path) -> None:
-    """A restored output file of the recorded size but other bytes is not the last build's:
-    nothing of that output is trusted, and the build makes the whole site again."""
+@pytest.mark.parametrize("change", ["other bytes", "a link"])
+def test_a_restored_output_with_another_file_is_built_again_whole(site_root: Path, tmp_path: Path,
+                                                                  change: str) -> None:
+    """A restored output file of the recorded size but other bytes, or a link to a file of
+    its bytes, is not the last build's: nothing of that output is trusted, and the build
+    makes the whole site again."""
     root = tmp_path / "site"
     _copy_site(site_root, root)
     build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
     _checkout_with_restored_cache(root, tmp_path)
     home = root / "public" / "index.html"
-    home.write_bytes(home.read_bytes().replace(b"<title>", b"<TITLE>", 1))
+    if change == "other bytes":
+        home.write_bytes(home.read_bytes().replace(b"<title>", b"<TITLE>", 1))
+    else:
+        (tmp_path / "elsewhere.html").write_bytes(home.read_bytes())
+        home.unlink()
+        home.symlink_to(tmp_path / "elsewhere.html")
     again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
     assert again.kept == 0, again.summary()
     cold = tmp_path / "cold"

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -282,8 +283,12 @@ def _same_bytes(path: Path, signature: object, digest: object) -> bool:
     """Whether the file at ``path`` is the one recorded with ``signature`` (``size:mtime_ns``)
     and ``digest`` (:func:`~sitegen.output.file_digest`): by its signature, or by its size
     and bytes when its time alone differs."""
-    found = _file_signature(path)
-    if found is None or not isinstance(signature, str):
+    try:
+        status = path.lstat()
+    except OSError:
+        return False
+    found = _stat_signature(status)
+    if not isinstance(signature, str) or not stat.S_ISREG(status.st_mode):
         return False
     if found == signature:
         return True
