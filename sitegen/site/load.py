@@ -587,11 +587,12 @@ def file_identity(status: os.stat_result) -> tuple[int, int, int, int]:
 
 class ContentStore:
     """The pages of ``content/`` as last read, and the caches that make reading them again
-    cheap: a page is re-read only when its size, mtime or inode changed (else its parsed form
-    and entities are kept), parsed pages are cached on disk by path and bytes, entity mentions
-    by text. :meth:`changes` says which articles changed since the last call; a page that
-    fails to parse changes nothing until it is fixed. Given the pages an earlier store read
-    (``kept``, made with the same inputs), the first call reports only what changed since."""
+    cheap: a page is re-read only when its size, mtime or inode changed, and parsed again
+    only when its bytes did (else its parsed form and entities are kept), parsed pages are
+    cached on disk by path and bytes, entity mentions by text. :meth:`changes` says which
+    articles changed since the last call; a page that fails to parse changes nothing until
+    it is fixed. Given the pages an earlier store read (``kept``, made with the same
+    inputs), the first call reports only what changed since."""
 
     def __init__(self, root: Path, inputs: SiteInputs, drafts: bool, kept: StoredPages | None = None) -> None:
         self.root = root
