@@ -478,17 +478,12 @@ def _checkout_with_restored_cache(root: Path, tmp_path: Path) -> None:
     """What a CI run starts from after a build in ``root``: the sources checked out afresh
     (every file new: other times, other inodes) and ``public/`` and ``.sitegen-cache/``
     restored from an archive that keeps whole seconds of the files' times only."""
+    from benchmarks.build_corpus import checkout_as_ci
+
     archive = tmp_path / "cache.tar"
     subprocess.run(["tar", "--format=gnu", "-C", str(root), "-cf", str(archive), "public", ".sitegen-cache"],
                    check=True)
-    checkout = tmp_path / "checkout"
-    for name in ("content", "templates", "static"):
-        shutil.copytree(root / name, checkout / name, copy_function=shutil.copy)
-    shutil.copy(root / "sitegen.yaml", checkout / "sitegen.yaml")
-    shutil.rmtree(root)
-    checkout.rename(root)
-    subprocess.run(["tar", "-C", str(root), "-xf", str(archive)], check=True)
-    archive.unlink()
+    checkout_as_ci(root, archive)
 
 
 def test_a_ci_build_from_a_restored_output_and_cache_renders_only_what_changed(site_root: Path, tmp_path: Path,

@@ -247,6 +247,7 @@ class _LastBuild:
     manifest: dict[str, Any]
     output_kept: bool
     inodes: dict[str, int]  # of every file in the output folder, by relative path
+    digests: dict[str, str] | None = None  # its record of every file's digest, when read
 
 
 def _last_build(options: BuildOptions) -> _LastBuild | None:
@@ -276,7 +277,7 @@ def _last_build(options: BuildOptions) -> _LastBuild | None:
             return _LastBuild(manifest, False, inodes)
     manifest = {**manifest, "output": found, "state": _file_signature(state)}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
-    return _LastBuild(manifest, True, inodes)
+    return _LastBuild(manifest, True, inodes, digests)
 
 
 def _same_bytes(path: Path, signature: object, digest: object) -> bool:
@@ -331,7 +332,8 @@ def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _Prev
     if state is None:
         return None
     return _PreviousBuild(state, str(last.manifest.get("inputs")), dict(last.manifest.get("output") or {}),
-                          last.inodes, _recorded_digests(options, last.manifest))
+                          last.inodes,
+                          last.digests if last.digests is not None else _recorded_digests(options, last.manifest))
 
 
 def _published_signature(out: Path, staged: StagedSite, before: dict[str, str] | None) -> dict[str, str]:

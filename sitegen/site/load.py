@@ -118,16 +118,11 @@ class PageCache:
         return known is not None and known[0] == signature and known[1] in self.entries
 
     def read(self, path: Path, diagnostics: Diagnostics, summary_chars: int,
-             signature: Signature | None = None) -> PageData:
-        """The page at ``path``: from the cache when its bytes were parsed before. With the
-        file's ``signature`` (size, mtime, inode) the file is not even read when that is the
-        signature it had when it was last read (as git trusts its index): a build in a new
-        process reads only the pages that changed."""
-        return self.read_keyed(path, diagnostics, summary_chars, signature)[0]
-
-    def read_keyed(self, path: Path, diagnostics: Diagnostics, summary_chars: int,
-                   signature: Signature | None = None) -> tuple[PageData, str]:
-        """:meth:`read`, and the page's :func:`page_key`."""
+             signature: Signature | None = None) -> tuple[PageData, str]:
+        """The page at ``path`` and its :func:`page_key`: from the cache when its bytes were
+        parsed before. With the file's ``signature`` (size, mtime, inode) the file is not
+        even read when that is the signature it had when it was last read (as git trusts its
+        index): a build in a new process reads only the pages that changed."""
         if signature is not None and self.knows(str(path), signature):
             key = self.known[str(path)][1]
         else:
@@ -719,7 +714,7 @@ class ContentStore:
                 progress.advance()
             recorder = RecordingDiagnostics()
             try:
-                page, key = self.page_cache.read_keyed(Path(name), recorder, summary_chars, signature)
+                page, key = self.page_cache.read(Path(name), recorder, summary_chars, signature)
             except ContentError as exc:
                 errors.append(exc)
                 continue

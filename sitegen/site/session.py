@@ -20,7 +20,6 @@ prepares each rendered page for the search index) are passed to each call.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,7 @@ from pathlib import Path
 from sitegen.config import CACHE_DIR, require_site
 from sitegen.errors import Diagnostics
 from sitegen.model import Article
-from sitegen.output import OutputSet
+from sitegen.output import OutputSet, file_digest
 from sitegen.parallel import piped_pipeline, worker_count
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search import IndexedPage
@@ -417,7 +416,7 @@ class SiteSession:
         """A page just rendered (``data``, with what ``prepare`` made of it) into ``outputs``,
         unless its bytes are those of the file already written."""
         if self.track_digests:
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            digest = file_digest(data)
             digests[plan.relpath] = digest
             if not full and self._digests.get(plan.relpath) == digest:
                 return
