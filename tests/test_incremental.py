@@ -736,9 +736,9 @@ def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_sit
     from_last: list[int] = []  # the words of a merge from the last one merged again
     updated_words = merge._updated_words
 
-    def noted(previous: merge.MergedWords, changed: list[str], *args: Any) -> Any:
-        from_last.append(len(changed))
-        return updated_words(previous, changed, *args)
+    def noted(earlier: Any, changes: Any, *args: Any) -> Any:
+        from_last.append(len(changes.joined | changes.appended))
+        return updated_words(earlier, changes, *args)
 
     with monkeypatch.context() as patched:
         patched.setattr(merge, "_updated_words", noted)

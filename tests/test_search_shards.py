@@ -194,9 +194,10 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
     """A merge that starts from the last one (its word index, but for the words whose
     entries differ in the shards that changed since) writes the bundle a whole merge of the
     same shards writes, byte for byte: after two shards' pages gained words, lost words and
-    moved their postings; after pages were added at the end (a shard more, then a last shard
-    grown: every word of those merged again, no whole merge). A page more in the first shard
-    gives every page after it another number: that merge is a whole one."""
+    moved their postings; after pages were added at the end and taken away (a shard more,
+    then a last shard grown, shrunk, gone, back: every word of those merged again, no whole
+    merge). A page more in the first shard gives every page after it another number: that
+    merge is a whole one."""
     import re
 
     aliases = site_aliases(site_root)
@@ -222,9 +223,10 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
     relpath, html = edited[5]
     edited[5] = (relpath, html.replace(b"</h1>", "</h1><p>编辑补充的一句话，包括新词甲乙丙。</p>".encode(), 1))
     relpath, html = edited[70]
-    edited[70] = (relpath, re.sub(rb"<p>.*?</p>", b"", html, count=2, flags=re.S))  # words gone, postings moved
-    assert edited[70][1] != html
+    edited[70] = (relpath, re.sub(rb"(<h1[^>]*>).*?(</h1>)", rb"\1\2", html, count=1, flags=re.S))  # words
+    assert edited[70][1] != html  # gone, postings moved
     after = shards_of(edited)
+    assert [shard.pages != old.pages for shard, old in zip(after, before)] == [True, False, True]
     earlier = {search.shards.shard_key(shard.pages): shard for shard in before}
     with monkeypatch.context() as patched:  # from the last merge: no whole merge of the words
         patched.setattr(merge, "_merged_words", lambda *args: pytest.fail("merged whole"))
@@ -232,12 +234,26 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
     assert dict(files.items()) == dict(merge_shards(after).items())
     added = sample_pages[90:]
     assert len(added) >= 6
-    for later in (edited + added[:3], edited + added[:6]):  # a shard more; then that shard grown
+    # a shard more; that shard grown; shrunk; gone; the one last now shrunk; all back: every
+    # word of the shards that moved merged again, but from the last merge's entries up to
+    # its last shard's part (none joined from every shard but those the edits changed)
+    joined_from_all: list[str] = []
+    parts_of = merge._parts_of
+    edits = {word for number in (0, 2)  # the words merged again from every shard: those the edits changed
+             for word in merge._differing_words(before[number].words["zh-cn"], after[number].words["zh-cn"])}
+    assert len(edits) > 5
+    for later, joined in ((edited + added[:3], edits), (edited + added[:6], set()), (edited + added[:2], set()),
+                          (edited, set()), (edited[:88], None), (edited + added[:3], set())):
         shards = shards_of(later)
+        joined_from_all.clear()
         with monkeypatch.context() as patched:
             patched.setattr(merge, "_merged_words", lambda *args: pytest.fail("merged whole"))
+            patched.setattr(merge, "_parts_of", lambda word, tables, start: (
+                joined_from_all.append(word) if start == 0 and len(tables) > 1 else None) or parts_of(word, tables, start))
             files, last = merged_since(shards, last, earlier)
         assert dict(files.items()) == dict(merge_shards(shards).items())
+        if joined is not None:  # (after the last shard is gone, the words of the one last now are not known)
+            assert set(joined_from_all) == joined, len(joined_from_all)
         earlier.update((search.shards.shard_key(shard.pages), shard) for shard in shards)
     whole_merges = []
     whole = merge._merged_words
