@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from sitegen.errors import Diagnostics
 from sitegen.frontmatter import parse_page
@@ -772,3 +774,45 @@ def test_a_forced_build_indexes_and_merges_every_page_again(site_root: Path, tmp
         forced = build_site(BuildOptions(root=root, out=root / "public", force=True), Diagnostics(echo=False))
     assert "indexed again" not in forced.search, forced.search
     assert _files(root / "public", search=True) == before
+
+
+@pytest.fixture(scope="module")
+def sample_grouping_inputs(site_root: Path) -> tuple[Any, list[Any]]:
+    """The sample site's settings and entity data, and twelve of its articles."""
+    session = SiteSession(site_root)
+    session.update(Diagnostics(echo=False))
+    articles = [session.grouping.articles[path] for path in sorted(session.grouping.articles)[:12]]
+    return session.inputs, articles
+
+
+_SAME_PINYIN = ["王凯", "王恺", "汪凯", None]  # the first three are all wang-kai
+
+
+@settings(max_examples=60, deadline=None)
+@example(steps=[(0, 0), (1, 1), (2, 2), (1, 3), (0, 3), (3, 1)])
+@given(steps=st.lists(st.tuples(st.integers(0, 11), st.integers(0, len(_SAME_PINYIN) - 1)), min_size=1, max_size=10))
+def test_entity_slugs_kept_by_updates_are_a_fresh_grouping_s(sample_grouping_inputs: Any,
+                                                             steps: list[tuple[int, int]]) -> None:
+    """Names that read alike share a slug but for a hash of each name while more than one
+    has a page (王凯 and 王恺: ``wang-kai-1a2b3c``); as articles come to name them and stop
+    (one article a step), a grouping kept up to date gives every entity the slug a grouping
+    made afresh from the same articles gives it."""
+    import dataclasses
+
+    from sitegen.model import EntityRef
+
+    inputs, base = sample_grouping_inputs
+    grouping = Grouping(inputs.config, inputs.catalog)
+    articles = {str(article.source_path): article for article in base}
+    grouping.update(articles)
+    for number, name in steps:
+        article = base[number]
+        refs = tuple(ref for ref in article.entities if ref.kind != "person")
+        if _SAME_PINYIN[name] is not None:
+            refs += (EntityRef("person", _SAME_PINYIN[name]),)
+        articles[str(article.source_path)] = changed = dataclasses.replace(article, entities=refs)
+        grouping.update({str(article.source_path): changed})
+        assert not grouping.touched.full
+        fresh = Grouping(inputs.config, inputs.catalog)
+        fresh.update(articles)
+        assert grouping.slugs == fresh.slugs

@@ -174,7 +174,7 @@ class KeptModel:
         return cls(build, code, inputs, pages, grouping, value_digests, plans)
 
 
-_MODEL_FORMAT = 4
+_MODEL_FORMAT = 5
 
 
 @contextmanager

@@ -95,6 +95,7 @@ class Grouping:
         self.by_week: dict[WeekId, set[str]] = defaultdict(set)
         self.undated: set[str] = set()  # paths of the articles whose page gives no date
         self.slugs: dict[EntityKey, str] = {}  # entities with a page
+        self._slug_users: dict[tuple[str, str], set[EntityKey]] = {}  # (kind, entity_slug) -> keys in slugs
         self.entities: dict[EntityKey, Entity] = {}
         self.weeks: dict[WeekId, Week] = {}
         self.related: dict[str, tuple[Article, ...]] = {}  # by slug
@@ -257,21 +258,25 @@ class Grouping:
         added = {k for k in kept if k not in self.slugs}
         if not dropped and not added and self.slugs:
             return set()
-        bases = {(k[0], entity_slug(k[1])) for k in dropped | added}
+        bases: set[tuple[str, str]] = set()
         for key in dropped:
             del self.slugs[key]
+            base = (key[0], entity_slug(key[1]))
+            self._slug_users[base].discard(key)
+            if not self._slug_users[base]:
+                del self._slug_users[base]
+            bases.add(base)
         for key in added:
             self.slugs[key] = ""
+            base = (key[0], entity_slug(key[1]))
+            self._slug_users.setdefault(base, set()).add(key)
+            bases.add(base)
         # slugs shared by two names (王凯 / 王恺 are both wang-kai) get a hash of the name
-        users: dict[tuple[str, str], list[EntityKey]] = defaultdict(list)
-        for key in self.slugs:
-            kind_and_slug = (key[0], entity_slug(key[1]))
-            if kind_and_slug in bases:
-                users[kind_and_slug].append(key)
         changed = set(dropped)
-        for (_, base), group in users.items():
+        for kind_and_base in bases:
+            group = self._slug_users.get(kind_and_base, set())
             for key in group:
-                slug = f"{base}-{short_hash(key[1], 6)}" if len(group) > 1 else base
+                slug = f"{kind_and_base[1]}-{short_hash(key[1], 6)}" if len(group) > 1 else kind_and_base[1]
                 if self.slugs[key] != slug:
                     self.slugs[key] = slug
                     changed.add(key)
