@@ -7,6 +7,7 @@ wrote it, before sitegen rewrites the bundle; then the published bundle searched
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -182,12 +183,22 @@ def test_a_patched_shard_is_what_one_run_over_its_pages_makes(sample_pages, site
     known = {relpath: search.indexed_page(relpath, html) for relpath, html in after}
     changed = [(relpath, html) for relpath, html in after if old.get(relpath) != known[relpath].digest]
     assert len(changed) == 4
-    patched = merge.patch_shard(base, run(changed), [(r, known[r].digest) for r, _ in after],
-                                [(known[r].language, dict(known[r].sort_values)) for r, _ in after])
+    [base] = merge.with_words([base])
+    decoded_again = []  # words of the patch decoded and encoded again: those on a page that moved
+    remapped = merge._remapped
+    with monkeypatch.context() as patched_merge:
+        patched_merge.setattr(merge, "_remapped", lambda parts, *args: decoded_again.append(parts[0][1]) or
+                              remapped(parts, *args))
+        patched = merge.patch_shard(base, run(changed), [(r, known[r].digest) for r, _ in after],
+                                    [(known[r].language, dict(known[r].sort_values)) for r, _ in after])
     fresh = run(after)
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
     assert _decoded(merge_shards([patched])) == _decoded(merge_shards([fresh]))
     assert patched.pages == [(r, known[r].digest) for r, _ in after]
+    # its word index comes with it, as decoding the patched bundle reads it
+    assert patched.words == merge.with_words([dataclasses.replace(patched, words=None)])[0].words
+    words_of_base = len(base.words["zh-cn"].words)
+    assert 0 < sum(table is base.words["zh-cn"] for table in decoded_again) < words_of_base * 0.9
 
 
 def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages, site_root, monkeypatch) -> None:

@@ -179,41 +179,81 @@ def _read_words_of(shards: list[ShardBundle], number: int) -> dict[str, WordTabl
 
 def _read_words(shard: ShardBundle) -> dict[str, WordTable]:
     """A shard's word index by language."""
-    import cbor2
-
     entry = json.loads(shard.files["pagefind-entry.json"])
     check_version(entry)
     tables: dict[str, WordTable] = {}
     for language, info in sorted(entry["languages"].items()):
         name = f"pagefind.{info['hash']}.pf_meta"
-        words: list[str] = []
-        encodings: list[bytes] = []
-        ends: list[int] = []
-        counts: list[int] = []
-        firsts: list[int] = []
-        spans: list[int] = []
-        tails: list[int] = []
-        metas: list[bool] = []
-        end = 0
+        columns = _Columns()
         for _, _, chunk_hash in read_pf(shard.files[name], name)[2]:
             chunk = f"index/{chunk_hash}.pf_index"
             for word, encoded, decoded in decoded_words(shard.files[chunk], chunk):
-                # Pagefind writes [word, postings, extras]
-                if len(decoded) != 3 or not encoded.endswith(tail := bytes(cbor2.dumps(decoded[2]))):
-                    raise SearchIndexError(f"unexpected Pagefind word index format: {chunk}")
-                postings = decoded[1]
-                words.append(sys.intern(word))
-                encodings.append(encoded)
-                end += len(encoded)
-                ends.append(end)
-                counts.append(len(postings))
-                firsts.append(postings[0][0] if postings else 0)
-                spans.append(sum(posting[0] for posting in postings[1:]))
-                tails.append(len(tail))
-                metas.append(any(len(posting) > 2 and bool(posting[2]) for posting in postings))
-        tables[language] = WordTable(words, b"".join(encodings), array("q", ends), array("q", counts),
-                                     array("q", firsts), array("q", spans), array("q", tails), bytes(metas))
+                columns.add(word, encoded, decoded, chunk)
+        tables[language] = columns.table()
     return tables
+
+
+class _Columns:
+    """A :class:`WordTable` as it is made, a word at a time."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.encodings: list[bytes] = []
+        self.ends = array("q")
+        self.counts = array("q")
+        self.firsts = array("q")
+        self.spans = array("q")
+        self.tails = array("q")
+        self.metas = bytearray()
+
+    def add(self, word: str, encoded: bytes, decoded: list[Any], source: str) -> None:
+        """The word whose entry is ``encoded``, ``decoded`` (in the file ``source``)."""
+        import cbor2
+
+        # Pagefind writes [word, postings, extras]
+        if len(decoded) != 3 or not encoded.endswith(tail := bytes(cbor2.dumps(decoded[2]))):
+            raise SearchIndexError(f"unexpected Pagefind word index format: {source}")
+        postings = decoded[1]
+        self._add(word, encoded, len(postings), postings[0][0] if postings else 0,
+                  sum(posting[0] for posting in postings[1:]), len(tail),
+                  any(len(posting) > 2 and bool(posting[2]) for posting in postings))
+
+    def add_row(self, word: str, table: WordTable, position: int) -> None:
+        """The word at ``position`` of ``table``, as it is there."""
+        self._add(word, table.encoded(position), table.postings[position], table.first[position],
+                  table.span[position], table.tail[position], bool(table.meta[position]))
+
+    def _add(self, word: str, encoded: bytes, count: int, first: int, span: int, tail: int, meta: bool) -> None:
+        self.words.append(sys.intern(word))
+        self.encodings.append(encoded)
+        self.ends.append((self.ends[-1] if self.ends else 0) + len(encoded))
+        self.counts.append(count)
+        self.firsts.append(first)
+        self.spans.append(span)
+        self.tails.append(tail)
+        self.metas.append(meta)
+
+    def table(self) -> WordTable:
+        """The table of the words added."""
+        return WordTable(self.words, b"".join(self.encodings), self.ends, self.counts, self.firsts, self.spans,
+                         self.tails, bytes(self.metas))
+
+
+def _table_like(merged: MergedWords, like: WordTable) -> WordTable:
+    """The word table of a merged word index whose entries are mostly those of ``like``
+    (a shard patched from it): such an entry is taken with what ``like`` knows of it; the
+    others are decoded."""
+    import cbor2
+
+    columns = _Columns()
+    for position, word in enumerate(merged.words):
+        encoded = merged.encoded(position)
+        at = bisect_left(like.words, word)
+        if at < len(like.words) and like.words[at] == word and like.encoded(at) == encoded:
+            columns.add_row(word, like, at)
+        else:
+            columns.add(word, encoded, cbor2.loads(encoded), "a patched shard")
+    return columns.table()
 
 
 _PageMaps = dict[str, list[int | None]]
@@ -341,8 +381,14 @@ def patch_shard(base: ShardBundle, delta: ShardBundle, pages: Sequence[tuple[str
                 break
         else:
             raise SearchIndexError(f"cannot patch the search index: /{page[0]} is in neither bundle")
-    files, _ = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
-    return ShardBundle(dict(files.items()), list(sort_values), list(pages))
+    [base] = with_words([base])
+    files, words = _merge([(base, sources[0][1]), (delta, sources[1][1])], sort_values)
+    patched = ShardBundle(dict(files.items()), list(sort_values), list(pages))
+    base_words = base.words or {}
+    if not set(words) <= set(base_words):  # a language the base has no page in
+        return replace(patched, words=_read_words(patched))
+    return replace(patched, words={language: _table_like(merged, base_words[language])
+                                   for language, merged in words.items()})
 
 
 def _numbered(sort_values: Iterable[tuple[str, Mapping[str, str]]],
@@ -626,12 +672,21 @@ class _PageMap:
 
     numbers: list[int | None]
     offset: int | None
+    moved: list[int]  # the pages whose number changes (or that are left out), in order
 
     @classmethod
     def of(cls, numbers: list[int | None]) -> _PageMap:
         first = numbers[0] if numbers else 0
         shifted = first is not None and all(number == first + local for local, number in enumerate(numbers))
-        return cls(numbers, first if shifted else None)
+        moved = [] if shifted else [local for local, number in enumerate(numbers) if number != local]
+        return cls(numbers, first if shifted else None, moved)
+
+    def keeps(self, first: int, last: int) -> bool:
+        """Whether every page from ``first`` to ``last`` keeps its number."""
+        if self.offset is not None:
+            return self.offset == 0
+        at = bisect_left(self.moved, first)
+        return at == len(self.moved) or self.moved[at] > last
 
 
 _WORDS_PER_RANGE = 20_000
@@ -716,6 +771,11 @@ def _taken(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]]
     kept."""
     offsets = [maps[number].offset for number, _, _ in parts]
     if not all(offset is not None for offset in offsets):
+        if len(parts) == 1 and identity[parts[0][0]]:  # (a patched shard's word on none of the pages
+            number, table, position = parts[0]  # that changed: as it was, not decoded)
+            first = table.first[position]
+            if table.postings[position] and maps[number].keeps(first, first + table.span[position]):
+                return table.encoded(position), _UNKNOWN
         return _remapped(parts, maps, field_maps, identity), _UNKNOWN
     if len(parts) == 1 and identity[parts[0][0]]:
         number, table, position = parts[0]
