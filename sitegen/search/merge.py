@@ -51,8 +51,8 @@ from sitegen.search.bundle import (
     write_word_chunks,
 )
 
-__all__ = ["LastPart", "MergedIndex", "MergedWords", "ShardBundle", "ShardShape", "WordTable", "kept_places", "merge_shards",
-           "merge_shards_since", "patch_shard", "with_words"]
+__all__ = ["LastPart", "MergedIndex", "MergedWords", "ShardBundle", "ShardShape", "WordTable", "kept_places",
+           "merge_shards", "merge_shards_since", "patch_shard", "with_words"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,9 @@ class _Columns:
     """A :class:`WordTable` as it is made, a word at a time."""
 
     def __init__(self) -> None:
+        import cbor2
+
+        self._dumps = cbor2.dumps
         self.words: list[str] = []
         self.encodings: list[bytes] = []
         self.ends = array("q")
@@ -208,10 +211,8 @@ class _Columns:
 
     def add(self, word: str, encoded: bytes, decoded: list[Any], source: str) -> None:
         """The word whose entry is ``encoded``, ``decoded`` (in the file ``source``)."""
-        import cbor2
-
         # Pagefind writes [word, postings, extras]
-        if len(decoded) != 3 or not encoded.endswith(tail := bytes(cbor2.dumps(decoded[2]))):
+        if len(decoded) != 3 or not encoded.endswith(tail := bytes(self._dumps(decoded[2]))):
             raise SearchIndexError(f"unexpected Pagefind word index format: {source}")
         postings = decoded[1]
         self._add(word, encoded, len(postings), postings[0][0] if postings else 0,
