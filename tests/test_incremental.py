@@ -735,18 +735,18 @@ def test_a_days_items_are_indexed_last_and_merged_from_the_last_merge(corpus_sit
     (day / "next-day.jsonl").write_text("\n".join(records) + "\n", "utf-8")
     result = CliRunner().invoke(cli, ["ingest", str(day), "--content", str(root / "content")])
     assert result.exit_code == 0, result.output
-    from_last: list[int] = []  # the words of a merge from the last one merged again
-    updated_words = merge._updated_words
+    from_last: list[tuple[int, int]] = []  # the words of a merge from the last one merged again:
+    updated_words = merge._updated_words  # joined from every shard, joined onto their last entries
 
     def noted(earlier: Any, changes: Any, *args: Any) -> Any:
-        from_last.append(len(changes.joined | changes.appended))
+        from_last.append((len(changes.joined), len(changes.appended)))
         return updated_words(earlier, changes, *args)
 
     with monkeypatch.context() as patched:
         patched.setattr(merge, "_updated_words", noted)
         again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
     assert "indexed again" in again.search, again.search
-    assert len(from_last) == 1 and 0 < from_last[0], from_last
+    assert len(from_last) == 1 and from_last[0][1] > 0, from_last  # the day's words appended
     numbered = urls_in_index_order(root / "public" / "pagefind")
     new = numbered[len(numbered_before):]
     assert numbered[:len(numbered_before)] == numbered_before and len(new) >= len(records), len(new)
