@@ -245,16 +245,20 @@ def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages
     assert dict(files.items()) == dict(merge_shards(after).items())
     added = sample_pages[90:]
     assert len(added) >= 6
-    # a shard more; that shard grown; shrunk; gone; the one last now shrunk; all back: every
-    # word of the shards that moved merged again, but from the last merge's entries up to
-    # its last shard's part (none joined from every shard but those the edits changed)
+    # a shard more; that shard grown; shrunk; gone; the one last now shrunk; all back; an
+    # edit in place; the last shard grown: every word of the shards that moved merged again,
+    # but from the last merge's entries up to its last shard's part (none joined from every
+    # shard but those the edits changed)
     joined_from_all: list[str] = []
     parts_of = merge._parts_of
     edits = {word for number in (0, 2)  # the words merged again from every shard: those the edits changed
              for word in merge._differing_words(before[number].words["zh-cn"], after[number].words["zh-cn"])}
     assert len(edits) > 5
+    again = list(edited)  # an edit in place, the last shard as it was; then that shard grown
+    again[7] = (again[7][0], again[7][1].replace(b"</h1>", "</h1><p>又一句新词丁戊己。</p>".encode(), 1))
     for later, joined in ((edited + added[:3], edits), (edited + added[:6], set()), (edited + added[:2], set()),
-                          (edited, set()), (edited[:88], None), (edited + added[:3], set())):
+                          (edited, set()), (edited[:88], None), (edited + added[:3], set()),
+                          (again + added[:3], None), (again + added[:6], set())):
         shards = shards_of(later)
         joined_from_all.clear()
         with monkeypatch.context() as patched:

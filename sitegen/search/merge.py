@@ -534,8 +534,9 @@ def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]
     return [version, pages, chunks, filters, sorts, fields], MergedWords(kept, b"".join(entries), ends, parts)
 
 
-_Merged = tuple[str, bytes, LastPart]
-"""A word of a merged index, its entry and where the entry has its last shard's postings."""
+_Merged = tuple[str, bytes, Sequence[int]]
+"""A word of a merged index, its entry and where the entry has its last shard's postings
+(a :class:`LastPart`, or its five numbers as a merge kept them)."""
 
 
 def _noted(stream: Iterable[_Merged], words: list[str], entries: list[bytes],
@@ -597,12 +598,15 @@ def _updated_words(earlier: _Earlier, changes: _Changes, tables: list[WordTable]
             yield from _if_any(fresh[taken])
             taken += 1
             continue
-        entry, last_part = previous.encoded(position), previous.last_part(position)
-        if not same_last:  # not on the last shard's pages (its words are merged again), but maybe
-            # on those of a shard in its place that is last now
-            on_last = bool(tables) and earlier.moved == len(tables) and bool(_parts_of(word, tables, len(tables) - 1))
-            last_part = _UNKNOWN if on_last or last_part.at < 0 else _without_last(entry, last_part)
-        yield word, entry, last_part
+        entry = previous.encoded(position)
+        if same_last:
+            yield word, entry, previous.parts[5 * position:5 * position + 5]
+            continue
+        # not on the last shard's pages (its words are merged again), but maybe on those of a
+        # shard in its place that is last now
+        last_part = previous.last_part(position)
+        on_last = bool(tables) and earlier.moved == len(tables) and bool(_parts_of(word, tables, len(tables) - 1))
+        yield word, entry, _UNKNOWN if on_last or last_part.at < 0 else _without_last(entry, last_part)
     for item in fresh[taken:]:
         yield from _if_any(item)
 
