@@ -110,6 +110,12 @@ class LastPart(NamedTuple):
 _UNKNOWN = LastPart(-1, 0, 0, 0, 0)
 
 
+def _none_on_last(end: int, total: int, last_page: int) -> LastPart:
+    """The last part of an entry with no postings on the last shard's pages: its ``total``
+    postings, the last on ``last_page``, end at ``end``, where that shard's would begin."""
+    return LastPart(end, total, last_page, total, last_page)
+
+
 @dataclass(frozen=True)
 class MergedWords:
     """One language's word index as a merge made it: its words in order, their entries
@@ -488,6 +494,12 @@ class _Earlier:
             return _Changes(joined | moved, set())
         return _Changes(joined, moved - joined)
 
+    def on_kept_last(self, word: str, tables: list[WordTable]) -> bool:
+        """Whether ``word`` is on the pages of the last of ``tables`` while that shard is in
+        its place (none moved after it): an entry taken as it was does not say where that
+        shard's part begins."""
+        return bool(tables) and self.moved == len(tables) and bool(_parts_of(word, tables, len(tables) - 1))
+
 
 @dataclass(frozen=True)
 class _Changes:
@@ -604,9 +616,8 @@ def _updated_words(earlier: _Earlier, changes: _Changes, tables: list[WordTable]
             continue
         # not on the last shard's pages (its words are merged again), but maybe on those of a
         # shard in its place that is last now
-        last_part = previous.last_part(position)
-        on_last = bool(tables) and earlier.moved == len(tables) and bool(_parts_of(word, tables, len(tables) - 1))
-        yield word, entry, _UNKNOWN if on_last or last_part.at < 0 else _without_last(entry, last_part)
+        yield word, entry, _UNKNOWN if earlier.on_kept_last(word, tables) else \
+            _without_last(entry, previous.last_part(position))
     for item in fresh[taken:]:
         yield from _if_any(item)
 
@@ -627,7 +638,7 @@ def _without_last(entry: bytes, last_part: LastPart) -> LastPart:
     part on the last shard's pages): at its postings' end."""
     if last_part.at < 0 or entry[-1:] != _EMPTY_ARRAY:
         return _UNKNOWN
-    return LastPart(len(entry) - 1, last_part.total, last_part.last_page, last_part.total, last_part.last_page)
+    return _none_on_last(len(entry) - 1, last_part.total, last_part.last_page)
 
 
 def _appended(word: str, previous: MergedWords, earlier: _Earlier, tables: list[WordTable], maps: list[_PageMap],
@@ -656,10 +667,9 @@ def _appended(word: str, previous: MergedWords, earlier: _Earlier, tables: list[
     if prefix is None:
         return None, _UNKNOWN  # on none of the pages now
     entry = prefix.head + cbor_head(4, prefix.total) + prefix.postings + _EMPTY_ARRAY
-    if earlier.moved == len(tables) and _parts_of(word, tables, len(tables) - 1):
-        return entry, _UNKNOWN  # on the pages of a shard in its place that is last now
-    end = len(entry) - 1
-    return entry, LastPart(end, prefix.total, prefix.last_page, prefix.total, prefix.last_page)
+    if earlier.on_kept_last(word, tables):
+        return entry, _UNKNOWN
+    return entry, _none_on_last(len(entry) - 1, prefix.total, prefix.last_page)
 
 
 def _if_any(item: tuple[str, bytes | None, LastPart]) -> Iterator[_Merged]:
@@ -683,13 +693,11 @@ class _PageMap:
     def of(cls, numbers: list[int | None]) -> _PageMap:
         first = numbers[0] if numbers else 0
         shifted = first is not None and all(number == first + local for local, number in enumerate(numbers))
-        moved = [] if shifted else [local for local, number in enumerate(numbers) if number != local]
+        moved = [local for local, number in enumerate(numbers) if number != local]
         return cls(numbers, first if shifted else None, moved)
 
     def keeps(self, first: int, last: int) -> bool:
         """Whether every page from ``first`` to ``last`` keeps its number."""
-        if self.offset is not None:
-            return self.offset == 0
         at = bisect_left(self.moved, first)
         return at == len(self.moved) or self.moved[at] > last
 
@@ -791,7 +799,7 @@ def _taken(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]]
         last_page = page + table.span[position]
         if number == last:
             return entry, LastPart(_entry_parts(entry)[1], 0, 0, count, last_page)
-        return entry, LastPart(len(entry) - table.tail[position], count, last_page, count, last_page)
+        return entry, _none_on_last(len(entry) - table.tail[position], count, last_page)
     return _joined(parts, maps, field_maps, identity, last)
 
 

@@ -273,10 +273,10 @@ class Grouping:
             bases.add(base)
         # slugs shared by two names (王凯 / 王恺 are both wang-kai) get a hash of the name
         changed = set(dropped)
-        for kind_and_base in bases:
-            group = self._slug_users.get(kind_and_base, set())
+        for kind, base_slug in bases:
+            group = self._slug_users.get((kind, base_slug), set())
             for key in group:
-                slug = f"{kind_and_base[1]}-{short_hash(key[1], 6)}" if len(group) > 1 else kind_and_base[1]
+                slug = f"{base_slug}-{short_hash(key[1], 6)}" if len(group) > 1 else base_slug
                 if self.slugs[key] != slug:
                     self.slugs[key] = slug
                     changed.add(key)
