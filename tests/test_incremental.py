@@ -575,6 +575,39 @@ def test_a_build_after_another_decodes_only_the_word_index_of_changed_shards(sit
     assert _files(root / "public", search=True) == _files(cold / "public", search=True)
 
 
+def test_pages_are_segmented_once_where_they_are_rendered(site_root: Path, tmp_path: Path, monkeypatch) -> None:
+    """A build segments each searchable page it renders there (the index stage of a cold
+    build reads no page back and segments nothing), and after an edit only the pages whose
+    index entry changed: those the last build indexed as they are are not segmented."""
+    from sitegen import search
+    from sitegen.site import build as build_module
+
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)
+    segmented: list[str] = []
+    read_back: list[str] = []
+    segment, read_staged = search.segment_html, build_module._read_staged
+    monkeypatch.setattr(search, "segment_html", lambda part, *args: segmented.append(part) or segment(part, *args))
+    monkeypatch.setattr(build_module, "_read_staged", lambda folder, relpath: read_back.append(relpath) or
+                        read_staged(folder, relpath))
+    cold = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    state = json.loads(next((root / ".sitegen-cache").glob("*.state.json")).read_text("utf-8"))
+    assert read_back == [] and len(segmented) == len(state["searched"]) > 100, (len(read_back), len(segmented))
+    assert cold.search == f"search index: {len(segmented)} pages"
+    segmented.clear()
+    page = sorted((root / "content").rglob("*.md"))[3]  # its title: pages whose index entries do not change show it
+    page.write_text(page.read_text("utf-8").replace("\ntitle: ", "\ntitle: 更正：", 1), "utf-8")
+    written: list[str] = []
+    monkeypatch.setattr(build_module.StagedSite, "write", lambda self, relpath, data, write=build_module.StagedSite.write:
+                        written.append(relpath) or write(self, relpath, data))
+    again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    after = json.loads(next((root / ".sitegen-cache").glob("*.state.json")).read_text("utf-8"))
+    changed = [relpath for relpath, entry in after["searched"].items() if state["searched"].get(relpath) != entry]
+    assert 0 < len(segmented) == len(changed) < len(written) / 2, (len(segmented), changed, len(written))
+    assert read_back == [] and again.search.endswith(f"({len(changed)} indexed again)"), again.search
+
+
 def test_a_released_session_frees_its_model_without_the_garbage_collector(site_root):
     """A build drops its session's model before the search merge: once released, the
     planner, the grouping and the articles are freed by reference counting, at once (a plan's

@@ -201,6 +201,38 @@ def test_a_patched_shard_is_what_one_run_over_its_pages_makes(sample_pages, site
     assert 0 < sum(table is base.words["zh-cn"] for table in decoded_again) < words_of_base * 0.9
 
 
+def test_pages_segmented_where_they_were_rendered_are_not_read_again(sample_pages, site_root, tmp_path) -> None:
+    """The index stage sends Pagefind the segmented copy a build kept of each page it
+    rendered (:class:`~sitegen.search.SegmentedCopies`) and reads and segments only the
+    other pages: the same bundle as when every page is read. A page the last build indexed
+    as it is is not segmented where it is rendered."""
+    aliases = site_aliases(site_root)
+    html = dict(sample_pages)
+    known = {relpath: search.indexed_page(relpath, data) for relpath, data in sample_pages}
+    read: list[str] = []
+
+    def reading(relpath: str) -> bytes:
+        read.append(relpath)
+        return html[relpath]
+
+    cut = search.ShardCut.every(40)
+    every_page_read, keys = search.index_changed_shards(known, reading, search.ShardCache(tmp_path / "read"), aliases,
+                                                        cut=cut)
+    assert len(keys) > 2 and sorted(read) == sorted(known)
+    read.clear()
+    with search.SegmentedCopies() as copies:
+        for relpath, data in sample_pages[::2]:
+            prepared = search.prepared_page(relpath, data, aliases, {})
+            assert isinstance(prepared, search.SegmentedPage) and prepared.page == known[relpath]
+            copies.put(relpath, prepared)
+        half_kept, _ = search.index_changed_shards(known, reading, search.ShardCache(tmp_path / "half"), aliases,
+                                                   cut=cut, copies=copies)
+    assert sorted(read) == sorted(relpath for relpath, _ in sample_pages[1::2])
+    assert dict(half_kept.files.items()) == dict(every_page_read.files.items())
+    relpath, data = sample_pages[0]
+    assert search.prepared_page(relpath, data, aliases, {relpath: known[relpath].digest}) == known[relpath]
+
+
 def test_a_merge_from_the_last_one_writes_what_a_whole_merge_writes(sample_pages, site_root, monkeypatch) -> None:
     """A merge that starts from the last one (its word index, but for the words whose
     entries differ in the shards that changed since) writes the bundle a whole merge of the

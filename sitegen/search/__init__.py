@@ -7,10 +7,13 @@
 - :mod:`~sitegen.search.shards`: where pages are cut into shards, and the shards kept
   between builds (:mod:`~sitegen.search.merge` joins them into one bundle).
 
-A build notes what each searchable page's index entry is made of where the page is rendered
-(:func:`indexed_page`); once every page is written, :func:`index_changed_shards` orders the
-pages (:meth:`IndexedPage.order`), cuts them into shards and indexes the shards whose pages
-changed, each page's request (:func:`index_request`) made by forked workers on a big site;
+A build notes what each searchable page's index entry is made of where the page is rendered,
+and segments there the pages the last build did not index as they are (:func:`prepared_page`:
+by worker processes while it renders on, their copies kept in :class:`SegmentedCopies`);
+once every page is written, :func:`index_changed_shards` orders the pages
+(:meth:`IndexedPage.order`), cuts them into shards and indexes the shards whose pages changed,
+the request of a page not segmented yet (:func:`index_request`) made by forked workers on a
+big site;
 :func:`index_site` indexes pages read from a built folder (``serve`` re-indexes that way, in
 a low-priority process: ``python -m sitegen.search SITE BUNDLE``). Either way the bundle comes
 back as a :class:`Bundle` of files that the output writer puts in place.
@@ -20,13 +23,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
+from typing import IO
 
 from sitegen.output import safe_relpath
 from sitegen.parallel import fork_workers, forked_map
@@ -40,8 +46,8 @@ from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
 from sitegen.urls import url_of
 
 __all__ = ["SINCE_ATTRIBUTE", "AliasExpander", "Bundle", "IndexRequest", "IndexedPage", "SearchIndex", "SearchIndexError",
-           "ShardCache", "ShardCut", "index_changed_shards", "index_request", "index_site", "indexed_page", "is_searchable",
-           "searchable_pages"]
+           "SegmentedCopies", "SegmentedPage", "ShardCache", "ShardCut", "index_changed_shards", "index_request",
+           "index_site", "indexed_page", "is_searchable", "prepared_page", "searchable_pages"]
 
 _BATCH = 200
 """Pages per task when the requests are made by forked workers."""
@@ -146,16 +152,89 @@ _LANG = re.compile(r'<html\b[^>]*\blang="([^"]*)"', re.I)
 def index_request(number: int, relpath: str, html: bytes, aliases: AliasExpander = NO_ALIASES) -> IndexRequest | None:
     """Pagefind's ``AddFile`` request for output file ``number`` of a site, with its request id
     (``number + 1``): the page's segmented copy (each entity name followed by its other
-    names: ``aliases``), under its URL; None for a file Pagefind should not index. Made where
-    the page is rendered (a forked worker in a big build)."""
+    names: ``aliases``), under its URL; None for a file Pagefind should not index."""
+    if not is_searchable(relpath, html):
+        return None
+    part = index_copy(html.decode("utf-8"))
+    return _request(number, relpath, SegmentedPage(_indexed_page(relpath, part), segment_html(part, aliases.expand)))
+
+
+def _request(number: int, relpath: str, segmented: SegmentedPage) -> IndexRequest:
+    """The request :func:`index_request` makes of a page already segmented."""
+    encoded = message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None, "url": url_of(relpath),
+                                   "file_contents": segmented.copy})
+    return IndexRequest(number + 1, encoded, segmented.page)
+
+
+@dataclass(frozen=True)
+class SegmentedPage:
+    """A searchable page's :class:`IndexedPage` with the copy of it Pagefind is sent
+    (segmented, :func:`~sitegen.search.segment.segment_html`)."""
+
+    page: IndexedPage
+    copy: str
+
+
+class SegmentedCopies:
+    """The segmented copies of pages a build rendered (:class:`SegmentedPage`), kept in an
+    unnamed temporary file from the render to the index stage (in memory they would take
+    ~160 MB at 24,000 items); gone when closed."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._end = 0
+        self._where: dict[str, tuple[IndexedPage, int, int]] = {}  # relpath -> page, offset, size
+
+    def __enter__(self) -> SegmentedCopies:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def put(self, relpath: str, segmented: SegmentedPage) -> None:
+        """Keep the segmented copy of the page at ``relpath``."""
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()
+        data = segmented.copy.encode("utf-8")
+        written = 0
+        while written < len(data):
+            written += os.pwrite(self._file.fileno(), data[written:], self._end + written)
+        self._where[relpath] = (segmented.page, self._end, len(data))
+        self._end += len(data)
+
+    def __contains__(self, relpath: str) -> bool:
+        return relpath in self._where
+
+    def get(self, relpath: str) -> SegmentedPage | None:
+        """The segmented copy kept of the page at ``relpath``; None when there is none."""
+        found = self._where.get(relpath)
+        if found is None or self._file is None:
+            return None
+        page, offset, size = found
+        return SegmentedPage(page, os.pread(self._file.fileno(), size, offset).decode("utf-8"))
+
+    def close(self) -> None:
+        """Forget every copy (the file goes)."""
+        if self._file is not None:
+            self._file.close()
+        self._file, self._end, self._where = None, 0, {}
+
+
+def prepared_page(relpath: str, html: bytes, aliases: AliasExpander,
+                  indexed: Mapping[str, str]) -> IndexedPage | SegmentedPage | None:
+    """What a build makes of a page where it renders it, for the index: its
+    :class:`IndexedPage`, with its segmented copy (:class:`SegmentedPage`) unless
+    ``indexed``, the digest of each page the last build indexed, says it was indexed as it
+    is (a kept shard holds it: segmenting it again would most likely be wasted); None for a
+    file Pagefind does not index. A big build makes it in worker processes while it renders
+    on, so that the index stage then reads and segments only pages that were not rendered."""
     if not is_searchable(relpath, html):
         return None
     part = index_copy(html.decode("utf-8"))
     page = _indexed_page(relpath, part)
-    copy = segment_html(part, aliases.expand)
-    encoded = message(number + 1, {"type": "AddFile", "index_id": 0, "file_path": None, "url": url_of(relpath),
-                                   "file_contents": copy})
-    return IndexRequest(number + 1, encoded, page)
+    if indexed.get(relpath) == page.digest:
+        return page
+    return SegmentedPage(page, segment_html(part, aliases.expand))
 
 
 class SearchIndex:
@@ -374,14 +453,15 @@ def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
 
 def index_changed_shards(pages: Mapping[str, IndexedPage], read: Callable[[str], bytes], cache: ShardCache,
                          aliases: AliasExpander = NO_ALIASES, progress: Progress = NO_PROGRESS,
-                         cut: ShardCut = SHARDS) -> tuple[Bundle, list[str]]:
+                         cut: ShardCut = SHARDS, copies: SegmentedCopies | None = None) -> tuple[Bundle, list[str]]:
     """The bundle of a site's searchable pages (``pages``: what is known of each by its
     output path), in their order (:meth:`IndexedPage.order`), and every shard's key. Each
     shard is the bundle ``cache`` keeps for it (with its pages' sort values as they are now);
     or, when most of its pages are in a kept bundle as they were, that bundle patched with
     the pages that changed or are new, indexed together in one Pagefind run
-    (:func:`~sitegen.search.merge.patch_shard`); or indexed again, the pages read by
-    ``read(relpath)``."""
+    (:func:`~sitegen.search.merge.patch_shard`); or indexed again, each page's segmented
+    copy taken from ``copies`` (pages segmented where they were rendered), or the page read
+    by ``read(relpath)`` and segmented."""
     known = dict(pages)
     plans = _plan_shards(_in_index_order(known), known, cache, cut)
     fresh = sorted(relpath for plan in plans for relpath in plan.fresh)
@@ -390,14 +470,14 @@ def index_changed_shards(pages: Mapping[str, IndexedPage], read: Callable[[str],
     fresh_pages = _NO_PAGES
     if fresh:
         fresh_index = SearchIndex(ShardCut.every(len(fresh) + 1))
-        fresh_requests = _requests_of(fresh, read, aliases)
+        fresh_requests = _requests_of(fresh, read, aliases, copies)
         try:
             _send(fresh_index, fresh, fresh_requests, known, progress)
         finally:
             fresh_requests.close()
         fresh_pages = fresh_index.shard_of_pages()
     index = SearchIndex(cut, cache)
-    requests = _requests_of(again, read, aliases)  # one run of workers, forked before Pagefind starts
+    requests = _requests_of(again, read, aliases, copies)  # one run of workers, forked before Pagefind starts
     try:
         for plan in plans:
             if plan.kept is not None:
@@ -507,27 +587,32 @@ def _patch_base(shard: Sequence[str], known: dict[str, IndexedPage],
     return base if count >= len(shard) * PATCH_SHARE else None
 
 
-def _requests_of(relpaths: list[str], read: Callable[[str], bytes],
-                 aliases: AliasExpander) -> Generator[IndexRequest | None, None, None]:
-    """The requests of the pages at ``relpaths`` (numbered from 0), each read by ``read``;
-    made by forked workers when there are many."""
-    batches = list(range(0, len(relpaths), _BATCH))
+def _requests_of(relpaths: list[str], read: Callable[[str], bytes], aliases: AliasExpander,
+                 copies: SegmentedCopies | None = None) -> Generator[IndexRequest | None, None, None]:
+    """The requests of the pages at ``relpaths`` (numbered from 0): of the segmented copy
+    ``copies`` holds of a page, else of the page read by ``read`` (by forked workers when
+    there are many)."""
+    copied = copies if copies is not None else SegmentedCopies()
+    unread = [(number, relpath) for number, relpath in enumerate(relpaths) if relpath not in copied]
+    batches = list(range(0, len(unread), _BATCH))
     workers = fork_workers(len(batches) // 4)
     made: Generator[list[IndexRequest | None], None, None]
     if workers > 1:
-        made = forked_map(_read_batch_requests, (relpaths, aliases, read), batches, workers)
+        made = forked_map(_read_batch_requests, (unread, aliases, read), batches, workers)
     else:
-        made = (_read_batch_requests((relpaths, aliases, read), start) for start in batches)
+        made = (_read_batch_requests((unread, aliases, read), start) for start in batches)
+    read_requests = (request for batch in made for request in batch)
     try:
-        for batch in made:
-            yield from batch
+        for number, relpath in enumerate(relpaths):
+            segmented = copied.get(relpath)
+            yield next(read_requests) if segmented is None else _request(number, relpath, segmented)
     finally:
         made.close()
 
 
-def _read_batch_requests(shared: tuple[list[str], AliasExpander, Callable[[str], bytes]],
+def _read_batch_requests(shared: tuple[list[tuple[int, str]], AliasExpander, Callable[[str], bytes]],
                          start: int) -> list[IndexRequest | None]:
-    """The ``AddFile`` requests of pages ``start:start + _BATCH``, each read by ``read``."""
-    relpaths, aliases, read = shared
-    return [index_request(start + n, relpath, read(relpath), aliases)
-            for n, relpath in enumerate(relpaths[start:start + _BATCH])]
+    """The ``AddFile`` requests of the pages ``start:start + _BATCH`` of the numbered pages,
+    each read by ``read``."""
+    numbered, aliases, read = shared
+    return [index_request(number, relpath, read(relpath), aliases) for number, relpath in numbered[start:start + _BATCH]]

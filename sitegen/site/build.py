@@ -40,7 +40,7 @@ from sitegen.theme import theme_folders
 # The stages are imported by the functions that run them, so that a build with nothing to
 # do (:func:`build_site` finds that first) starts without them: 0.17 s less of imports.
 if TYPE_CHECKING:
-    from sitegen.search import Bundle, IndexedPage
+    from sitegen.search import AliasExpander, Bundle, IndexedPage, SegmentedPage
     from sitegen.site.carry import BuiltState
 
 
@@ -118,7 +118,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
            previous: _PreviousBuild | None) -> BuildResult:
     """The build itself, from the build that made the output when there is one."""
-    from sitegen.search import AliasExpander, IndexedPage, ShardCache, index_changed_shards
+    from sitegen.search import AliasExpander, IndexedPage, SegmentedCopies, SegmentedPage, ShardCache, index_changed_shards
     from sitegen.search import shards as shards_module
     from sitegen.site.carry import KeptModel
     from sitegen.site.load import inputs_fingerprint, site_entity_data
@@ -140,17 +140,21 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     # written, the shards whose pages changed are indexed (all of them the first time)
     searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
     search_summary = "search index: skipped"
-    with StagedSite(options.out, spare=_spare_path(options)) as staged:
+    with StagedSite(options.out, spare=_spare_path(options)) as staged, SegmentedCopies() as copies:
         if previous is not None:
             staged.keep_previous(previous.inodes)
 
         def take(relpath: str, data: bytes, prepared: object) -> None:
             """Each file as soon as it is made: written, and noted for the search index."""
             staged.write(relpath, data)
+            if isinstance(prepared, SegmentedPage):
+                copies.put(relpath, prepared)
+                prepared = prepared.page
             if isinstance(prepared, IndexedPage):
                 searched[relpath] = prepared
 
-        prepare: Prepare | None = _indexed_page if options.search else None
+        known = {relpath: page.digest for relpath, page in previous.state.searched.items()} if previous else {}
+        prepare: Prepare | None = partial(_prepared_page, aliases, known) if options.search else None
         update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare, settle=gc.freeze)
         session.close()
         for relpath in update.removed:
@@ -172,10 +176,11 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         indexed: set[str] = set()
         if options.search:
             bundle, shards = index_changed_shards(searched, partial(_read_staged, staged.path),
-                                                  shard_cache, aliases, progress, shards_module.SHARDS)
+                                                  shard_cache, aliases, progress, shards_module.SHARDS, copies)
             search_summary = bundle.summary
             indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
             state = replace(state, index=_write_index(staged, bundle, previous.state.index if previous else {}))
+        copies.close()  # (its temporary file)
         staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
         _state_path(options).unlink(missing_ok=True)  # it describes the site about to be replaced
         staged.publish()
@@ -210,12 +215,13 @@ def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -
     return digests
 
 
-def _indexed_page(number: int, relpath: str, data: bytes) -> IndexedPage | None:
-    """What a build notes of each page it renders for the search index
-    (:func:`~sitegen.search.indexed_page`)."""
-    from sitegen.search import indexed_page
+def _prepared_page(aliases: AliasExpander, indexed: dict[str, str], number: int, relpath: str,
+                   data: bytes) -> IndexedPage | SegmentedPage | None:
+    """What a build makes of each page it renders for the search index
+    (:func:`~sitegen.search.prepared_page`)."""
+    from sitegen.search import prepared_page
 
-    return indexed_page(relpath, data)
+    return prepared_page(relpath, data, aliases, indexed)
 
 
 def _read_staged(folder: Path, relpath: str) -> bytes:
