@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import queue
 import subprocess
 import tempfile
 import threading
@@ -43,8 +44,10 @@ def message(message_id: int, payload: dict[str, object]) -> bytes:
 
 
 class PagefindService:
-    """A running ``pagefind --service``: requests go in with :meth:`send`, answers are read
-    by a thread and waited for with :meth:`wait`."""
+    """A running ``pagefind --service``: requests go in with :meth:`send` and are written
+    to it by a thread (so that the caller can go on to another run while this one still
+    reads: two runs index at once), answers are read by another and waited for with
+    :meth:`wait`."""
 
     def __init__(self) -> None:
         self.log = tempfile.TemporaryFile()  # its messages, never enough to fill a pipe nobody reads
@@ -55,6 +58,24 @@ class PagefindService:
         self.closed = False
         self.reader = threading.Thread(target=self._read, name="pagefind-answers", daemon=True)
         self.reader.start()
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()  # None: no more
+        self._stopping = False
+        self._broken = False  # Pagefind stopped reading
+        self.writer = threading.Thread(target=self._write, name="pagefind-requests", daemon=True)
+        self.writer.start()
+
+    def _write(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        while (request := self._outbox.get()) is not None:
+            if self._broken or self._stopping:
+                continue  # (dropped: the caller learns of it from send or wait)
+            try:
+                stdin.write(request)
+                if self._outbox.empty():
+                    stdin.flush()
+            except (BrokenPipeError, ValueError):
+                self._broken = True
 
     def _read(self) -> None:
         stdout = self.process.stdout
@@ -80,25 +101,14 @@ class PagefindService:
             self.arrived.notify_all()
 
     def send(self, message: bytes) -> None:
-        """Send one encoded request."""
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(message)
-        except BrokenPipeError:
-            raise SearchIndexError(f"pagefind stopped: {self._stderr()}") from None
-
-    def flush(self) -> None:
-        """Push the requests sent so far to Pagefind."""
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            raise SearchIndexError(f"pagefind stopped: {self._stderr()}") from None
+        """Send one encoded request (queued: written to Pagefind as it reads, in order)."""
+        if self._broken:
+            raise SearchIndexError(f"pagefind stopped: {self._stderr()}")
+        self._outbox.put(message)
 
     def wait(self, message_id: int, tick: Callable[[int], None] | None = None) -> dict[str, object]:
         """The answer to request ``message_id`` (after every earlier answer arrived);
         ``tick(answers so far)`` is called a few times a second meanwhile."""
-        self.flush()
         while True:
             with self.arrived:
                 if self.arrived.wait_for(lambda: message_id in self.answers or self.closed,
@@ -120,7 +130,11 @@ class PagefindService:
         return self.log.read().decode("utf-8", "replace").strip()[-300:] or "no message"
 
     def close(self) -> None:
-        """End the service (end of its input: it exits at once, even while working) and wait for it."""
+        """End the service (end of its input: it exits at once, even while working; requests
+        not written yet are dropped) and wait for it."""
+        self._stopping = True
+        self._outbox.put(None)
+        self.writer.join()
         if self.process.poll() is None:
             assert self.process.stdin is not None
             try:
