@@ -14,6 +14,7 @@ cold build gives, search index included.
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import subprocess
 import sys
@@ -704,6 +705,50 @@ def test_a_build_copies_the_kept_pickles_of_the_pages_it_did_not_read_again(site
     _copy_site(root, cold, cache=False)
     build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
     assert _kept_pages(root) == _kept_pages(cold)
+
+
+def _kept_plans(root: Path) -> dict[str, list[str]]:
+    """The plans of the model the last build into ``root/public`` kept, each as the
+    ``repr`` of its fields (its dependencies in order) with the site's folder left out (a
+    plan names its article's file)."""
+    from sitegen.site import build as build_module
+    from sitegen.site.carry import KeptModel
+
+    options = BuildOptions(root=root, out=root / "public")
+    with open(build_module._model_path(options), "rb") as stream:
+        _, made_by, made_with, _ = pickle.load(stream)
+    kept = KeptModel.load(build_module._model_path(options), made_by, made_with)
+    assert kept is not None
+    return {name.replace(str(root), ""): [repr((plan.relpath, plan.template, plan.source, sorted(plan.deps),
+                                                 plan.context.func.__name__, plan.context.args)).replace(str(root), "")
+                                           for plan in plans]
+            for name, plans in kept.plans.items()}
+
+
+def test_a_build_copies_the_kept_pickles_of_the_plans_it_did_not_make_again(site_root: Path, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    """The model a build keeps holds the pages' plans in pickles of a few entries each; a
+    build after an edit copies from the last model the pickles of the entries it did not
+    plan again, pickles the others again, and keeps the plans a cold build keeps."""
+    from sitegen.site import carry
+
+    monkeypatch.setattr(carry, "_PLANS_PER_PICKLE", 8)
+    copied: list[bool] = []
+    same = carry._same_entries
+    monkeypatch.setattr(carry, "_same_entries", lambda pickled, part: copied.append(same(pickled, part)) or copied[-1])
+    root = tmp_path / "site"
+    _copy_site(site_root, root, cache=False)
+    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert copied == []  # nothing read from a model: every pickle made
+    page = sorted((root / "content").rglob("*.md"))[9]
+    _rewrite(page, "\nslug: ", "\nslug: renamed-")  # its pages move: their plans are not the kept ones
+    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    assert len(copied) > 20 and 0 < copied.count(False) < len(copied) / 3, copied
+    cold = tmp_path / "cold"
+    _copy_site(root, cold, cache=False)
+    build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
+    assert _kept_plans(root) == _kept_plans(cold)
+    assert any("renamed-" in plan for plans in _kept_plans(root).values() for plan in plans)
 
 
 def test_a_build_plans_only_the_pages_an_edit_reaches(site_root: Path, tmp_path: Path, monkeypatch) -> None:

@@ -33,7 +33,7 @@ from sitegen.parallel import piped_pipeline, worker_count
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search import IndexedPage
 from sitegen.site import keys
-from sitegen.site.carry import BuiltState, KeptModel, key_digests, page_digest, updated_key_digests
+from sitegen.site.carry import BuiltState, KeptModel, PickledPlans, key_digests, page_digest, updated_key_digests
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.keys import ALL_CONTENT, Key
 from sitegen.site.load import ContentStore, SiteInputs, inputs_fingerprint, read_inputs
@@ -126,6 +126,7 @@ class SiteSession:
         self._pending_pages: set[str] = set()  # rendered by an update not committed: redo
         self._changed_keys: set[Key] | None = None  # of the last update; None: everything (a full one)
         self._kept_plans: dict[str, list[PagePlan]] | None = None  # the plans a resumed model holds, until used
+        self._plans_read_from: PickledPlans | None = None  # where they were read from (to copy what did not change)
         if kept is not None and previous is not None and kept.inputs == inputs_fingerprint(root, self._options()):
             self._resume(kept, previous)
 
@@ -139,6 +140,7 @@ class SiteSession:
         self._grouping = Grouping.resumed(inputs.config, inputs.catalog, kept.grouping)
         self._derived = DerivedValues(kept.value_digests)
         self._kept_plans = kept.plans or None
+        self._plans_read_from = kept.plans_read_from
         self._committed_inputs = kept.inputs
         self._static = dict(previous.static)
 
@@ -367,7 +369,8 @@ class SiteSession:
         signature; ``code``: sitegen's)."""
         assert self._content is not None and self._grouping is not None
         return KeptModel(build, code, self.inputs.fingerprint, self._content.kept(), self._grouping.kept(),
-                         self._derived.digests, self._planner.kept() if self._planner is not None else {})
+                         self._derived.digests, self._planner.kept() if self._planner is not None else {},
+                         self._plans_read_from)
 
     def built_state(self, update: SiteUpdate, code: str, searched: dict[str, IndexedPage]) -> BuiltState:
         """What the output of ``update`` (every page, committed) was made from, for the next
