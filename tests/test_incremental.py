@@ -661,6 +661,15 @@ def test_a_build_keeps_its_model_from_the_collector_and_leaves_nothing_frozen(si
     assert gc.get_freeze_count() == 0
 
 
+def _answers_of(monkeypatch, module: Any, name: str) -> list[Any]:
+    """What ``module.name`` answers from now on, each call's answer in order (in the list
+    returned)."""
+    answers: list[Any] = []
+    function = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *args: answers.append(function(*args)) or answers[-1])
+    return answers
+
+
 def _kept_pages(root: Path) -> dict[str, tuple[object, ...]]:
     """The pages of the model the last build into ``root/public`` kept: each path's page,
     warnings and article (not the file signature: a copied site's files differ in it)."""
@@ -682,31 +691,6 @@ def _kept_pages(root: Path) -> dict[str, tuple[object, ...]]:
     return found
 
 
-def test_a_build_copies_the_kept_pickles_of_the_pages_it_did_not_read_again(site_root: Path, tmp_path: Path,
-                                                                           monkeypatch) -> None:
-    """The model a build keeps holds the pages in pickles of a few each; a build after an
-    edit copies from the last model the pickles whose pages it did not read again, pickles
-    the edited page's again, and keeps the pages a cold build keeps."""
-    from sitegen.site import load
-
-    monkeypatch.setattr(load, "_PAGES_PER_PICKLE", 4)
-    copied: list[bool] = []
-    holds = load._holds
-    monkeypatch.setattr(load, "_holds", lambda pickled, part: copied.append(holds(pickled, part)) or copied[-1])
-    root = tmp_path / "site"
-    _copy_site(site_root, root, cache=False)
-    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
-    assert copied == []  # nothing read from a model: every pickle made
-    page = sorted((root / "content").rglob("*.md"))[9]
-    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n编辑补充的一句话。\n", "utf-8")
-    build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
-    assert len(copied) > 5 and copied.count(False) == 1, copied  # the edited page's pickle alone
-    cold = tmp_path / "cold"
-    _copy_site(root, cold, cache=False)
-    build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
-    assert _kept_pages(root) == _kept_pages(cold)
-
-
 def _kept_plans(root: Path) -> dict[str, list[str]]:
     """The plans of the model the last build into ``root/public`` kept, each as the
     ``repr`` of its fields (its dependencies in order) with the site's folder left out (a
@@ -725,28 +709,32 @@ def _kept_plans(root: Path) -> dict[str, list[str]]:
             for name, plans in kept.plans.items()}
 
 
-def test_a_build_copies_the_kept_pickles_of_the_plans_it_did_not_make_again(site_root: Path, tmp_path: Path,
-                                                                             monkeypatch) -> None:
-    """The model a build keeps holds the pages' plans in pickles of a few entries each; a
-    build after an edit copies from the last model the pickles of the entries it did not
-    plan again, pickles the others again, and keeps the plans a cold build keeps."""
-    from sitegen.site import carry
+def test_a_build_copies_the_kept_pickles_of_the_pages_and_plans_it_did_not_make_again(site_root: Path,
+                                                                                     tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    """The model a build keeps holds the pages, and the pages' plans, in pickles of a few
+    each; a build after an edit copies from the last model the pickles of the pages it did
+    not read again and of the plan entries it did not plan again, pickles the others again,
+    and keeps the pages and plans a cold build keeps."""
+    from sitegen.site import carry, load
 
+    monkeypatch.setattr(load, "_PAGES_PER_PICKLE", 4)
     monkeypatch.setattr(carry, "_PLANS_PER_PICKLE", 8)
-    copied: list[bool] = []
-    same = carry._same_entries
-    monkeypatch.setattr(carry, "_same_entries", lambda pickled, part: copied.append(same(pickled, part)) or copied[-1])
+    pages_copied = _answers_of(monkeypatch, load, "_holds")
+    plans_copied = _answers_of(monkeypatch, carry, "_same_entries")
     root = tmp_path / "site"
     _copy_site(site_root, root, cache=False)
     build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
-    assert copied == []  # nothing read from a model: every pickle made
+    assert pages_copied == plans_copied == []  # nothing read from a model: every pickle made
     page = sorted((root / "content").rglob("*.md"))[9]
     _rewrite(page, "\nslug: ", "\nslug: renamed-")  # its pages move: their plans are not the kept ones
     build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
-    assert len(copied) > 20 and 0 < copied.count(False) < len(copied) / 3, copied
+    assert len(pages_copied) > 5 and pages_copied.count(False) == 1, pages_copied  # the edited page's pickle alone
+    assert len(plans_copied) > 20 and 0 < plans_copied.count(False) < len(plans_copied) / 3, plans_copied
     cold = tmp_path / "cold"
     _copy_site(root, cold, cache=False)
     build_site(BuildOptions(root=cold, out=cold / "public", search=False), Diagnostics(echo=False))
+    assert _kept_pages(root) == _kept_pages(cold)
     assert _kept_plans(root) == _kept_plans(cold)
     assert any("renamed-" in plan for plans in _kept_plans(root).values() for plan in plans)
 

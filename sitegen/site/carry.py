@@ -38,7 +38,7 @@ from sitegen.search import IndexedPage
 from sitegen.site import keys
 from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, Key
-from sitegen.site.load import PickledPages, StoredPages, file_identity, read_stored_pages, write_stored_pages
+from sitegen.site.load import PickledPages, StoredPages, file_identity, read_stored_pages, write_chunks, write_stored_pages
 
 if TYPE_CHECKING:
     from sitegen.site.plan import PagePlan  # which imports this module
@@ -205,16 +205,9 @@ def _write_plans(stream: IO[bytes], plans: dict[str, list[PagePlan]], earlier: I
     copied from ``earlier`` (the file they were read from, described by ``read_from``) when
     it holds the same entries, the same lists."""
     entries = sorted(plans.items())
-    spans = read_from.spans if earlier is not None and read_from is not None else []
     pickle.dump(len(entries), stream, protocol=pickle.HIGHEST_PROTOCOL)
-    for number, start in enumerate(range(0, len(entries), _PLANS_PER_PICKLE)):
-        part = entries[start:start + _PLANS_PER_PICKLE]
-        if earlier is not None and number < len(spans) and _same_entries(spans[number][2], part):
-            begin, end, _ = spans[number]
-            earlier.seek(begin)
-            stream.write(earlier.read(end - begin))
-            continue
-        _ModelPickler(stream).dump(part)
+    write_chunks(stream, entries, _PLANS_PER_PICKLE, lambda part: _ModelPickler(stream).dump(part), earlier,  # a memo each
+                 read_from.spans if read_from is not None else [], _same_entries)
 
 
 def _same_entries(pickled: tuple[tuple[str, list[PagePlan]], ...], part: list[tuple[str, list[PagePlan]]]) -> bool:

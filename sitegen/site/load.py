@@ -18,10 +18,10 @@ import shutil
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from sitegen import __version__
 from sitegen.config import CACHE_DIR, CONFIG_FILE, SiteConfig, load_config
@@ -539,18 +539,36 @@ def write_stored_pages(stream: IO[bytes], pages: StoredPages, earlier: IO[bytes]
     it is unchanged since: a pickle of the same pages is copied from it."""
     items = sorted(pages.stored.items())
     pickle.dump((len(items), pages.slugs, pages.warnings), stream, protocol=pickle.HIGHEST_PROTOCOL)
-    spans = pages.read_from.spans if earlier is not None and pages.read_from is not None else []
-    for number, start in enumerate(range(0, len(items), _PAGES_PER_PICKLE)):
-        part = items[start:start + _PAGES_PER_PICKLE]
-        if earlier is not None and number < len(spans) and _holds(spans[number][2], part):
-            begin, end, _ = spans[number]
-            earlier.seek(begin)
-            stream.write(earlier.read(end - begin))
-            continue
+
+    def dump(part: list[tuple[str, _StoredPage]]) -> None:
         pickle.dump([(path, stored.signature, stored.key, stored.page, stored.warnings,
                       None if stored.article is None else (stored.article.entities, stored.article.roles))
                      for path, stored in part],
                     stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+    write_chunks(stream, items, _PAGES_PER_PICKLE, dump, earlier,
+                 pages.read_from.spans if pages.read_from is not None else [], _holds)
+
+
+Item = TypeVar("Item")
+Held = TypeVar("Held")
+
+
+def write_chunks(stream: IO[bytes], items: list[Item], per_pickle: int, dump: Callable[[list[Item]], None],
+                 earlier: IO[bytes] | None, spans: Sequence[tuple[int, int, Held]],
+                 holds: Callable[[Held, list[Item]], bool]) -> None:
+    """Write ``items`` to ``stream`` ``per_pickle`` at a time, each part by ``dump(part)``,
+    or copied from ``earlier`` (the file the items were read from, open, when it is
+    unchanged since): part ``n`` is the bytes of ``spans[n]`` (its start, end and what it
+    held) when ``holds(held, part)``."""
+    for number, start in enumerate(range(0, len(items), per_pickle)):
+        part = items[start:start + per_pickle]
+        if earlier is not None and number < len(spans) and holds(spans[number][2], part):
+            begin, end, _ = spans[number]
+            earlier.seek(begin)
+            stream.write(earlier.read(end - begin))
+        else:
+            dump(part)
 
 
 def _holds(pickled: tuple[_StoredPage, ...], part: list[tuple[str, _StoredPage]]) -> bool:

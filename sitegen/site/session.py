@@ -481,6 +481,7 @@ class SiteSession:
         self._planner = None
         self._grouping = None
         self._content = None
+        self._plans_read_from = None  # (it holds the plan lists read)
 
 
 def _stay() -> None:
