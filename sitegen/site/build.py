@@ -136,7 +136,8 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
     if options.force:
         shard_cache.clear()  # every page indexed and merged again
-    # each page rendered is noted as its index entry would be made; once every page is
+    # each page rendered is noted as its index entry would be made, and segmented unless
+    # the last build indexed it as it is (its copy kept for the index); once every page is
     # written, the shards whose pages changed are indexed (all of them the first time)
     searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
     search_summary = "search index: skipped"
