@@ -154,8 +154,10 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             if isinstance(prepared, IndexedPage):
                 searched[relpath] = prepared
 
-        known = {relpath: page.digest for relpath, page in previous.state.searched.items()} if previous else {}
-        prepare: Prepare | None = partial(_prepared_page, aliases, known) if options.search else None
+        prepare: Prepare | None = None
+        if options.search:
+            last_digests = {relpath: page.digest for relpath, page in previous.state.searched.items()} if previous else {}
+            prepare = partial(_prepared_page, aliases, last_digests)
         update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare, settle=gc.freeze)
         session.close()
         for relpath in update.removed:

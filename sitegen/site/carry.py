@@ -38,7 +38,15 @@ from sitegen.search import IndexedPage
 from sitegen.site import keys
 from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, Key
-from sitegen.site.load import PickledPages, StoredPages, file_identity, read_stored_pages, write_chunks, write_stored_pages
+from sitegen.site.load import (
+    PickledPages,
+    StoredPages,
+    file_identity,
+    read_chunks,
+    read_stored_pages,
+    write_chunks,
+    write_stored_pages,
+)
 
 if TYPE_CHECKING:
     from sitegen.site.plan import PagePlan  # which imports this module
@@ -218,14 +226,11 @@ def _same_entries(pickled: tuple[tuple[str, list[PagePlan]], ...], part: list[tu
 
 def _read_plans(stream: IO[bytes], pages: StoredPages) -> tuple[dict[str, list[PagePlan]], PickledPlans]:
     """The plans :func:`_write_plans` wrote to ``stream``, and where each pickle lies."""
-    count = pickle.load(stream)
     plans: dict[str, list[PagePlan]] = {}
     spans: list[tuple[int, int, tuple[tuple[str, list[PagePlan]], ...]]] = []
-    while len(plans) < count:
-        begin = stream.tell()
-        part = _ModelUnpickler(stream, pages).load()
+    for begin, end, part in read_chunks(stream, pickle.load(stream), lambda: _ModelUnpickler(stream, pages).load()):
         plans.update(part)
-        spans.append((begin, stream.tell(), tuple(part)))
+        spans.append((begin, end, tuple(part)))
     return plans, PickledPlans(file_identity(os.fstat(stream.fileno())), spans)
 
 

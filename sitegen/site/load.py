@@ -18,7 +18,7 @@ import shutil
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -571,6 +571,17 @@ def write_chunks(stream: IO[bytes], items: list[Item], per_pickle: int, dump: Ca
             dump(part)
 
 
+def read_chunks(stream: IO[bytes], count: int, load: Callable[[], list[Item]]) -> Iterator[tuple[int, int, list[Item]]]:
+    """The parts :func:`write_chunks` wrote of ``count`` items, each read by ``load()``,
+    with where it lies in ``stream`` (its start and end: what a later write copies)."""
+    read = 0
+    while read < count:
+        begin = stream.tell()
+        part = load()
+        read += len(part)
+        yield begin, stream.tell(), part
+
+
 def _holds(pickled: tuple[_StoredPage, ...], part: list[tuple[str, _StoredPage]]) -> bool:
     """Whether a pickle of ``pickled`` pages holds exactly ``part`` (the same objects)."""
     return len(pickled) == len(part) and all(old is new for old, (_, new) in zip(pickled, part))
@@ -581,14 +592,13 @@ def read_stored_pages(stream: IO[bytes]) -> StoredPages:
     count, slugs, warnings = pickle.load(stream)
     stored: dict[str, _StoredPage] = {}
     spans: list[tuple[int, int, tuple[_StoredPage, ...]]] = []
-    while len(stored) < count:
-        begin = stream.tell()
+    for begin, end, part in read_chunks(stream, count, lambda: pickle.load(stream)):
         pickled = []
-        for path, signature, key, page, page_warnings, named in pickle.load(stream):
+        for path, signature, key, page, page_warnings, named in part:
             stored[path] = _StoredPage(signature, key, page, page_warnings,
                                        None if named is None else _article(page, *named))
             pickled.append(stored[path])
-        spans.append((begin, stream.tell(), tuple(pickled)))
+        spans.append((begin, end, tuple(pickled)))
     return StoredPages(stored, slugs, warnings, PickledPages(file_identity(os.fstat(stream.fileno())), spans))
 
 
