@@ -21,11 +21,13 @@ import ctypes.util
 import fcntl
 import hashlib
 import os
+import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ContentError, SitegenError, UsageError
@@ -151,11 +153,39 @@ class OutputLock:
             self.fd = None
 
 
-def _folder_tree(listing: Mapping[str, int]) -> dict[str, dict[str, int | None]]:
-    """The folders of a site's ``listing`` (relative path -> inode of each file): each
-    folder ("" at the top, else ``a/b``) -> each name in it -> its file's inode, or None
-    for a folder. The marker at the top is left out."""
-    tree: dict[str, dict[str, int | None]] = {}
+class FolderTimes:
+    """When each folder of a site last changed (its ``st_mtime_ns``), as a walk of the site
+    saw them, each noted before the folder is listed: a folder whose time is the
+    same later still holds the names the walk saw (adding, removing or replacing a name
+    changes it). A folder changed less than :data:`SETTLING_NS` before the walk began is
+    noted as unknown: a change just after the walk could leave it the same time (a file
+    system's clock ticks in milliseconds; git's "racily clean" files)."""
+
+    def __init__(self) -> None:
+        self.settled_before = time.time_ns() - SETTLING_NS
+        self.times: dict[str, int | None] = {}  # folder ("" at the top, else ``a/b``) -> its time
+
+    def note(self, folder: str, mtime_ns: int) -> None:
+        """Note the time of ``folder``, read just before it is listed."""
+        self.times[folder] = mtime_ns if mtime_ns < self.settled_before else None
+
+
+SETTLING_NS = 1_000_000_000
+"""How long before a walk a folder must have last changed for its time to be trusted."""
+
+
+def _folder_tree(listing: Mapping[str, int], folders: Iterable[str] = ()) -> dict[str, dict[str, int | None]]:
+    """The folders of a site's ``listing`` (relative path -> inode of each file) and its
+    ``folders`` (empty ones too): each folder ("" at the top, else ``a/b``) -> each name in
+    it -> its file's inode, or None for a folder. The marker at the top is left out."""
+    tree: dict[str, dict[str, int | None]] = {"": {}} if folders else {}
+    for folder in folders:
+        child = folder
+        while child and child not in tree:
+            tree[child] = {}
+            parent, _, child_name = child.rpartition("/")
+            tree.setdefault(parent, {})[child_name] = None
+            child = parent
     for relpath, inode in listing.items():
         folder, _, name = relpath.rpartition("/")
         if not folder and name == MARKER:
@@ -175,6 +205,79 @@ def _folder_tree(listing: Mapping[str, int]) -> dict[str, dict[str, int | None]]
     return tree
 
 
+_ABSENT = object()
+
+
+class _SpareRecord:
+    """What the spare held when it was kept: its folders' names (:func:`_folder_tree`) and
+    their :class:`FolderTimes`, in a file beside it. Read once (the file is removed as the
+    spare is taken) and only for the folder it was made for; a folder whose time differs
+    is listed again."""
+
+    _FORMAT = 1
+
+    def __init__(self, tree: dict[str, dict[str, int | None]] | None = None,
+                 times: dict[str, int | None] | None = None) -> None:
+        self.tree = tree or {}
+        self.times = times or {}
+
+    def names(self, folder: str, path: str) -> tuple[dict[str, int | None], int] | None:
+        """The names recorded in ``folder`` (at ``path``) and its time, when it is
+        unchanged since."""
+        recorded = self.times.get(folder)
+        if recorded is None:
+            return None
+        try:
+            same = os.stat(path, follow_symlinks=False).st_mtime_ns == recorded
+        except OSError:
+            return None
+        return (self.tree.get(folder, {}), recorded) if same else None
+
+    @staticmethod
+    def _path(spare: Path) -> Path:
+        return spare.with_name(spare.name + "-record")
+
+    @staticmethod
+    def _identity(spare: Path) -> tuple[int, int]:
+        status = os.stat(spare, follow_symlinks=False)
+        return status.st_dev, status.st_ino
+
+    @classmethod
+    def keep(cls, spare: Path, listing: Mapping[str, int], times: FolderTimes) -> None:
+        """Record that ``spare`` (just renamed from the output folder) holds what a walk of
+        that folder found: ``listing`` and ``times``. Its top folder was renamed: listed."""
+        tree = _folder_tree(listing, times.times)
+        settled = {folder: time for folder, time in times.times.items() if folder}
+        try:
+            atomic_write(cls._path(spare), pickle.dumps((cls._FORMAT, cls._identity(spare), tree, settled),
+                                                        protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            cls.forget(spare)
+
+    @classmethod
+    def take(cls, spare: Path) -> _SpareRecord:
+        """The record of ``spare`` (about to be renamed), removed; empty when there is
+        none, or it is not this folder's."""
+        path = cls._path(spare)
+        try:
+            made_as, identity, tree, times = pickle.loads(path.read_bytes())
+            if made_as != cls._FORMAT or identity != cls._identity(spare):
+                return cls()
+            return cls(tree, times)
+        except Exception:  # noqa: BLE001 - no record, or a damaged one: every folder is listed
+            return cls()
+        finally:
+            cls.forget(spare)
+
+    @classmethod
+    def forget(cls, spare: Path) -> None:
+        """Remove the record of ``spare``, if any."""
+        try:
+            os.unlink(cls._path(spare))
+        except OSError:
+            pass
+
+
 class StagedSite:
     """A new site written into a staging folder beside ``out`` and swapped in by
     :meth:`publish`; leaving the ``with`` block without publishing (an error, Ctrl+C)
@@ -189,11 +292,13 @@ class StagedSite:
         self.spare = spare if spare is not None and _same_device(spare.parent, out.parent) else None
         self.published = False
         self._folders: set[str] = {str(self.path)}  # folders known to exist (a big site has 20,000)
+        self._settled: dict[str, tuple[int, int]] = {}  # folder -> its time and file count, unchanged since kept
         self._made: set[str] = {str(self.path)}  # folders made here (their mode is set on publishing)
         self._linked: set[str] = set()  # files linked from the previous site: replaced, never written into
         self._written: set[str] = set()  # files written here
         self._digests: dict[str, str] = {}  # of each file written here (:func:`file_digest`)
         self._from_spare = False  # the staging folder is the spare (:meth:`keep_previous`)
+        self._previous: tuple[Mapping[str, int], FolderTimes] | None = None  # out as walked, for the spare's record
         self.write(MARKER, _MARKER_TEXT)
 
     def __enter__(self) -> StagedSite:
@@ -234,6 +339,7 @@ class StagedSite:
         for path in reversed(missing):
             os.mkdir(path)
             self._made.add(path)
+            self._folders.add(path)
 
     def remove(self, relpath: str) -> None:
         """Take out a file :meth:`keep_previous` linked (``relpath`` as checked by
@@ -259,18 +365,22 @@ class StagedSite:
             self._folders.discard(str(folder))
             folder = folder.parent
 
-    def keep_previous(self, listing: Mapping[str, int]) -> None:
+    def keep_previous(self, listing: Mapping[str, int], times: FolderTimes | None = None) -> None:
         """Start from the current site, whose every file is in ``listing`` (relative path ->
-        inode, as the caller just walked ``out``): every file of ``out`` is linked into the
-        staging folder (hard links: a file written later replaces its link, the previous
-        site is never changed). When the site ``out`` replaced was kept as the ``spare``
-        (see :meth:`publish`), that folder becomes the staging folder and only the files
-        that differ from ``out`` are linked again: no 20,000 folders made anew, and only the
-        spare is walked."""
+        inode, as the caller just walked ``out``, noting its folders' ``times``): every file
+        of ``out`` is linked into the staging folder (hard links: a file written later
+        replaces its link, the previous site is never changed). When the site ``out``
+        replaced was kept as the ``spare`` (see :meth:`publish`), that folder becomes the
+        staging folder and only the files that differ from ``out`` are linked again: no
+        20,000 folders made anew. A folder of the spare whose time is the one recorded when
+        it became the spare is known without listing it (:class:`FolderTimes`)."""
         assert self._written == {MARKER} and not self._linked, "keep the previous site first"
-        if self._take_spare():
+        if times is not None:
+            self._previous = (listing, times)
+        recorded = self._take_spare()
+        if recorded is not None:
             self._from_spare = True
-            self._mirror(_folder_tree(listing), str(self.path), "")
+            self._mirror(listing, recorded)
         else:
             self._link(self.out, self.path, left_out={MARKER})
 
@@ -292,11 +402,13 @@ class StagedSite:
         for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
             self._remove_if_empty(folder)
 
-    def _take_spare(self) -> bool:
-        """Make the spare folder the staging folder (with this folder's marker); False
-        when there is no spare of ours."""
+    def _take_spare(self) -> _SpareRecord | None:
+        """Make the spare folder the staging folder (with this folder's marker); returns
+        what was recorded of the spare when it was kept (empty when nothing was, or it is
+        not this folder's), None when there is no spare of ours."""
         if self.spare is None or not _is_ours(self.spare):
-            return False
+            return None
+        recorded = _SpareRecord.take(self.spare)
         marker = self.path / MARKER
         marker.unlink()
         os.rmdir(self.path)
@@ -304,44 +416,64 @@ class StagedSite:
             os.rename(self.spare, self.path)
         except OSError:
             os.mkdir(self.path, 0o700)
-            return False
+            return None
         finally:
             marker.write_bytes(_MARKER_TEXT)  # the spare's own is the replaced site's
-        return True
+        return recorded
 
-    def _mirror(self, tree: dict[str, dict[str, int | None]], target: str, folder: str) -> None:
-        """Make folder ``target`` (an earlier site, at ``folder`` of the staging folder: ""
-        or ``a/b``) hold exactly the files ``tree`` lists there (see :func:`_folder_tree`),
-        each a hard link to the file of ``out``: a file already linked there (the same
-        inode) stays, any other is replaced or removed (the marker at the top is the staging
-        folder's own)."""
-        wanted = tree.get(folder, {})
-        with os.scandir(target) as entries:
-            present = {entry.name: entry for entry in entries if entry.name != MARKER or folder}
-        for name, entry in list(present.items()):
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if name not in wanted or (wanted[name] is None) != is_dir:
-                if is_dir:
-                    shutil.rmtree(entry.path)
+    def _mirror(self, listing: Mapping[str, int], recorded: _SpareRecord) -> None:
+        """Make the staging folder (the spare: an earlier site) hold exactly the files
+        ``listing`` names, each a hard link to the file of ``out``: a
+        file already linked there (the same inode) stays, any other is replaced or removed
+        (the marker at the top is the staging folder's own). A folder is listed unless its
+        names are ``recorded`` (and it is unchanged since)."""
+        tree = _folder_tree(listing)
+        root = str(self.path)
+        pending = [""]
+        while pending:
+            folder = pending.pop()
+            target = f"{root}/{folder}" if folder else root
+            wanted = tree.get(folder, {})
+            known = recorded.names(folder, target)
+            if known is not None and known[0] == wanted:
+                self._settled[target] = (known[1], sum(1 for inode in wanted.values() if inode is not None))
+            else:
+                if known is not None:
+                    present = known[0]
                 else:
-                    os.unlink(entry.path)
-                del present[name]
-        for name, inode in wanted.items():
-            path = os.path.join(target, name)
-            relpath = f"{folder}/{name}" if folder else name
-            if inode is None:
-                if name not in present:
-                    os.mkdir(path)
-                    self._made.add(path)
-                self._folders.add(path)
-                self._mirror(tree, path, relpath)
-                continue
-            have = present.get(name)
-            if have is None or have.inode() != inode:
-                if have is not None:
+                    with os.scandir(target) as entries:
+                        present = {entry.name: None if entry.is_dir(follow_symlinks=False) else entry.inode()
+                                   for entry in entries if entry.name != MARKER or folder}
+                if present != wanted:
+                    self._reconcile(target, folder, wanted, present)
+            pending.extend(f"{folder}/{name}" if folder else name for name, inode in wanted.items() if inode is None)
+        self._folders.update(f"{root}/{folder}" for folder in tree if folder)
+        self._linked.update(listing.keys() - {MARKER})
+
+    def _reconcile(self, target: str, folder: str, wanted: dict[str, int | None],
+                   present: dict[str, int | None]) -> None:
+        """Make ``target`` (``folder`` of the staging folder, holding the names ``present``:
+        each its file's inode, None for a folder) hold the names ``wanted``, each file a
+        hard link to the file of ``out``."""
+        for name, inode in present.items():
+            if name not in wanted or (wanted[name] is None) != (inode is None):
+                path = os.path.join(target, name)
+                if inode is None:
+                    shutil.rmtree(path)
+                else:
                     os.unlink(path)
-                os.link(os.path.join(self.out, relpath), path)
-            self._linked.add(relpath)
+        for name, inode in wanted.items():
+            kept = present.get(name, _ABSENT)
+            if kept == inode:
+                continue  # the same folder, or the same file
+            path = os.path.join(target, name)
+            if kept is not _ABSENT and kept is not None and inode is not None:
+                os.unlink(path)  # another file
+            elif inode is None:
+                os.mkdir(path)
+                self._made.add(path)
+                continue
+            os.link(os.path.join(self.out, f"{folder}/{name}" if folder else name), path)
 
     def _aside(self, folder: str) -> Path:
         """Move ``folder`` (a spare not taken) out of the way to be deleted: beside the
@@ -394,6 +526,27 @@ class StagedSite:
         """The :func:`file_digest` of each file written into the staging folder."""
         return self._digests
 
+    def _count_files(self) -> int:
+        """How many files the staging folder holds: in each folder still at the time it had
+        when its names were known from the spare's record, as many as it had then; the
+        others listed (and any folder found that this site did not make, walked)."""
+        found = 0
+        for folder in self._folders:
+            settled = self._settled.get(folder)
+            try:
+                if settled is not None and os.stat(folder, follow_symlinks=False).st_mtime_ns == settled[0]:
+                    found += settled[1]
+                    continue
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if not entry.is_dir(follow_symlinks=False):
+                            found += 1
+                        elif entry.path not in self._folders:
+                            found += _files_under(entry.path)
+            except OSError:
+                continue  # gone: its files are missing from the count
+        return found
+
     def publish(self) -> None:
         """Make the staging folder the site, in one atomic step where the system allows.
         The staging folder must hold every file written into it (nothing else removed any).
@@ -402,7 +555,7 @@ class StagedSite:
         published (setting every file's mode took most of a build's publishing: 25,000
         files at 10,000 items)."""
         out, staging = self.out, self.path
-        found = sum(len(filenames) for _, _, filenames in os.walk(staging))
+        found = self._count_files()
         if found != self.written:
             raise SitegenError(f"the new site lost files while it was written ({found:,} of {self.written:,} in "
                                f"{staging}); {out} was left as it was")
@@ -430,17 +583,22 @@ class StagedSite:
         that rewrote most files would leave a spare to be linked again file by file. A
         spare not taken is out of date: deleted."""
         spare = self.spare
-        if spare is not None and _is_ours(spare):
-            _remove(self._aside(str(spare)), background=True)
+        if spare is not None:
+            _SpareRecord.forget(spare)
+            if _is_ours(spare):
+                _remove(self._aside(str(spare)), background=True)
         if previous is None:
             return
         if spare is not None and not os.path.lexists(spare) and len(self._linked) >= self.written * SPARE_SHARE:
             try:
                 spare.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(previous, spare)
-                return
             except OSError:
                 pass
+            else:
+                if self._previous is not None:
+                    _SpareRecord.keep(spare, *self._previous)
+                return
         _remove(previous, background=self.written >= BACKGROUND_REMOVAL)
 
 
@@ -457,6 +615,15 @@ def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None]
 SPARE_SHARE = 0.5
 """A site replaced by a build that linked at least this share of its files from it is kept
 as the spare (:meth:`StagedSite.keep_previous`)."""
+
+
+def _files_under(folder: str) -> int:
+    """How many files (anything but a folder) there are under ``folder``."""
+    count = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            count += _files_under(entry.path) if entry.is_dir(follow_symlinks=False) else 1
+    return count
 
 
 def _is_ours(folder: Path) -> bool:

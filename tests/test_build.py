@@ -542,6 +542,65 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     assert not list(scratch_site.glob(".public.staging-*"))
 
 
+def test_the_spare_is_known_by_its_record_and_listed_where_it_changed(scratch_site, tmp_path, monkeypatch):
+    """The build that keeps the spare records its folders as it walked them (their names
+    and times): the next build lists only the spare's folders whose time changed since, and
+    before publishing counts the files of the folders it did not touch without listing
+    them. Whatever was added to, replaced in or removed from the spare is still found, and a
+    file lost from the new site while it is written (in a folder known by the record) fails
+    the build and leaves the site as it was."""
+    import sitegen.output as output
+
+    monkeypatch.setattr(output, "SETTLING_NS", 0)  # the scratch site's folders are seconds old
+    out = scratch_site / "public"
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
+    text = page.read_text("utf-8").rstrip("\n")
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path):  # the staging folder's folders listed by a build
+        if ".public.staging-" in str(path):
+            listed.append(str(path).split(".staging-", 1)[1].partition("/")[2])
+        return real_scandir(path)
+
+    monkeypatch.setattr(output.os, "scandir", scandir)
+    assert build(scratch_site, out).exit_code == 0
+    for sentence in ["第一句补充。", "第二句补充。"]:
+        page.write_text(f"{text}\n\n{sentence}\n", "utf-8")
+        listed.clear()
+        assert build(scratch_site, out).exit_code == 0
+        folders = [p for p in out.rglob("*") if p.is_dir()]
+    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    assert len(folders) > 100 and len(listed) < len(folders) // 4  # the second edit's build: the record used
+    (spare / "articles" / "stray.html").write_text("不属于网站", "utf-8")
+    (spare / "feed.xml").unlink()
+    (spare / "feed.xml").write_text("换过的文件", "utf-8")
+    (spare / "stray-folder" / "deeper").mkdir(parents=True)
+    shutil.rmtree(spare / "weeks")
+    untouched = sorted(p for p in (spare / "entities").iterdir() if p.is_dir())[0]
+    (untouched / "index.html").unlink()  # a folder below the top, the one above it as it was
+    page.write_text(f"{text}\n\n第三句补充。\n", "utf-8")
+    listed.clear()
+    assert build(scratch_site, out).exit_code == 0
+    changed = {"", "articles", untouched.relative_to(spare).as_posix()}
+    assert changed <= set(listed) and len(listed) < len(folders) // 4
+    fresh = tmp_path / "fresh"
+    assert build(scratch_site, fresh, "--force").exit_code == 0
+    assert folder_files(out) == folder_files(fresh)
+
+    def losing(self):  # a file of a folder the record knows, lost before the site is published
+        (self.path / untouched.relative_to(spare) / "index.html").unlink()
+        return real_publish(self)
+
+    real_publish = output.StagedSite.publish
+    monkeypatch.setattr(output.StagedSite, "publish", losing)
+    before = folder_files(out)
+    page.write_text(f"{text}\n\n第四句补充。\n", "utf-8")
+    result = build(scratch_site, out)
+    assert result.exit_code == 1 and "lost files while it was written" in result.output
+    assert folder_files(out) == before
+
+
 def test_a_build_after_a_change_updates_the_model_the_last_build_kept(scratch_site, tmp_path, monkeypatch):
     """A build keeps the site's model (the pages as read, the grouping, the derived values)
     for the next build into the same folder, which then makes, groups and digests only what

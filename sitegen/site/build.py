@@ -32,7 +32,7 @@ from sitegen import __version__
 from sitegen.config import CACHE_DIR, CONFIG_FILE, check_base_url, require_site
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
-from sitegen.output import OutputLock, StagedSite, check_out_dir, file_digest
+from sitegen.output import FolderTimes, OutputLock, StagedSite, check_out_dir, file_digest
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
@@ -143,7 +143,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     search_summary = "search index: skipped"
     with StagedSite(options.out, spare=_spare_path(options)) as staged, SegmentedCopies() as copies:
         if previous is not None:
-            staged.keep_previous(previous.inodes)
+            staged.keep_previous(previous.inodes, previous.times)
 
         def take(relpath: str, data: bytes, prepared: object) -> None:
             """Each file as soon as it is made: written, and noted for the search index."""
@@ -256,6 +256,7 @@ class _LastBuild:
     manifest: dict[str, Any]
     output_kept: bool
     inodes: dict[str, int]  # of every file in the output folder, by relative path
+    times: FolderTimes  # of every folder in the output folder
     digests: dict[str, str] | None = None  # its record of every file's digest, when read
 
 
@@ -271,22 +272,23 @@ def _last_build(options: BuildOptions) -> _LastBuild | None:
     if not isinstance(manifest, dict):
         return None
     inodes: dict[str, int] = {}
-    found = _tree_signature(options.out, inodes)
+    times = FolderTimes()
+    found = _tree_signature(options.out, inodes, times)
     recorded = manifest.get("output")
     if recorded == found:
-        return _LastBuild(manifest, True, inodes)
+        return _LastBuild(manifest, True, inodes, times)
     state = _state_path(options)
     if not (isinstance(recorded, dict) and recorded.keys() == found.keys()
             and _same_bytes(state, manifest.get("state"), manifest.get("state_digest"))):
-        return _LastBuild(manifest, False, inodes)
+        return _LastBuild(manifest, False, inodes, times)
     digests = _recorded_digests(options, manifest)
     for relpath, signature in found.items():
         if recorded[relpath] != signature and not _same_bytes(options.out / relpath, recorded[relpath],
                                                               digests.get(relpath)):
-            return _LastBuild(manifest, False, inodes)
+            return _LastBuild(manifest, False, inodes, times)
     manifest = {**manifest, "output": found, "state": _file_signature(state)}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
-    return _LastBuild(manifest, True, inodes, digests)
+    return _LastBuild(manifest, True, inodes, times, digests)
 
 
 def _same_bytes(path: Path, signature: object, digest: object) -> bool:
@@ -331,6 +333,7 @@ class _PreviousBuild:
     inputs: str  # its input signature (the model it kept is trusted when it names this)
     output: dict[str, str]  # the signature of every file it wrote (the folder is still so)
     inodes: dict[str, int]  # of every file in the output folder (as just walked)
+    times: FolderTimes  # of every folder in the output folder (as just walked)
     digests: dict[str, str]  # the digest of every file it wrote (:func:`~sitegen.output.file_digest`)
 
 
@@ -341,7 +344,7 @@ def _previous_build(options: BuildOptions, last: _LastBuild, code: str) -> _Prev
     if state is None:
         return None
     return _PreviousBuild(state, str(last.manifest.get("inputs")), dict(last.manifest.get("output") or {}),
-                          last.inodes,
+                          last.inodes, last.times,
                           last.digests if last.digests is not None else _recorded_digests(options, last.manifest))
 
 
@@ -406,10 +409,11 @@ def _spare_path(options: BuildOptions) -> Path:
     return _manifest_path(options).with_suffix(".spare")
 
 
-def _tree_signature(folder: Path, inodes: dict[str, int] | None = None) -> dict[str, str]:
+def _tree_signature(folder: Path, inodes: dict[str, int] | None = None,
+                    times: FolderTimes | None = None) -> dict[str, str]:
     """``size:mtime_ns`` of every file under ``folder``, by relative path (one scandir pass;
     strings, not lists, so 100k entries do not keep the cyclic garbage collector busy);
-    each file's inode noted in ``inodes`` when given."""
+    each file's inode noted in ``inodes`` and each folder's time in ``times`` when given."""
     found: dict[str, str] = {}
 
     def walk(path: str, prefix: str) -> None:
@@ -419,12 +423,19 @@ def _tree_signature(folder: Path, inodes: dict[str, int] | None = None) -> dict[
             return
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
+                if times is not None:
+                    times.note(prefix + entry.name, entry.stat(follow_symlinks=False).st_mtime_ns)
                 walk(entry.path, prefix + entry.name + "/")
             else:
                 found[prefix + entry.name] = _stat_signature(entry.stat(follow_symlinks=False))
                 if inodes is not None:
                     inodes[prefix + entry.name] = entry.inode()
 
+    if times is not None:
+        try:
+            times.note("", os.stat(folder).st_mtime_ns)
+        except OSError:
+            pass
     walk(str(folder), "")
     return found
 
