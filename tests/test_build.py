@@ -3,6 +3,7 @@ bundle the issue asks for, deterministic output, and failures that keep the old 
 
 from __future__ import annotations
 
+import gzip
 import os
 import pickle
 import re
@@ -489,12 +490,16 @@ def test_a_big_previous_site_is_deleted_in_the_background(scratch_site, monkeypa
     assert folder_files(out) == second
 
 
-def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_path):
+def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_path, monkeypatch):
     """A build that linked most of its files from the site it replaced keeps that site (in
     .sitegen-cache/) as the spare the next build starts from: only the files that differ
-    from the current site are linked again. Whatever the spare holds, files added, replaced
-    or edited in place, the site published is the one a build from scratch makes; a failed
-    build gives the spare back and leaves the site as it was."""
+    from the current site are linked again (nor are the search index's files it keeps
+    compressed again). Whatever the spare holds, files added, replaced or edited in place,
+    the site published is the one a build from scratch makes; a failed build gives the spare
+    back and leaves the site as it was."""
+    from sitegen.search import shards
+
+    monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))  # several shards
     out = scratch_site / "public"
     page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
     text = page.read_text("utf-8").rstrip("\n")
@@ -513,8 +518,14 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     (spare / "stray-folder" / "deeper" / "index.html").write_text("不属于网站", "utf-8")
     shutil.rmtree(spare / "weeks")  # a folder of the site gone, with the folders in it
     page.write_text(text + "\n\n第二句补充。\n", "utf-8")
-    assert build(scratch_site, out).exit_code == 0
+    compressed: list[bytes] = []
+    real_compress = gzip.compress
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gzip, "compress", lambda data, *args, **kw: compressed.append(data) or real_compress(data, *args, **kw))
+        assert build(scratch_site, out).exit_code == 0
     second = folder_files(out)
+    filters = {gzip.decompress(data) for r, data in second.items() if r.startswith("pagefind/filter/")}
+    assert filters and not filters & set(compressed)  # the filters the edit left: not compressed again
     fresh = tmp_path / "fresh"
     assert build(scratch_site, fresh, "--force").exit_code == 0
     assert second == folder_files(fresh)  # nothing of what the spare held

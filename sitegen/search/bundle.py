@@ -47,6 +47,9 @@ def check_version(entry: dict[str, Any]) -> None:
                                f"format of Pagefind {PAGEFIND_VERSION}: install pagefind[bin]=={PAGEFIND_VERSION}")
 
 
+_PACK_LEVEL = 6  # of a word chunk: 2% larger than level 9 and four times faster (a 10,000-page index is 20 MB)
+
+
 class BundleFiles(MutableMapping[str, bytes]):
     """A bundle's files by path. A word index chunk is held as its bytes before compression
     (:meth:`pack`) and compressed when it is read: :meth:`digest` tells it apart without
@@ -55,17 +58,17 @@ class BundleFiles(MutableMapping[str, bytes]):
 
     def __init__(self, files: Iterable[tuple[str, bytes]] = ()) -> None:
         self._files: dict[str, bytes] = dict(files)  # a packed file's bytes before compression
-        self._packed: set[str] = set()
+        self._packed: dict[str, int] = {}  # packed file -> its compression level
 
-    def pack(self, path: str, raw: bytes) -> None:
-        """Hold the file at ``path``, which is ``raw`` gzipped (level 6, no time)."""
+    def pack(self, path: str, raw: bytes, level: int = _PACK_LEVEL) -> None:
+        """Hold the file at ``path``, which is ``raw`` gzipped (at ``level``, no time)."""
         self._files[path] = raw
-        self._packed.add(path)
+        self._packed[path] = level
 
     def digest(self, path: str) -> str:
         """A digest of the file at ``path`` (of its bytes before compression when packed)."""
-        if path in self._packed:
-            return hashlib.sha256(_PACKED_DIGEST + self._files[path]).hexdigest()
+        if (level := self._packed.get(path)) is not None:
+            return hashlib.sha256(_packed_digest(level) + self._files[path]).hexdigest()
         return hashlib.sha256(self._files[path]).hexdigest()
 
     def checked(self, check: Callable[[str], str]) -> BundleFiles:
@@ -73,8 +76,8 @@ class BundleFiles(MutableMapping[str, bytes]):
         that cannot be written), packed files still packed."""
         files = BundleFiles()
         for path in sorted(self._files):
-            if path in self._packed:
-                files.pack(check(path), self._files[path])
+            if (level := self._packed.get(path)) is not None:
+                files.pack(check(path), self._files[path], level)
             else:
                 files[check(path)] = self._files[path]
         return files
@@ -92,17 +95,17 @@ class BundleFiles(MutableMapping[str, bytes]):
             yield from zip(paths, pool.map(self.__getitem__, paths))
 
     def __getitem__(self, path: str) -> bytes:
-        if path in self._packed:
-            return gzip.compress(self._files[path], compresslevel=_PACK_LEVEL, mtime=0)
+        if (level := self._packed.get(path)) is not None:
+            return gzip.compress(self._files[path], compresslevel=level, mtime=0)
         return self._files[path]
 
     def __setitem__(self, path: str, data: bytes) -> None:
         self._files[path] = data
-        self._packed.discard(path)
+        self._packed.pop(path, None)
 
     def __delitem__(self, path: str) -> None:
         del self._files[path]
-        self._packed.discard(path)
+        self._packed.pop(path, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
@@ -112,9 +115,11 @@ class BundleFiles(MutableMapping[str, bytes]):
 
 
 _PACKED_PER_THREAD = 100  # packed files (about 4-16 KB each) that make a thread worth starting
-_PACK_LEVEL = 6  # of a packed file: 2% larger than level 9 and four times faster (a 10,000-page index is 20 MB)
-_PACKED_DIGEST = f"gzip {_PACK_LEVEL} zlib {zlib.ZLIB_RUNTIME_VERSION}\x00".encode()
-"""What a packed file's digest covers beside its bytes: how they are compressed."""
+
+
+def _packed_digest(level: int) -> bytes:
+    """What a packed file's digest covers beside its bytes: how they are compressed."""
+    return f"gzip {level} zlib {zlib.ZLIB_RUNTIME_VERSION}\x00".encode()
 
 
 def _unpack_pf(data: bytes, name: str) -> bytes:
@@ -133,11 +138,21 @@ def read_pf(data: bytes, name: str) -> Any:
 
 
 def _write_pf(data: Any, prefix: str, hash_length: int) -> tuple[str, bytes]:
+    name, raw = encode_pf(data, prefix, hash_length)
+    return name, gzip.compress(raw, compresslevel=PF_LEVEL, mtime=0)
+
+
+def encode_pf(data: Any, prefix: str, hash_length: int) -> tuple[str, bytes]:
+    """The name (``prefix`` and the start of a digest) and uncompressed bytes of one of
+    Pagefind's files holding ``data`` (compressed at :data:`PF_LEVEL`)."""
     import cbor2
 
     raw = _SIGNATURE + cbor2.dumps(data, canonical=True)
-    digest = hashlib.sha256(raw).hexdigest()[:hash_length]
-    return f"{prefix}_{digest}", gzip.compress(raw, compresslevel=9, mtime=0)
+    return f"{prefix}_{hashlib.sha256(raw).hexdigest()[:hash_length]}", raw
+
+
+PF_LEVEL = 9
+"""The compression of the metadata and filter files: every first search loads the metadata."""
 
 
 def normalise_bundle(files: MutableMapping[str, bytes]) -> None:

@@ -40,12 +40,14 @@ from typing import Any, NamedTuple
 
 from sitegen.parallel import fork_workers, forked_map
 from sitegen.search.bundle import (
+    PF_LEVEL,
     BundleFiles,
     SearchIndexError,
     _write_pf,
     cbor_head,
     check_version,
     decoded_words,
+    encode_pf,
     read_cbor_head,
     read_pf,
     write_word_chunks,
@@ -966,9 +968,9 @@ def _merge_filters(present: list[tuple[ShardBundle, list[Any], list[int | None]]
                     values.setdefault(name, {}).setdefault(value, []).extend(now)
     listed = []
     for name in sorted(values):
-        filter_hash, blob = _write_pf([name, [[value, sorted(pages)] for value, pages in sorted(values[name].items())]],
-                                      language, 7)
-        merged[f"filter/{filter_hash}.pf_filter"] = blob
+        filter_hash, raw = encode_pf([name, [[value, sorted(pages)] for value, pages in sorted(values[name].items())]],
+                                     language, 7)
+        merged.pack(f"filter/{filter_hash}.pf_filter", raw, PF_LEVEL)  # compressed if not the last build's
         listed.append([name, filter_hash])
     return listed
 
