@@ -612,6 +612,39 @@ def test_the_spare_is_known_by_its_record_and_listed_where_it_changed(scratch_si
     assert folder_files(out) == before
 
 
+def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scratch_site, monkeypatch):
+    """A build after a change reads the model the last build kept (while another process
+    walks the output) and holds it through its session alone: once the session is released,
+    nothing holds the model, whose memory the search index's merge then takes."""
+    import weakref
+
+    from sitegen.site import carry
+    from sitegen.site.session import SiteSession
+
+    out = scratch_site / "public"
+    assert build(scratch_site, out, "--no-search").exit_code == 0
+    read: list[weakref.ref] = []
+    held: list[bool] = []
+    load, release = carry.KeptModel.load.__func__, SiteSession.release
+
+    def loaded(cls, *args):
+        model = load(cls, *args)
+        read.append(weakref.ref(model))
+        return model
+
+    def released(self):
+        release(self)
+        held.append(read[-1]() is not None)
+
+    monkeypatch.setattr(carry.KeptModel, "load", classmethod(loaded))
+    monkeypatch.setattr(SiteSession, "release", released)
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[4]
+    page.write_text(page.read_text("utf-8").replace("title: ", "title: 改过的", 1), "utf-8")
+    result = build(scratch_site, out, "--no-search")
+    assert result.exit_code == 0 and "as the last build made them" in result.output
+    assert len(read) == 1 and held == [False]
+
+
 def test_a_build_after_a_change_updates_the_model_the_last_build_kept(scratch_site, tmp_path, monkeypatch):
     """A build keeps the site's model (the pages as read, the grouping, the derived values)
     for the next build into the same folder, which then makes, groups and digests only what

@@ -1,15 +1,20 @@
-"""Worker processes: the piped pipeline that makes a build's search requests."""
+"""Worker processes: the piped pipeline that makes a build's search requests, and the forked
+call that walks the output while a build reads its model."""
 
 from __future__ import annotations
 
 import operator
+import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from sitegen.parallel import piped_pipeline
+from sitegen.parallel import forked_call, piped_pipeline
 
 
 def test_piped_pipeline_answers_each_task_in_order_while_tasks_are_made():
@@ -38,10 +43,53 @@ def test_piped_workers_do_not_run_the_callers_main_module(tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text(textwrap.dedent("""
         import operator, sys
-        from sitegen.parallel import piped_pipeline
+        from sitegen.parallel import forked_call, piped_pipeline
         print("main module ran", file=sys.stderr)
         print(sum(result for _, result in piped_pipeline(operator.add, 1, range(10), 2)))
     """), "utf-8")
     ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60)
     assert ran.stdout.strip() == "55"
     assert ran.stderr.count("main module ran") == 1
+
+
+def _pid_and_square(number: int) -> tuple[int, int]:
+    return os.getpid(), number * number
+
+
+def _note_pid_and_sleep(path: Path) -> None:
+    path.write_text(str(os.getpid()))
+    time.sleep(600)
+
+
+def test_a_forked_call_is_computed_in_another_process_while_the_caller_goes_on(tmp_path):
+    with forked_call(_pid_and_square, 12) as result:
+        pid, square = result()
+        assert result() == (pid, square)  # asked again: the same answer
+    assert square == 144 and pid != os.getpid()
+    noted = tmp_path / "pid"
+    with forked_call(_note_pid_and_sleep, noted):  # a child whose answer is not asked for is stopped
+        while not noted.exists() or not noted.read_text():
+            time.sleep(0.01)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(noted.read_text()), 0)  # gone, and waited for
+
+
+def _divide_by_zero(_: object) -> float:
+    return 1 / 0
+
+
+def test_an_error_in_a_forked_call_is_raised_where_its_answer_is_asked_for():
+    with forked_call(_divide_by_zero, None) as answer, pytest.raises(ZeroDivisionError):
+        answer()
+
+
+def test_a_forked_call_is_computed_in_the_process_while_another_thread_runs():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with forked_call(_pid_and_square, 3) as result:
+            assert result() == (os.getpid(), 9)
+    finally:
+        stop.set()
+        thread.join()

@@ -41,7 +41,7 @@ from sitegen.theme import theme_folders
 # do (:func:`build_site` finds that first) starts without them: 0.17 s less of imports.
 if TYPE_CHECKING:
     from sitegen.search import AliasExpander, Bundle, IndexedPage, SegmentedPage
-    from sitegen.site.carry import BuiltState
+    from sitegen.site.carry import BuiltState, KeptModel
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,10 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
                on_wait: Callable[[], None] | None = None) -> BuildResult:
     """Build the whole site into ``options.out``; the previous output survives any failure.
     When nothing the build reads (and nothing in the output) changed since the last build
-    into the same folder, nothing is done. A second build into the same folder waits for the
-    first (``on_wait`` is told). ``progress`` is told of each stage."""
+    into the same folder, nothing is done; when its sources changed, the model that build
+    kept is read while another process walks the output (the walk says whether the last
+    build's output, and so its model, can be trusted). A second build into the same folder
+    waits for the first (``on_wait`` is told). ``progress`` is told of each stage."""
     started = time.perf_counter()
     require_site(options.root)
     if options.base_url is not None and (problem := check_base_url(options.base_url)):
@@ -100,31 +102,47 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
     with OutputLock(options.out, on_wait):
         code = _code_signature()
         inputs = _input_signature(options, code)
-        last = _last_build(options)
-        if not options.force and last is not None and (done := _up_to_date(options, last, inputs, diagnostics)):
-            diagnostics.raise_if_strict(options.strict)
-            done.seconds = time.perf_counter() - started
-            done.warnings = list(diagnostics.warnings)
-            return done
-        previous = None if options.force or last is None else _previous_build(options, last, code)
+        manifest = _recorded_manifest(options)
+        model = _KeptModelRead(_model_path(options), manifest, code)
         try:
-            result = _build(options, diagnostics, progress, code, inputs, previous)
+            if manifest is not None and manifest.get("inputs") != inputs and not options.force:
+                # a build is due: the model the last build kept is read while another core
+                # walks the output (which says whether that build, and so its model, can be
+                # trusted)
+                from sitegen.parallel import forked_call
+
+                with forked_call(_walk_output, options.out) as walked:
+                    model.read()
+                    gc.freeze()  # (the model lives on: later collections need not visit it, see _build)
+                    walk = walked()
+            else:
+                walk = _walk_output(options.out)
+            last = _last_build(options, manifest, walk)
+            if not options.force and last is not None and (done := _up_to_date(options, last, inputs, diagnostics)):
+                diagnostics.raise_if_strict(options.strict)
+                done.seconds = time.perf_counter() - started
+                done.warnings = list(diagnostics.warnings)
+                return done
+            previous = None if options.force or last is None else _previous_build(options, last, code)
+            if previous is None:
+                model.drop()  # (read for nothing: the last build's output cannot be trusted)
+            result = _build(options, diagnostics, progress, code, inputs, previous, model)
         finally:
-            gc.unfreeze()  # what a failed build froze (see _build) is scanned again
+            gc.unfreeze()  # what the build froze (see _build) is scanned again
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
-           previous: _PreviousBuild | None) -> BuildResult:
-    """The build itself, from the build that made the output when there is one."""
+           previous: _PreviousBuild | None, model: _KeptModelRead) -> BuildResult:
+    """The build itself, from the build that made the output when there is one (and the
+    model it kept)."""
     from sitegen.search import AliasExpander, IndexedPage, SegmentedCopies, SegmentedPage, ShardCache, index_changed_shards
     from sitegen.search import shards as shards_module
-    from sitegen.site.carry import KeptModel
     from sitegen.site.load import inputs_fingerprint, site_entity_data
     from sitegen.site.session import Prepare, SiteSession
 
-    kept = KeptModel.load(_model_path(options), previous.inputs, code) if previous is not None else None
+    kept = model.take() if previous is not None else None  # (held here alone: released with the session)
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
                           previous=previous.state if previous is not None else None, kept=kept)
     del kept  # the session's now (the merge takes its memory when the session goes)
@@ -260,20 +278,68 @@ class _LastBuild:
     digests: dict[str, str] | None = None  # its record of every file's digest, when read
 
 
-def _last_build(options: BuildOptions) -> _LastBuild | None:
-    """The record of the last build into ``options.out``; None when there is none. The
-    output is as that build left it when every file has the size and time it recorded, or,
-    where only times differ (an output and cache restored by CI, whose archive may keep
-    whole seconds only), the bytes it recorded: the record is then brought up to date."""
+def _recorded_manifest(options: BuildOptions) -> dict[str, Any] | None:
+    """The record the last build into ``options.out`` left; None when there is none."""
     try:
         manifest = json.loads(_manifest_path(options).read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict):
-        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+@dataclass(frozen=True)
+class _OutputWalk:
+    """The output folder as walked: ``size:mtime_ns`` and inode of every file, the time of
+    every folder."""
+
+    found: dict[str, str]
+    inodes: dict[str, int]
+    times: FolderTimes
+
+
+def _walk_output(out: Path) -> _OutputWalk:
     inodes: dict[str, int] = {}
     times = FolderTimes()
-    found = _tree_signature(options.out, inodes, times)
+    return _OutputWalk(_tree_signature(out, inodes, times), inodes, times)
+
+
+class _KeptModelRead:
+    """The model the last build kept (recorded in ``manifest``), read once when it is first
+    asked for, and handed over by :meth:`take`."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any] | None, code: str) -> None:
+        self.path, self.manifest, self.code = path, manifest, code
+        self.model: KeptModel | None = None
+        self.done = False
+
+    def read(self) -> None:
+        """Read the model (none when there is none, or it is not that build's)."""
+        if not self.done and self.manifest is not None:
+            from sitegen.site.carry import KeptModel
+
+            self.model = KeptModel.load(self.path, str(self.manifest.get("inputs")), self.code)
+        self.done = True
+
+    def take(self) -> KeptModel | None:
+        """The model, read if it was not yet; this reader no longer holds it."""
+        self.read()
+        model, self.model = self.model, None
+        return model
+
+    def drop(self) -> None:
+        """Forget the model, read or not."""
+        self.model, self.done = None, True
+
+
+def _last_build(options: BuildOptions, manifest: dict[str, Any] | None, walk: _OutputWalk) -> _LastBuild | None:
+    """The record of the last build into ``options.out`` (its ``manifest``); None when there
+    is none. The output (as ``walk`` found it) is as that build left it when every file has
+    the size and time it recorded, or, where only times differ (an output and cache
+    restored by CI, whose archive may keep whole seconds only), the bytes it recorded: the
+    record is then brought up to date."""
+    if manifest is None:
+        return None
+    found, inodes, times = walk.found, walk.inodes, walk.times
     recorded = manifest.get("output")
     if recorded == found:
         return _LastBuild(manifest, True, inodes, times)
