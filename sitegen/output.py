@@ -247,7 +247,7 @@ class _SpareRecord:
         """Record that ``spare`` (just renamed from the output folder) holds what a walk of
         that folder found: ``listing`` and ``times``. Its top folder was renamed: listed."""
         tree = _folder_tree(listing, times.times)
-        settled = {folder: time for folder, time in times.times.items() if folder}
+        settled = {folder: mtime for folder, mtime in times.times.items() if folder}
         try:
             atomic_write(cls._path(spare), pickle.dumps((cls._FORMAT, cls._identity(spare), tree, settled),
                                                         protocol=pickle.HIGHEST_PROTOCOL))
@@ -423,10 +423,10 @@ class StagedSite:
 
     def _mirror(self, listing: Mapping[str, int], recorded: _SpareRecord) -> None:
         """Make the staging folder (the spare: an earlier site) hold exactly the files
-        ``listing`` names, each a hard link to the file of ``out``: a
-        file already linked there (the same inode) stays, any other is replaced or removed
-        (the marker at the top is the staging folder's own). A folder is listed unless its
-        names are ``recorded`` (and it is unchanged since)."""
+        ``listing`` names, each a hard link to the file of ``out``: a file already linked
+        there (the same inode) stays, any other is replaced or removed (the marker at the
+        top is the staging folder's own). A folder is listed unless its names are
+        ``recorded`` (and it is unchanged since)."""
         tree = _folder_tree(listing)
         root = str(self.path)
         pending = [""]
