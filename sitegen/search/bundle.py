@@ -51,10 +51,11 @@ _PACK_LEVEL = 6  # of a word chunk: 2% larger than level 9 and four times faster
 
 
 class BundleFiles(MutableMapping[str, bytes]):
-    """A bundle's files by path. A word index chunk is held as its bytes before compression
-    (:meth:`pack`) and compressed when it is read: :meth:`digest` tells it apart without
-    compressing it, so a build whose last build wrote the same chunk writes nothing (at
-    10,000 items, compressing the index's 20 MB of chunks took 1.2-1.6 s)."""
+    """A bundle's files by path. A word index chunk or a merged filter file is held as its
+    bytes before compression (:meth:`pack`) and compressed when it is read: :meth:`digest`
+    tells it apart without compressing it, so a build whose last build wrote the same file
+    writes nothing (at 10,000 items, compressing the index's 20 MB of chunks took 1.2-1.6 s,
+    its filter files 0.13 s)."""
 
     def __init__(self, files: Iterable[tuple[str, bytes]] = ()) -> None:
         self._files: dict[str, bytes] = dict(files)  # a packed file's bytes before compression
