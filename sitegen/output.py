@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ContentError, SitegenError, UsageError
@@ -174,18 +174,11 @@ SETTLING_NS = 1_000_000_000
 """How long before a walk a folder must have last changed for its time to be trusted."""
 
 
-def _folder_tree(listing: Mapping[str, int], folders: Iterable[str] = ()) -> dict[str, dict[str, int | None]]:
-    """The folders of a site's ``listing`` (relative path -> inode of each file) and its
-    ``folders`` (empty ones too): each folder ("" at the top, else ``a/b``) -> each name in
-    it -> its file's inode, or None for a folder. The marker at the top is left out."""
-    tree: dict[str, dict[str, int | None]] = {"": {}} if folders else {}
-    for folder in folders:
-        child = folder
-        while child and child not in tree:
-            tree[child] = {}
-            parent, _, child_name = child.rpartition("/")
-            tree.setdefault(parent, {})[child_name] = None
-            child = parent
+def _folder_tree(listing: Mapping[str, int]) -> dict[str, dict[str, int | None]]:
+    """The folders of a site's ``listing`` (relative path -> inode of each file): each
+    folder ("" at the top, else ``a/b``) -> each name in it -> its file's inode, or None
+    for a folder. The marker at the top is left out."""
+    tree: dict[str, dict[str, int | None]] = {}
     for relpath, inode in listing.items():
         folder, _, name = relpath.rpartition("/")
         if not folder and name == MARKER:
@@ -243,10 +236,17 @@ class _SpareRecord:
         return status.st_dev, status.st_ino
 
     @classmethod
-    def keep(cls, spare: Path, listing: Mapping[str, int], times: FolderTimes) -> None:
+    def keep(cls, spare: Path, tree: dict[str, dict[str, int | None]], times: FolderTimes) -> None:
         """Record that ``spare`` (just renamed from the output folder) holds what a walk of
-        that folder found: ``listing`` and ``times``. Its top folder was renamed: listed."""
-        tree = _folder_tree(listing, times.times)
+        that folder found: its files' ``tree`` (:func:`_folder_tree`, which gains the empty
+        folders of ``times``) and ``times``. Its top folder was renamed: listed."""
+        for folder in times.times:  # the empty folders too
+            child = folder
+            while child and child not in tree:
+                tree[child] = {}
+                parent, _, child_name = child.rpartition("/")
+                tree.setdefault(parent, {})[child_name] = None
+                child = parent
         settled = {folder: mtime for folder, mtime in times.times.items() if folder}
         try:
             atomic_write(cls._path(spare), pickle.dumps((cls._FORMAT, cls._identity(spare), tree, settled),
@@ -298,7 +298,7 @@ class StagedSite:
         self._written: set[str] = set()  # files written here
         self._digests: dict[str, str] = {}  # of each file written here (:func:`file_digest`)
         self._from_spare = False  # the staging folder is the spare (:meth:`keep_previous`)
-        self._previous: tuple[Mapping[str, int], FolderTimes] | None = None  # out as walked, for the spare's record
+        self._previous: tuple[dict[str, dict[str, int | None]], FolderTimes] | None = None  # out as walked: the spare's record
         self.write(MARKER, _MARKER_TEXT)
 
     def __enter__(self) -> StagedSite:
@@ -375,12 +375,13 @@ class StagedSite:
         20,000 folders made anew. A folder of the spare whose time is the one recorded when
         it became the spare is known without listing it (:class:`FolderTimes`)."""
         assert self._written == {MARKER} and not self._linked, "keep the previous site first"
+        tree = _folder_tree(listing)
         if times is not None:
-            self._previous = (listing, times)
+            self._previous = (tree, times)
         recorded = self._take_spare()
         if recorded is not None:
             self._from_spare = True
-            self._mirror(listing, recorded)
+            self._mirror(tree, listing, recorded)
         else:
             self._link(self.out, self.path, left_out={MARKER})
 
@@ -421,13 +422,13 @@ class StagedSite:
             marker.write_bytes(_MARKER_TEXT)  # the spare's own is the replaced site's
         return recorded
 
-    def _mirror(self, listing: Mapping[str, int], recorded: _SpareRecord) -> None:
+    def _mirror(self, tree: dict[str, dict[str, int | None]], listing: Mapping[str, int],
+                recorded: _SpareRecord) -> None:
         """Make the staging folder (the spare: an earlier site) hold exactly the files
-        ``listing`` names, each a hard link to the file of ``out``: a file already linked
-        there (the same inode) stays, any other is replaced or removed (the marker at the
-        top is the staging folder's own). A folder is listed unless its names are
+        ``listing`` names (their ``tree``), each a hard link to the file of ``out``: a file
+        already linked there (the same inode) stays, any other is replaced or removed (the
+        marker at the top is the staging folder's own). A folder is listed unless its names are
         ``recorded`` (and it is unchanged since)."""
-        tree = _folder_tree(listing)
         root = str(self.path)
         pending = [""]
         while pending:
