@@ -28,6 +28,7 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -276,15 +277,19 @@ class _ModelUnpickler(pickle.Unpickler):
 
     def __init__(self, stream: IO[bytes], pages: StoredPages) -> None:
         super().__init__(stream)
-        self.pages = pages
+        # not a method of this unpickler: its memo keeps what find_class returns, and a
+        # cycle through the unpickler would keep every object it read until a collection
+        self.article = partial(_stored_article, pages)
 
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == _article_by_path.__name__:
-            return self._article
+            return self.article
         return super().find_class(module, name)
 
-    def _article(self, path: str) -> Article:
-        article = self.pages.stored[path].article
-        if article is None:
-            raise pickle.UnpicklingError(f"no article for {path}")
-        return article
+
+def _stored_article(pages: StoredPages, path: str) -> Article:
+    """The article of ``pages`` read from ``path`` (what a reference to it stands for)."""
+    article = pages.stored[path].article
+    if article is None:
+        raise pickle.UnpicklingError(f"no article for {path}")
+    return article
