@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from sitegen import __version__
+from sitegen.collector import paused
 from sitegen.config import CACHE_DIR, CONFIG_FILE, check_base_url, require_site
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
@@ -112,8 +113,9 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
                 from sitegen.parallel import forked_call
 
                 with forked_call(_walk_output, options.out) as walked:
-                    model.read()
-                    gc.freeze()  # (the model lives on: later collections need not visit it, see _build)
+                    with paused():  # (the model lives on: frozen before a collection visits it, see _build)
+                        model.read()
+                        gc.freeze()
                     walk = walked()
             else:
                 walk = _walk_output(options.out)
@@ -190,6 +192,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         del session
         gc.unfreeze()
         gc.collect()  # what is left of it that refers to itself (the templates)
+        gc.freeze()  # what is left lives on to the end: the index stage's collections need not visit it
         if not update.articles:
             diagnostics.warn("no articles found in content/", options.root / "content")
         diagnostics.raise_if_strict(options.strict)
