@@ -690,18 +690,25 @@ class _PageMap:
     numbers: list[int | None]
     offset: int | None
     moved: list[int]  # the pages whose number changes (or that are left out), in order
+    kept: list[int]  # the pages not left out, in order
 
     @classmethod
     def of(cls, numbers: list[int | None]) -> _PageMap:
         first = numbers[0] if numbers else 0
         shifted = first is not None and all(number == first + local for local, number in enumerate(numbers))
         moved = [local for local, number in enumerate(numbers) if number != local]
-        return cls(numbers, first if shifted else None, moved)
+        kept = [local for local, number in enumerate(numbers) if number is not None]
+        return cls(numbers, first if shifted else None, moved, kept)
 
     def keeps(self, first: int, last: int) -> bool:
         """Whether every page from ``first`` to ``last`` keeps its number."""
         at = bisect_left(self.moved, first)
         return at == len(self.moved) or self.moved[at] > last
+
+    def leaves_out(self, first: int, last: int) -> bool:
+        """Whether every page from ``first`` to ``last`` is left out."""
+        at = bisect_left(self.kept, first)
+        return at == len(self.kept) or self.kept[at] > last
 
 
 _WORDS_PER_RANGE = 20_000
@@ -784,6 +791,11 @@ def _taken(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]]
     """One word's entry in the merged index, from its entries in the shards, and where it
     has the postings of the shard numbered ``last``; None when it is on none of the pages
     kept."""
+    # a shard's part on none of the pages kept adds nothing (a patch's fresh pages are
+    # those of several shards: most of their words are on another shard's pages)
+    parts = [part for part in parts if not _left_out(part, maps)]
+    if not parts:
+        return None, _UNKNOWN
     offsets = [maps[number].offset for number, _, _ in parts]
     if not all(offset is not None for offset in offsets):
         if len(parts) == 1 and identity[parts[0][0]]:  # (a patched shard's word on none of the pages
@@ -803,6 +815,13 @@ def _taken(parts: list[_Part], maps: list[_PageMap], field_maps: list[list[int]]
             return entry, LastPart(_entry_parts(entry)[1], 0, 0, count, last_page)
         return entry, _none_on_last(len(entry) - table.tail[position], count, last_page)
     return _joined(parts, maps, field_maps, identity, last)
+
+
+def _left_out(part: _Part, maps: list[_PageMap]) -> bool:
+    """Whether every posting of a word's part is on a page its shard's map leaves out."""
+    number, table, position = part
+    first = table.first[position]
+    return table.postings[position] > 0 and maps[number].leaves_out(first, first + table.span[position])
 
 
 class _Prefix(NamedTuple):
