@@ -7,6 +7,7 @@ CLI should end with. The CLI prints the message without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ class SitegenError(Exception):
     def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.path = str(path) if path is not None else None
+        self.path = _shown(str(path)) if path is not None else None
         self.line = line
 
     def location(self) -> str:
@@ -36,6 +37,18 @@ class SitegenError(Exception):
     def __str__(self) -> str:
         where = self.location()
         return f"{where}: {self.message}" if where else self.message
+
+
+def _shown(path: str) -> str:
+    """``path`` as a message names it: from the working folder when it lies below it (a
+    site's files are known by their absolute paths)."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return path if shown == ".." or shown.startswith(".." + os.sep) else shown
 
 
 class ContentError(SitegenError):

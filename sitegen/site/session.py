@@ -105,7 +105,9 @@ class SiteSession:
                  previous: BuiltState | None = None, kept: KeptModel | None = None) -> None:
         require_site(root)
         self._previous = previous  # the build that made the output the first update goes into
-        self.root = root
+        # every content file, dependency key and cache entry is known by its absolute path:
+        # the same site whether it is given as "." or as "site" from the folder above
+        self.root = root.resolve()
         self.theme = theme_folders(root)
         self.base_url = base_url
         self.drafts = drafts
