@@ -46,7 +46,7 @@ def _shown(path: str) -> str:
         return path
     try:
         shown = os.path.relpath(path)
-    except ValueError:  # another drive
+    except (ValueError, OSError):  # on another drive, or the working folder is gone
         return path
     return path if shown == ".." or shown.startswith(".." + os.sep) else shown
 

@@ -108,7 +108,7 @@ class SiteSession:
         # every content file, dependency key and cache entry is known by its absolute path:
         # the same site whether it is given as "." or as "site" from the folder above
         self.root = root.resolve()
-        self.theme = theme_folders(root)
+        self.theme = theme_folders(self.root)
         self.base_url = base_url
         self.drafts = drafts
         self.hashed_assets = hashed_assets
