@@ -707,6 +707,8 @@ class _PageMap:
 
     def leaves_out(self, first: int, last: int) -> bool:
         """Whether every page from ``first`` to ``last`` is left out."""
+        if self.offset is not None:  # every page kept, moved on (most maps of a merge)
+            return False
         at = bisect_left(self.kept, first)
         return at == len(self.kept) or self.kept[at] > last
 
