@@ -838,3 +838,36 @@ def test_a_build_given_its_root_otherwise_renders_nothing_again(scratch_site, mo
     assert above.exit_code == 0 and made is not None, above.output
     assert int(made[2]) == int(made[1]) - len(static)  # every page as it was (the static files are counted apart)
     assert f"warning: {scratch_site.name}/{relpath}:" in above.output, above.output
+
+
+_FREED_THEN_TRIMMED = """
+import sys
+from sitegen.collector import return_free_memory
+
+def resident_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) // 1024
+
+texts = [("文" * 600) + str(n) for n in range(200_000)]  # 240 MB of strings from the C allocator
+kept = texts[::50]  # a few live on among the freed ones, as a build's do once its model is released
+del texts
+before = resident_mb()
+if sys.argv[1] == "trim":
+    return_free_memory()
+print(before, resident_mb())
+"""
+
+
+@pytest.mark.parametrize("trimmed", [True, False])
+def test_memory_freed_by_a_released_model_goes_back_to_the_system(trimmed: bool) -> None:
+    """Strings freed among live ones stay in the C allocator's pages, counted against the
+    build, until :func:`return_free_memory` gives those pages back (a fresh process: a
+    heap of known shape)."""
+    done = subprocess.run([sys.executable, "-c", _FREED_THEN_TRIMMED, "trim" if trimmed else "keep"],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    before, after = map(int, done.stdout.split())
+    assert before > 200
+    if trimmed:
+        assert after < before - 150
+    else:
+        assert after > before - 20  # what makes the trim worth its call

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from sitegen import __version__
-from sitegen.collector import paused
+from sitegen.collector import paused, return_free_memory
 from sitegen.config import CACHE_DIR, CONFIG_FILE, check_base_url, require_site
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
@@ -190,6 +190,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
         del session
         gc.unfreeze()
         gc.collect()  # what is left of it that refers to itself (the templates)
+        return_free_memory()
         gc.freeze()  # what is left lives on to the end: the index stage's collections need not visit it
         if not update.articles:
             diagnostics.warn("no articles found in content/", options.root / "content")
