@@ -309,3 +309,19 @@ def test_a_tagged_name_ending_in_a_function_character(text, span, kept):
     extractor = Extractor(load_entity_data(None))
     extractor.model = FixedTagger()
     assert (("PER", span) in extractor.extract(text)) is kept
+
+
+def test_articles_naming_an_entity_share_its_name(seed_articles):
+    """Every article naming an entity holds the one string of its name (and of a person's
+    role), not a copy of its own read from the entity cache: a big site names each entity
+    in thousands of articles."""
+    by_name: dict[str, list[str]] = {}
+    for article in seed_articles.values():
+        for entity in article.entities:
+            by_name.setdefault(entity.name, []).append(entity.name)
+        for name, role in article.roles:
+            by_name.setdefault(name, []).append(name)
+            by_name.setdefault(role, []).append(role)
+    shared = {name: names for name, names in by_name.items() if len(names) > 1}
+    assert len(shared) >= 20
+    assert all(all(copy is names[0] for copy in names) for names in shared.values())
