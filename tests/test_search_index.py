@@ -269,6 +269,7 @@ def test_rechunked_index_says_what_pagefind_wrote(built_site, site_root, tmp_pat
     monkeypatch.setattr(search, "normalise_bundle", lambda files: None)
     monkeypatch.setattr(search, "merge_shards",  # one shard, as written
                         lambda shards: pf_format.BundleFiles(shards[0].files.items()))
+    monkeypatch.setattr(search, "without_word_chunks", lambda shard: shard)
     write_bundle(search.index_site(pages, aliases=site_aliases(site_root)), tmp_path / "as-pagefind-wrote")
     written_words, written_filters, written_sizes = _index_by_url(tmp_path / "as-pagefind-wrote")
     words, filters, sizes = _index_by_url(built_site / "pagefind")

@@ -39,7 +39,15 @@ from sitegen.parallel import fork_workers, forked_map
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.search.aliases import NO_ALIASES, AliasExpander
 from sitegen.search.bundle import PAGEFIND_VERSION, BundleFiles, SearchIndexError, normalise_bundle
-from sitegen.search.merge import ShardBundle, merge_shards, merge_shards_since, patch_shard, with_words
+from sitegen.search.merge import (
+    ShardBundle,
+    WordTable,
+    merge_shards,
+    merge_shards_since,
+    patch_shard,
+    with_words,
+    without_word_chunks,
+)
 from sitegen.search.segment import index_copy, segment_html
 from sitegen.search.service import PagefindService, message
 from sitegen.search.shards import SHARDS, ShardCache, ShardCut, shard_key
@@ -321,18 +329,19 @@ class SearchIndex:
                 self.service = None
         finally:
             self.stop()
-        shards = [bundle if bundle is not None else self._kept(key) for key, bundle in zip(self.keys, made)]
-        del made
-        if not shards:
+        if not made:
             return Bundle(BundleFiles(), 0)
-        if len(shards) > 1:
-            progress.stage(f"search index: merging {len(shards)} shards")
+        if len(made) > 1:
+            progress.stage(f"search index: merging {len(made)} shards")
+        shards = self._read_back(made)
+        del made
         unread = {key for key, shard in zip(self.keys, shards) if shard.words is None}
         shards = with_words(shards)  # the shards' word indexes, decoded where not kept with them
         if self.cache is not None:
             for key, shard in zip(self.keys, shards):
                 if key in unread and shard.words is not None:
                     self.cache.put_words(key, shard.words)
+        shards = [without_word_chunks(shard) for shard in shards]  # (read: not needed in memory)
         if self.cache is None:
             files = merge_shards(shards)
         else:
@@ -343,13 +352,32 @@ class SearchIndex:
         normalise_bundle(files)
         return Bundle(files.checked(safe_relpath), self.pages, self.reused)
 
-    def _kept(self, key: str) -> ShardBundle:
-        """The bundle of a shard of this index that :meth:`_collect_full` left in the cache."""
-        assert self.cache is not None
-        bundle = self.cache.get(key)
-        if bundle is None:
-            raise SearchIndexError(f"the search index of a shard could not be read back from {self.cache.folder}")
-        return bundle
+    def _read_back(self, made: list[ShardBundle | None]) -> list[ShardBundle]:
+        """The bundle of each shard (``made``: as :meth:`_collect_full` gave it), those left in
+        the cache read back with their word index, which forked workers decode (each
+        reading the shard itself: this process never holds the word chunks of every shard
+        at once, 60 MB at 24,000 items) and the cache then keeps beside them."""
+        left = [key for key, bundle in zip(self.keys, made) if bundle is None]
+        if not left:
+            return [bundle for bundle in made if bundle is not None]
+        cache = self.cache
+        assert cache is not None
+        workers = fork_workers(len(left) // 2)
+        tables = forked_map(_kept_words, cache, left, workers) if workers > 1 else \
+            (_kept_words(cache, key) for key in left)
+        shards = []
+        try:
+            for key, bundle in zip(self.keys, made):
+                if bundle is None:
+                    words = next(tables)
+                    cache.put_words(key, words)
+                    bundle = cache.get(key, words)
+                    if bundle is None:
+                        raise _unreadable(cache)
+                shards.append(bundle)
+        finally:
+            tables.close()
+        return shards
 
     def shard_of_pages(self) -> ShardBundle:
         """The bundle of the pages sent (one Pagefind run, not merged nor kept: the pages that
@@ -414,6 +442,20 @@ class SearchIndex:
             service.close()
         self._services = []
         self._finishing.shutdown(wait=True, cancel_futures=True)
+
+
+def _kept_words(cache: ShardCache, key: str) -> dict[str, WordTable]:
+    """In a forked worker: the word index of the shard ``cache`` keeps under ``key``."""
+    bundle = cache.get(key)
+    if bundle is None:
+        raise _unreadable(cache)
+    [read] = with_words([bundle])
+    assert read.words is not None
+    return dict(read.words)
+
+
+def _unreadable(cache: ShardCache) -> SearchIndexError:
+    return SearchIndexError(f"the search index of a shard could not be read back from {cache.folder}")
 
 
 def index_site(pages: Iterable[tuple[str, bytes]], progress: Progress = NO_PROGRESS,

@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.files import atomic_write, atomic_writer
-from sitegen.search.merge import MergedIndex, MergedWords, ShardBundle, ShardShape, WordTable, kept_places
+from sitegen.search.merge import (
+    MergedIndex,
+    MergedWords,
+    ShardBundle,
+    ShardShape,
+    WordTable,
+    kept_places,
+    without_word_chunks,
+)
 
 __all__ = ["SHARDS", "ShardCache", "ShardCut", "shard_key"]
 
@@ -91,15 +99,16 @@ class ShardCache:
     def _salted(self, name: str) -> str:
         return hashlib.blake2b(f"{self.salt}\x00{name}".encode(), digest_size=16).hexdigest()
 
-    def get(self, key: str) -> ShardBundle | None:
-        """The bundle kept under ``key``, with its word index when that was kept too; None
+    def get(self, key: str, words: Mapping[str, WordTable] | None = None) -> ShardBundle | None:
+        """The bundle kept under ``key``, with its word index when that was kept too, or is
+        given (``words``: then not read), and then without the files it was read from; None
         when there is none (or it cannot be read)."""
         path = self._path(key)
         try:
             files, sort_values, pages = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError):
             return None
-        return ShardBundle(files, sort_values, pages, self.words(key))
+        return without_word_chunks(ShardBundle(files, sort_values, pages, self.words(key) if words is None else words))
 
     def words(self, key: str) -> dict[str, WordTable] | None:
         """The word index kept with the bundle under ``key`` (:meth:`put_words`); None when
