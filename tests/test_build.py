@@ -871,3 +871,51 @@ def test_memory_freed_by_a_released_model_goes_back_to_the_system(trimmed: bool)
         assert after < before - 150
     else:
         assert after > before - 20  # what makes the trim worth its call
+
+
+def test_the_first_build_after_a_cold_one_starts_from_a_spare_its_walk_made(scratch_site, tmp_path, monkeypatch):
+    """A cold build leaves no spare; the next build's walk of the output makes one (every
+    file hard-linked, the marker its own, its folders recorded as they were made), so that
+    build lists almost none of its staging folders and links only what differs, as the
+    builds after it do. The site it publishes is the one a build from scratch makes, and
+    the site it replaced is kept as the spare, unchanged."""
+    import sitegen.output as output
+    import sitegen.site.build as build_module
+
+    out = scratch_site / "public"
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
+    assert build(scratch_site, out).exit_code == 0
+    first = folder_files(out)
+    marker = (out / ".sitegen-output").stat()
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path):  # the staging folder's folders listed by a build
+        if ".public.staging-" in str(path):
+            listed.append(str(path).split(".staging-", 1)[1].partition("/")[2])
+        return real_scandir(path)
+
+    made = tmp_path / "made"  # (a file: the walk may run in a forked process)
+    real_make_spare = build_module.make_spare
+
+    def make_spare(out_folder, spare, listing):
+        real_make_spare(out_folder, spare, listing)
+        made.write_text(str(spare), "utf-8")
+        inodes = {p.relative_to(spare).as_posix(): p.stat().st_ino for p in spare.rglob("*") if p.is_file()}
+        assert inodes.keys() == first.keys()
+        assert all(inode == (out / r).stat().st_ino for r, inode in inodes.items() if r != ".sitegen-output")
+        assert inodes[".sitegen-output"] != marker.st_ino  # its own: the site's is never written through it
+
+    monkeypatch.setattr(build_module, "make_spare", make_spare)
+    monkeypatch.setattr(output.os, "scandir", scandir)
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
+    assert build(scratch_site, out).exit_code == 0
+    folders = [p for p in out.rglob("*") if p.is_dir()]
+    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    assert made.read_text("utf-8") == str(spare)
+    assert len(folders) > 100 and len(listed) < len(folders) // 4
+    assert folder_files(spare) == first and (out / ".sitegen-output").stat().st_ino != marker.st_ino
+    fresh = tmp_path / "fresh"
+    assert build(scratch_site, fresh, "--force").exit_code == 0
+    assert folder_files(out) == folder_files(fresh)
+    assert not [name for name in os.listdir(scratch_site) if name.startswith(".public.")]
