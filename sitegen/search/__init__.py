@@ -356,7 +356,7 @@ class SearchIndex:
         """The bundle of each shard (``made``: as :meth:`_collect_full` gave it), those left in
         the cache read back with their word index, which forked workers decode (each
         reading the shard itself: this process never holds the word chunks of every shard
-        at once, 60 MB at 24,000 items) and the cache then keeps beside them."""
+        at once, 31 MB at 24,000 items) and the cache then keeps beside them."""
         left = [key for key, bundle in zip(self.keys, made) if bundle is None]
         if not left:
             return [bundle for bundle in made if bundle is not None]
