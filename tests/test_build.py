@@ -554,6 +554,23 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     assert not list(scratch_site.glob(".public.staging-*"))
 
 
+def _listed_staging_folders(monkeypatch) -> list[str]:
+    """The folders of a staging folder that builds list from now on (relative paths, in
+    the order listed)."""
+    import sitegen.output as output
+
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if ".public.staging-" in str(path):
+            listed.append(str(path).split(".staging-", 1)[1].partition("/")[2])
+        return real_scandir(path)
+
+    monkeypatch.setattr(output.os, "scandir", scandir)
+    return listed
+
+
 def test_the_spare_is_known_by_its_record_and_listed_where_it_changed(scratch_site, tmp_path, monkeypatch):
     """The build that keeps the spare records its folders as it walked them (their names
     and times): the next build lists only the spare's folders whose time changed since, and
@@ -567,15 +584,7 @@ def test_the_spare_is_known_by_its_record_and_listed_where_it_changed(scratch_si
     out = scratch_site / "public"
     page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
     text = page.read_text("utf-8").rstrip("\n")
-    listed: list[str] = []
-    real_scandir = os.scandir
-
-    def scandir(path):  # the staging folder's folders listed by a build
-        if ".public.staging-" in str(path):
-            listed.append(str(path).split(".staging-", 1)[1].partition("/")[2])
-        return real_scandir(path)
-
-    monkeypatch.setattr(output.os, "scandir", scandir)
+    listed = _listed_staging_folders(monkeypatch)
     assert build(scratch_site, out).exit_code == 0
     for sentence in ["第一句补充。", "第二句补充。"]:
         page.write_text(f"{text}\n\n{sentence}\n", "utf-8")
@@ -879,7 +888,6 @@ def test_the_first_build_after_a_cold_one_starts_from_a_spare_its_walk_made(scra
     build lists almost none of its staging folders and links only what differs, as the
     builds after it do. The site it publishes is the one a build from scratch makes, and
     the site it replaced is kept as the spare, unchanged."""
-    import sitegen.output as output
     import sitegen.site.build as build_module
 
     out = scratch_site / "public"
@@ -887,14 +895,7 @@ def test_the_first_build_after_a_cold_one_starts_from_a_spare_its_walk_made(scra
     assert build(scratch_site, out).exit_code == 0
     first = folder_files(out)
     marker = (out / ".sitegen-output").stat()
-    listed: list[str] = []
-    real_scandir = os.scandir
-
-    def scandir(path):  # the staging folder's folders listed by a build
-        if ".public.staging-" in str(path):
-            listed.append(str(path).split(".staging-", 1)[1].partition("/")[2])
-        return real_scandir(path)
-
+    listed = _listed_staging_folders(monkeypatch)
     made = tmp_path / "made"  # (a file: the walk may run in a forked process)
     real_make_spare = build_module.make_spare
 
@@ -907,7 +908,6 @@ def test_the_first_build_after_a_cold_one_starts_from_a_spare_its_walk_made(scra
         assert inodes[".sitegen-output"] != marker.st_ino  # its own: the site's is never written through it
 
     monkeypatch.setattr(build_module, "make_spare", make_spare)
-    monkeypatch.setattr(output.os, "scandir", scandir)
     page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
     assert build(scratch_site, out).exit_code == 0
     folders = [p for p in out.rglob("*") if p.is_dir()]
