@@ -341,6 +341,27 @@ def test_the_shard_cache_keeps_a_word_index_and_reads_a_damaged_one_as_none(samp
     assert merge_shards([damaged]) == merge_shards([kept])
 
 
+def test_the_shard_cache_holds_the_assets_of_its_bundles_once(sample_pages, tmp_path) -> None:
+    """Every bundle the cache gives holds the one copy of pagefind.js, its worker, the
+    WebAssembly and the UIs (each Pagefind run writes them alike; a 100,000-item site has
+    225 shards), and nothing else of theirs is shared."""
+    bundles = []
+    for start in (0, 20):
+        index = search.SearchIndex(search.ShardCut.every(10_000))
+        for number, (relpath, html) in enumerate(sample_pages[start:start + 20]):
+            index.add(relpath, search.index_request(number, relpath, html))
+        bundles.append(index.shard_of_pages())
+    cache = search.ShardCache(tmp_path / "shards")
+    cache.put("first", bundles[0])
+    cache.put("second", bundles[1])
+    first, second = cache.get("first"), cache.get("second")
+    assert first is not None and second is not None and first.files == bundles[0].files
+    assets = [name for name in first.files if merge.is_asset(name)]
+    assert {"pagefind.js", "pagefind-worker.js"} <= set(assets) and any(name.endswith(".pagefind") for name in assets)
+    assert all(first.files[name] is second.files[name] for name in assets)
+    assert not any(first.files[name] is second.files.get(name) for name in first.files if name not in assets)
+
+
 def test_the_shard_cache_keeps_the_last_merge_under_its_salt(sample_pages, site_root, tmp_path) -> None:
     """What a merge made comes back from the cache as it was put, under the cache's salt
     only, when asked for shards whose first has the shape of its first; a damaged record

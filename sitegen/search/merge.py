@@ -54,7 +54,8 @@ from sitegen.search.bundle import (
 )
 
 __all__ = ["LastPart", "MergedIndex", "MergedWords", "ShardBundle", "ShardShape", "WordTable", "kept_places",
-           "merge_shards", "merge_shards_since", "patch_shard", "with_words", "without_word_chunks"]
+           "is_asset", "merge_shards", "merge_shards_since", "patch_shard", "with_words",
+           "without_word_chunks"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,13 @@ def _unpickled_table(words: list[str], *columns: Any) -> WordTable:
     its own copy of each (at 24,000 items 634,540 words in the shards' tables, 126,301
     different ones: 48 MB of strings, 11 MB interned)."""
     return WordTable([sys.intern(word) for word in words], *columns)
+
+
+def is_asset(name: str) -> bool:
+    """Whether the file ``name`` of a bundle is one Pagefind writes the same for every index
+    (pagefind.js, its worker, the WebAssembly, the UIs), not one of the index itself."""
+    return not (name.startswith(("index/", "fragment/", "filter/")) or name.endswith(".pf_meta")
+                or name == "pagefind-entry.json")
 
 
 def without_word_chunks(shard: ShardBundle) -> ShardBundle:
@@ -443,9 +451,8 @@ def _merge(parts: Sequence[tuple[ShardBundle, _PageMaps]], sort_values: Sequence
     for entry in entries:
         check_version(entry)
     merged = BundleFiles()
-    for name, data in parts[0][0].files.items():  # pagefind.js, its worker, the WebAssembly, the UIs
-        if not (name.startswith(("index/", "fragment/", "filter/")) or name.endswith(".pf_meta")
-                or name == "pagefind-entry.json"):
+    for name, data in parts[0][0].files.items():
+        if is_asset(name):
             merged[name] = data
     entry = dict(entries[0])
     entry["languages"] = {}
