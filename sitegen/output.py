@@ -23,7 +23,6 @@ import hashlib
 import os
 import pickle
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -170,14 +169,6 @@ class FolderTimes:
         """Note the time of ``folder``, read just before it is listed."""
         self.times[folder] = mtime_ns if mtime_ns < self.settled_before else None
 
-    @classmethod
-    def of_own(cls, times: Mapping[str, int]) -> FolderTimes:
-        """The times of folders that nothing but this build changes (folders it just made,
-        under its lock), trusted however recent: no change can follow unseen."""
-        found = cls()
-        found.times.update(times)
-        return found
-
 
 SETTLING_NS = 1_000_000_000
 """How long before a walk a folder must have last changed for its time to be trusted."""
@@ -285,40 +276,6 @@ class _SpareRecord:
             os.unlink(cls._path(spare))
         except OSError:
             pass
-
-
-def make_spare(out: Path, spare: Path, listing: Mapping[str, int]) -> None:
-    """Keep a copy of the site ``out`` as the spare a build starts from
-    (:meth:`StagedSite.keep_previous`) when there is none: every file ``listing`` names
-    (relative path -> inode, as just walked) hard-linked into a new folder, with its
-    record. A build after one that left no spare (the first after a cold build, a CI run
-    from a restored site) would link them all in its own time (0.9 s at 10,000 items on a
-    RAM disk); a build makes it in the process that walks the output while the model is
-    read. Nothing is kept when anything fails (the folder is then a killed build's
-    leftover, swept)."""
-    if os.path.lexists(spare) or not _same_device(spare.parent, out.parent):
-        return
-    try:
-        making = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))  # (swept if left)
-    except OSError:
-        return
-    try:
-        tree = _folder_tree(listing)
-        for folder in sorted(tree, key=lambda folder: folder.count("/")):
-            if folder:
-                os.mkdir(making / folder)
-                os.chmod(making / folder, stat.S_IMODE(os.stat(out / folder).st_mode))  # as published
-        for relpath in listing:
-            if relpath != MARKER:
-                os.link(out / relpath, making / relpath)
-        (making / MARKER).write_bytes(_MARKER_TEXT)  # its own, not the site's
-        times = FolderTimes.of_own({folder: os.stat(making / folder).st_mtime_ns for folder in tree if folder})
-        spare.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(making, spare)
-    except OSError:
-        shutil.rmtree(making, ignore_errors=True)
-        return
-    _SpareRecord.keep(spare, tree, times)
 
 
 class StagedSite:

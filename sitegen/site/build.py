@@ -33,7 +33,7 @@ from sitegen.collector import paused, return_free_memory
 from sitegen.config import CACHE_DIR, CONFIG_FILE, check_base_url, require_site
 from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
-from sitegen.output import FolderTimes, OutputLock, StagedSite, check_out_dir, file_digest, make_spare
+from sitegen.output import FolderTimes, OutputLock, StagedSite, check_out_dir, file_digest
 from sitegen.progress import NO_PROGRESS, Progress
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
@@ -112,7 +112,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
                 # trusted)
                 from sitegen.parallel import forked_call
 
-                with forked_call(_walk_output_keeping_spare, (options.out, _spare_path(options))) as walked:
+                with forked_call(_walk_output, options.out) as walked:
                     model.read()
                     walk = walked()
             else:
@@ -303,16 +303,6 @@ def _walk_output(out: Path) -> _OutputWalk:
     inodes: dict[str, int] = {}
     times = FolderTimes()
     return _OutputWalk(_tree_signature(out, inodes, times), inodes, times)
-
-
-def _walk_output_keeping_spare(where: tuple[Path, Path]) -> _OutputWalk:
-    """:func:`_walk_output` of the output folder, then a spare made of it for the build to
-    start from when there is none (:func:`~sitegen.output.make_spare`; ``where``: the
-    output folder and the spare's place)."""
-    out, spare = where
-    walk = _walk_output(out)
-    make_spare(out, spare, walk.inodes)
-    return walk
 
 
 class _KeptModelRead:
