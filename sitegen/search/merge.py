@@ -588,7 +588,8 @@ def _noted(stream: Iterable[_Merged], words: list[str], entries: BytesIO, ends: 
     ``ends`` (where it ends there) and ``parts`` (its :class:`LastPart`) as it passes."""
     for word, entry, last_part in stream:
         words.append(word)
-        ends.append(entries.write(entry) + (ends[-1] if ends else 0))
+        entries.write(entry)
+        ends.append(entries.tell())
         parts.extend(last_part)
         yield word, entry
 

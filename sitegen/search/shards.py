@@ -93,7 +93,7 @@ class ShardCache:
     def __init__(self, folder: Path, salt: str = "") -> None:
         self.folder = folder
         self.salt = salt
-        self._assets: dict[bytes, bytes] = {}  # each asset's bytes as first read: every bundle's are the same
+        self._assets: dict[str, bytes] = {}  # each asset's bytes as first read, by name: every bundle's are the same
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{self._salted(key)}.shard"
@@ -112,8 +112,8 @@ class ShardCache:
         except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError):
             return None
         for name, data in files.items():  # held once, not once a shard (0.4 MB each)
-            if is_asset(name):
-                files[name] = self._assets.setdefault(data, data)
+            if is_asset(name) and (first := self._assets.setdefault(name, data)) == data:
+                files[name] = first  # (compared, not hashed: a build reads every kept shard)
         return without_word_chunks(ShardBundle(files, sort_values, pages, self.words(key) if words is None else words))
 
     def words(self, key: str) -> dict[str, WordTable] | None:
