@@ -23,6 +23,7 @@ import hashlib
 import os
 import pickle
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,15 @@ class FolderTimes:
     def note(self, folder: str, mtime_ns: int) -> None:
         """Note the time of ``folder``, read just before it is listed."""
         self.times[folder] = mtime_ns if mtime_ns < self.settled_before else None
+
+
+    @classmethod
+    def of_own(cls, times: Mapping[str, int]) -> FolderTimes:
+        """The times of folders that nothing but this build changes (folders it just made,
+        under its lock), trusted however recent: no change can follow unseen."""
+        found = cls()
+        found.times.update(times)
+        return found
 
 
 SETTLING_NS = 1_000_000_000
@@ -580,27 +590,73 @@ class StagedSite:
 
     def _retire(self, previous: Path | None) -> None:
         """Delete the site just replaced (``previous``), or keep it as the spare the next
-        build starts from when most of the new site's files are linked from it: a build
-        that rewrote most files would leave a spare to be linked again file by file. A
-        spare not taken is out of date: deleted."""
+        build starts from when most of the new site's files are linked from it; when it is
+        not kept (a first or cold build, one that rewrote most files), the spare is a copy
+        of the site just published (:func:`_copy_as_spare`). A spare not taken is out of
+        date: deleted."""
         spare = self.spare
         if spare is not None:
             _SpareRecord.forget(spare)
             if _is_ours(spare):
                 _remove(self._aside(str(spare)), background=True)
-        if previous is None:
-            return
-        if spare is not None and not os.path.lexists(spare) and len(self._linked) >= self.written * SPARE_SHARE:
-            try:
-                spare.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(previous, spare)
-            except OSError:
-                pass
-            else:
-                if self._previous is not None:
-                    _SpareRecord.keep(spare, *self._previous)
-                return
-        _remove(previous, background=self.written >= BACKGROUND_REMOVAL)
+        if previous is not None:
+            if spare is not None and not os.path.lexists(spare) and len(self._linked) >= self.written * SPARE_SHARE:
+                try:
+                    spare.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(previous, spare)
+                except OSError:
+                    pass
+                else:
+                    if self._previous is not None:
+                        _SpareRecord.keep(spare, *self._previous)
+                    return
+            _remove(previous, background=self.written >= BACKGROUND_REMOVAL)
+        if spare is not None and not os.path.lexists(spare):
+            _copy_as_spare(self.out, spare)
+
+
+def _copy_as_spare(out: Path, spare: Path) -> None:
+    """Keep a copy of the site just published at ``out`` as the ``spare`` the next build
+    starts from (every file hard-linked into a new folder, the marker its own, the folders'
+    modes as published), with its record: its folders' times are trusted however recent,
+    as this build made them under its lock. Without it, the first build after a cold one
+    links the whole site into its staging folder (0.6 s of its 5.6 s at 10,000 items on a
+    RAM disk) and lists every folder; made here, once the site is out, it costs the cold
+    build about as much. Nothing is kept when anything fails (the folder left is then a
+    killed build's leftover, swept)."""
+    try:
+        making = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))  # (swept if left)
+    except OSError:
+        return
+    try:
+        listing: dict[str, int] = {}  # relative path -> inode of each file
+        folders: list[str] = []
+        pending = [""]
+        while pending:
+            folder = pending.pop()
+            source = os.path.join(out, folder) if folder else str(out)
+            target = os.path.join(making, folder) if folder else str(making)
+            with os.scandir(source) as entries:
+                for entry in entries:
+                    relpath = f"{folder}/{entry.name}" if folder else entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        os.mkdir(os.path.join(target, entry.name))
+                        folders.append(relpath)
+                        pending.append(relpath)
+                    elif relpath != MARKER:
+                        os.link(entry.path, os.path.join(target, entry.name))
+                        listing[relpath] = entry.inode()
+        times = {}
+        for folder in folders:  # its modes as published, then its times (nothing changes it after)
+            os.chmod(os.path.join(making, folder), stat.S_IMODE(os.stat(os.path.join(out, folder)).st_mode))
+            times[folder] = os.stat(os.path.join(making, folder)).st_mtime_ns
+        (making / MARKER).write_bytes(_MARKER_TEXT)  # its own, not the site's
+        spare.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(making, spare)
+    except OSError:
+        shutil.rmtree(making, ignore_errors=True)
+        return
+    _SpareRecord.keep(spare, _folder_tree(listing), FolderTimes.of_own(times))
 
 
 def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None] | None = None) -> None:

@@ -505,8 +505,9 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
     text = page.read_text("utf-8").rstrip("\n")
     assert build(scratch_site, out).exit_code == 0
-    assert not list((scratch_site / ".sitegen-cache").glob("*.spare"))  # a first build replaced nothing
     first = folder_files(out)
+    [copy] = (scratch_site / ".sitegen-cache").glob("build-*.spare")  # a first build replaced nothing: its copy
+    assert folder_files(copy).keys() == first.keys()
     page.write_text(text + "\n\n第一句补充。\n", "utf-8")
     assert build(scratch_site, out).exit_code == 0
     [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
@@ -620,6 +621,43 @@ def test_the_spare_is_known_by_its_record_and_listed_where_it_changed(scratch_si
     result = build(scratch_site, out)
     assert result.exit_code == 1 and "lost files while it was written" in result.output
     assert folder_files(out) == before
+
+
+def test_a_build_that_replaced_no_site_keeps_a_copy_of_its_own_as_the_spare(scratch_site, tmp_path, monkeypatch):
+    """A first (or cold) build has no replaced site to keep as the spare: it keeps a copy of
+    the site it published (hard links, the marker its own, the folders' modes as
+    published whatever the umask, their names and times recorded), so the first build
+    after it starts as every later one does: it lists almost none of its staging folders
+    and links only what differs. The site that build publishes is a fresh build's, readable
+    by all, and the site it replaced is the spare then."""
+    out = scratch_site / "public"
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
+    umask = os.umask(0o077)  # folders made without a mode are the owner's alone
+    try:
+        assert build(scratch_site, out).exit_code == 0
+    finally:
+        os.umask(umask)
+    first = folder_files(out)
+    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    inodes = {p.relative_to(spare).as_posix(): p.stat().st_ino for p in spare.rglob("*") if p.is_file()}
+    assert inodes.keys() == first.keys()
+    assert all(inode == (out / r).stat().st_ino for r, inode in inodes.items() if r != ".sitegen-output")
+    assert inodes[".sitegen-output"] != (out / ".sitegen-output").stat().st_ino  # the site's is never written through it
+    folders = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_dir())
+    assert len(folders) > 100
+    assert {(spare / f).stat().st_mode & 0o777 for f in folders} == {(out / f).stat().st_mode & 0o777 for f in folders} \
+        == {0o755}
+    listed = _listed_staging_folders(monkeypatch)
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
+    assert build(scratch_site, out).exit_code == 0
+    assert len(listed) < len(folders) // 4
+    assert {(out / f).stat().st_mode & 0o777 for f in folders} == {0o755}
+    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    assert folder_files(spare) == first  # the site the edit replaced
+    fresh = tmp_path / "fresh"
+    assert build(scratch_site, fresh, "--force").exit_code == 0
+    assert folder_files(out) == folder_files(fresh)
+    assert not [name for name in os.listdir(scratch_site) if name.startswith(".public.")]
 
 
 def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scratch_site, monkeypatch):
