@@ -506,11 +506,11 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     text = page.read_text("utf-8").rstrip("\n")
     assert build(scratch_site, out).exit_code == 0
     first = folder_files(out)
-    [copy] = (scratch_site / ".sitegen-cache").glob("build-*.spare")  # a first build replaced nothing: its copy
+    copy = _spare_of(scratch_site, out)  # a first build replaced nothing: its copy
     assert folder_files(copy).keys() == first.keys()
     page.write_text(text + "\n\n第一句补充。\n", "utf-8")
     assert build(scratch_site, out).exit_code == 0
-    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    spare = _spare_of(scratch_site, out)
     assert folder_files(spare) == first  # the site it replaced, every file
     inodes = {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
     (spare / "articles" / "stray.html").write_text("不属于网站", "utf-8")
@@ -555,6 +555,16 @@ def test_the_site_a_build_replaced_is_the_next_builds_start(scratch_site, tmp_pa
     assert not list(scratch_site.glob(".public.staging-*"))
 
 
+def _spare_of(root: Path, out: Path) -> Path:
+    """The spare kept for builds of ``root`` into ``out`` (the site's cache may hold the
+    spares of the sample site's other output folders), which must be there."""
+    from sitegen.site.build import BuildOptions, _spare_path
+
+    spare = _spare_path(BuildOptions(root=root, out=out))
+    assert spare.is_dir(), spare
+    return spare
+
+
 def _listed_staging_folders(monkeypatch) -> list[str]:
     """The folders of a staging folder that builds list from now on (relative paths, in
     the order listed)."""
@@ -592,7 +602,7 @@ def test_the_spare_is_known_by_its_record_and_listed_where_it_changed(scratch_si
         listed.clear()
         assert build(scratch_site, out).exit_code == 0
         folders = [p for p in out.rglob("*") if p.is_dir()]
-    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    spare = _spare_of(scratch_site, out)
     assert len(folders) > 100 and len(listed) < len(folders) // 4  # the second edit's build: the record used
     (spare / "articles" / "stray.html").write_text("不属于网站", "utf-8")
     (spare / "feed.xml").unlink()
@@ -638,7 +648,7 @@ def test_a_build_that_replaced_no_site_keeps_a_copy_of_its_own_as_the_spare(scra
     finally:
         os.umask(umask)
     first = folder_files(out)
-    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    spare = _spare_of(scratch_site, out)
     inodes = {p.relative_to(spare).as_posix(): p.stat().st_ino for p in spare.rglob("*") if p.is_file()}
     assert inodes.keys() == first.keys()
     assert all(inode == (out / r).stat().st_ino for r, inode in inodes.items() if r != ".sitegen-output")
@@ -652,7 +662,7 @@ def test_a_build_that_replaced_no_site_keeps_a_copy_of_its_own_as_the_spare(scra
     assert build(scratch_site, out).exit_code == 0
     assert len(listed) < len(folders) // 4
     assert {(out / f).stat().st_mode & 0o777 for f in folders} == {0o755}
-    [spare] = (scratch_site / ".sitegen-cache").glob("build-*.spare")
+    spare = _spare_of(scratch_site, out)
     assert folder_files(spare) == first  # the site the edit replaced
     fresh = tmp_path / "fresh"
     assert build(scratch_site, fresh, "--force").exit_code == 0
