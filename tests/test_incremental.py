@@ -14,6 +14,7 @@ cold build gives, search index included.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -517,12 +518,28 @@ def test_a_ci_build_from_a_restored_output_and_cache_renders_only_what_changed(s
     assert _files(root / "public", search=True) == _files(cold / "public", search=True)
 
 
-@pytest.mark.parametrize("change", ["other bytes", "a link"])
-def test_a_restored_output_with_another_file_is_built_again_whole(site_root: Path, tmp_path: Path,
-                                                                  change: str) -> None:
+@pytest.mark.parametrize("batch", [None, 8], ids=["one process", "forked batches"])
+@pytest.mark.parametrize("change", ["none", "other bytes", "a link"])
+def test_a_restored_output_with_another_file_is_built_again_whole(site_root: Path, tmp_path: Path, monkeypatch,
+                                                                  change: str, batch: int | None) -> None:
     """A restored output file of the recorded size but other bytes, or a link to a file of
     its bytes, is not the last build's: nothing of that output is trusted, and the build
-    makes the whole site again."""
+    makes the whole site again; an output restored as it was is trusted. Many files are
+    compared with the record by forked workers, a batch each (on a machine of several
+    cores), whichever batch holds the file that differs."""
+    import sitegen.parallel as parallel
+    import sitegen.site.build as build_module
+
+    forked: list[int] = []
+    if batch is not None:
+        monkeypatch.setattr(build_module, "_FILES_PER_BATCH", batch)
+        real_forked_map = parallel.forked_map
+
+        def forked_map(function, shared, tasks, workers):
+            forked.append(workers)
+            return real_forked_map(function, shared, tasks, workers)
+
+        monkeypatch.setattr(parallel, "forked_map", forked_map)
     root = tmp_path / "site"
     _copy_site(site_root, root)
     build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
@@ -530,11 +547,15 @@ def test_a_restored_output_with_another_file_is_built_again_whole(site_root: Pat
     home = root / "public" / "index.html"
     if change == "other bytes":
         home.write_bytes(home.read_bytes().replace(b"<title>", b"<TITLE>", 1))
-    else:
+    elif change == "a link":
         (tmp_path / "elsewhere.html").write_bytes(home.read_bytes())
         home.unlink()
         home.symlink_to(tmp_path / "elsewhere.html")
     again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
+    assert bool(forked) == (batch is not None and (os.cpu_count() or 1) > 1), forked
+    if change == "none":
+        assert again.kept > again.files * 0.9, again.summary()
+        return
     assert again.kept == 0, again.summary()
     cold = tmp_path / "cold"
     _copy_site(root, cold, cache=False)

@@ -22,7 +22,7 @@ import os
 import pickle
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -353,13 +353,39 @@ def _last_build(options: BuildOptions, manifest: dict[str, Any] | None, walk: _O
             and _same_bytes(state, manifest.get("state"), manifest.get("state_digest"))):
         return _LastBuild(manifest, False, inodes, times)
     digests = _recorded_digests(options, manifest)
-    for relpath, signature in found.items():
-        if recorded[relpath] != signature and not _same_bytes(options.out / relpath, recorded[relpath],
-                                                              digests.get(relpath)):
-            return _LastBuild(manifest, False, inodes, times)
+    differing = [(relpath, recorded[relpath], digests.get(relpath))
+                 for relpath, signature in found.items() if recorded[relpath] != signature]
+    if not _all_same_bytes(options.out, differing):
+        return _LastBuild(manifest, False, inodes, times)
     manifest = {**manifest, "output": found, "state": _file_signature(state)}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
     return _LastBuild(manifest, True, inodes, times, digests)
+
+
+_FILES_PER_BATCH = 2_000
+"""Files whose bytes one task of :func:`_all_same_bytes` compares with the record."""
+
+
+def _all_same_bytes(out: Path, files: Sequence[tuple[str, object, object]]) -> bool:
+    """Whether each of ``files`` (its path in ``out``, its recorded signature and digest) is
+    the file recorded (:func:`_same_bytes`), stopping at the first that is not; by forked
+    workers when there are many (a CI build finds every file of its restored output with
+    another time: 46,876 at 10,000 items, 1.0-1.1 s in one process)."""
+    from sitegen.parallel import fork_workers, forked_map
+
+    batches = [files[start:start + _FILES_PER_BATCH] for start in range(0, len(files), _FILES_PER_BATCH)]
+    workers = fork_workers(len(batches) // 2)
+    results = forked_map(_batch_same_bytes, out, batches, workers) if workers > 1 else \
+        (_batch_same_bytes(out, batch) for batch in batches)
+    try:
+        return all(results)
+    finally:
+        results.close()
+
+
+def _batch_same_bytes(out: Path, files: Sequence[tuple[str, object, object]]) -> bool:
+    """:func:`_all_same_bytes` of one batch, in this process."""
+    return all(_same_bytes(out / relpath, signature, digest) for relpath, signature, digest in files)
 
 
 def _same_bytes(path: Path, signature: object, digest: object) -> bool:
