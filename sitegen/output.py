@@ -170,7 +170,6 @@ class FolderTimes:
         """Note the time of ``folder``, read just before it is listed."""
         self.times[folder] = mtime_ns if mtime_ns < self.settled_before else None
 
-
     @classmethod
     def of_own(cls, times: Mapping[str, int]) -> FolderTimes:
         """The times of folders that nothing but this build changes (folders it just made,
@@ -646,7 +645,7 @@ def _copy_as_spare(out: Path, spare: Path) -> None:
                     elif relpath != MARKER:
                         os.link(entry.path, os.path.join(target, entry.name))
                         listing[relpath] = entry.inode()
-        times = {}
+        times: dict[str, int] = {}
         for folder in folders:  # its modes as published, then its times (nothing changes it after)
             os.chmod(os.path.join(making, folder), stat.S_IMODE(os.stat(os.path.join(out, folder)).st_mode))
             times[folder] = os.stat(os.path.join(making, folder)).st_mtime_ns
