@@ -658,6 +658,20 @@ def _copy_as_spare(out: Path, spare: Path) -> None:
     _SpareRecord.keep(spare, _folder_tree(listing), FolderTimes.of_own(times))
 
 
+def discard_spare(spare: Path) -> None:
+    """Remove ``spare`` (a site kept for the next build into another output folder,
+    holding the marker) and its record, in the background; anything else is left."""
+    if not _is_ours(spare):
+        return
+    _SpareRecord.forget(spare)
+    try:
+        aside = Path(tempfile.mkdtemp(prefix=f"{spare.name}.gone-", dir=spare.parent))
+        os.rename(spare, aside / "folder")  # (no longer found as a spare should the removal be cut short)
+    except OSError:
+        return
+    _remove(aside, background=True)
+
+
 def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None] | None = None) -> None:
     """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
     with StagedSite(out) as staged:

@@ -670,6 +670,41 @@ def test_a_build_that_replaced_no_site_keeps_a_copy_of_its_own_as_the_spare(scra
     assert not [name for name in os.listdir(scratch_site) if name.startswith(".public.")]
 
 
+def test_a_build_drops_the_spares_of_output_folders_that_are_gone(scratch_site, tmp_path):
+    """Every output folder built into has its spare in .sitegen-cache/ (hard links to its
+    files): once the folder is deleted, the spare alone holds that site's bytes. A build
+    removes the spares whose manifest names a folder that is gone, or whose manifest is
+    gone; it leaves its own, those of folders still there, one whose manifest names no
+    folder (an earlier version's), and anything in the cache that is not a site."""
+    import json
+
+    from sitegen.site.build import BuildOptions, _manifest_path
+
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
+    outs = {name: scratch_site / name for name in ("public", "kept", "gone", "older", "unrecorded")}
+    for out in outs.values():
+        assert build(scratch_site, out, "--no-search").exit_code == 0
+    spares = {name: _spare_of(scratch_site, out) for name, out in outs.items()}
+    for name in ("gone", "older", "unrecorded"):
+        shutil.rmtree(outs[name])
+    older = _manifest_path(BuildOptions(root=scratch_site, out=outs["older"]))
+    manifest = json.loads(older.read_text("utf-8"))
+    assert manifest.pop("out") == str(outs["older"].resolve())
+    older.write_text(json.dumps(manifest), "utf-8")
+    _manifest_path(BuildOptions(root=scratch_site, out=outs["unrecorded"])).unlink()
+    stranger = scratch_site / ".sitegen-cache" / "build-000000000000.spare"
+    stranger.mkdir()
+    (stranger / "index.html").write_text("不是网站", "utf-8")
+    page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
+    assert build(scratch_site, outs["public"], "--no-search").exit_code == 0
+    left = {name for name, spare in spares.items() if spare.is_dir()}
+    assert left == {"public", "kept", "older"}
+    assert (stranger / "index.html").is_file()
+    assert folder_files(outs["kept"]) and not [p for p in (scratch_site / ".sitegen-cache").iterdir()
+                                               if ".spare" in p.name and p.name.endswith("-record")
+                                               and not p.with_name(p.name[:-len("-record")]).is_dir()]
+
+
 def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scratch_site, monkeypatch):
     """A build after a change reads the model the last build kept (while another process
     walks the output) and holds it through its session alone: once the session is released,

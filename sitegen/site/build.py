@@ -217,13 +217,37 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     state.save(_state_path(options))
     recorded = pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(_digests_path(options), recorded)
-    manifest = {"inputs": inputs, "output": output, "warnings": result.warnings,
+    manifest = {"inputs": inputs, "out": str(options.out.resolve()), "output": output, "warnings": result.warnings,
                 "options": _options(options), "code": code, "state": _file_signature(_state_path(options)),
                 "state_digest": file_digest(_state_path(options).read_bytes()), "digests": content_hash(recorded),
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
+    _drop_spares_of_gone_outputs(options)
     return result
+
+
+def _drop_spares_of_gone_outputs(options: BuildOptions) -> None:
+    """Remove the spares kept for other output folders (:func:`_spare_path`) that are gone
+    or no longer a site sitegen made, as their builds' manifests name them, and those whose
+    manifest is gone: once its output folder is deleted, a spare on the same file system
+    holds that site's bytes. A spare whose manifest names no folder (an earlier version's)
+    is left as it is."""
+    from sitegen.output import MARKER, discard_spare
+
+    ours = _spare_path(options)
+    for spare in sorted(ours.parent.glob("build-*.spare")):
+        if spare == ours:
+            continue
+        try:
+            manifest = json.loads(spare.with_suffix(".json").read_text("utf-8"))
+        except (OSError, ValueError):
+            manifest = None  # its build's record is gone: the spare can never be taken
+        if isinstance(manifest, dict):
+            out = manifest.get("out")
+            if not isinstance(out, str) or (Path(out) / MARKER).is_file():
+                continue  # an earlier version's (its output folder not known), or still there
+        discard_spare(spare)
 
 
 def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -> dict[str, str]:
