@@ -665,11 +665,26 @@ def discard_spare(spare: Path) -> None:
         return
     _SpareRecord.forget(spare)
     try:
-        aside = Path(tempfile.mkdtemp(prefix=f"{spare.name}.gone-", dir=spare.parent))
+        aside = Path(tempfile.mkdtemp(prefix=f"{spare.name}{_DISCARDED}", dir=spare.parent))
         os.rename(spare, aside / "folder")  # (no longer found as a spare should the removal be cut short)
     except OSError:
         return
     _remove(aside, background=True)
+
+
+_DISCARDED = ".gone-"
+"""What the name of a spare being removed (:func:`discard_spare`) goes on with."""
+
+
+def sweep_discarded_spares(folder: Path) -> None:
+    """Remove what is left in ``folder`` of spares whose removal was cut short."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith("build-") and f".spare{_DISCARDED}" in name and os.path.isdir(folder / name):
+            _remove(folder / name, background=True)
 
 
 def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None] | None = None) -> None:

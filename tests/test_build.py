@@ -674,9 +674,11 @@ def test_a_build_drops_the_spares_of_output_folders_that_are_gone(scratch_site, 
     """Every output folder built into has its spare in .sitegen-cache/ (hard links to its
     files): once the folder is deleted, the spare alone holds that site's bytes. A build
     removes the spares whose manifest names a folder that is gone, or whose manifest is
-    gone; it leaves its own, those of folders still there, one whose manifest names no
-    folder (an earlier version's), and anything in the cache that is not a site."""
+    gone (and what is left of such a removal cut short); it leaves its own, those of
+    folders still there, one whose manifest names no folder (an earlier version's), and
+    anything in the cache that is not a site."""
     import json
+    import time
 
     from sitegen.site.build import BuildOptions, _manifest_path
 
@@ -695,8 +697,16 @@ def test_a_build_drops_the_spares_of_output_folders_that_are_gone(scratch_site, 
     stranger = scratch_site / ".sitegen-cache" / "build-000000000000.spare"
     stranger.mkdir()
     (stranger / "index.html").write_text("不是网站", "utf-8")
+    cut_short = scratch_site / ".sitegen-cache" / "build-111111111111.spare.gone-x1y2z3" / "folder"
+    cut_short.mkdir(parents=True)  # a removal killed before it was done
+    (cut_short / "index.html").write_text("旧网站", "utf-8")
     page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
     assert build(scratch_site, outs["public"], "--no-search").exit_code == 0
+    deadline = time.monotonic() + 30  # (removed in the background)
+    while time.monotonic() < deadline and (cut_short.parent.exists() or any(
+            ".spare.gone-" in p.name for p in (scratch_site / ".sitegen-cache").iterdir())):
+        time.sleep(0.1)
+    assert not [p for p in (scratch_site / ".sitegen-cache").iterdir() if ".spare.gone-" in p.name]
     left = {name for name, spare in spares.items() if spare.is_dir()}
     assert left == {"public", "kept", "older"}
     assert (stranger / "index.html").is_file()

@@ -233,9 +233,10 @@ def _drop_spares_of_gone_outputs(options: BuildOptions) -> None:
     manifest is gone: once its output folder is deleted, a spare on the same file system
     holds that site's bytes. A spare whose manifest names no folder (an earlier version's)
     is left as it is."""
-    from sitegen.output import MARKER, discard_spare
+    from sitegen.output import MARKER, discard_spare, sweep_discarded_spares
 
     ours = _spare_path(options)
+    sweep_discarded_spares(ours.parent)  # (those whose removal was cut short)
     for spare in sorted(ours.parent.glob("build-*.spare")):
         if spare == ours:
             continue
