@@ -702,17 +702,20 @@ def test_a_build_drops_the_spares_of_output_folders_that_are_gone(scratch_site, 
     (cut_short / "index.html").write_text("旧网站", "utf-8")
     page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
     assert build(scratch_site, outs["public"], "--no-search").exit_code == 0
-    deadline = time.monotonic() + 30  # (removed in the background)
-    while time.monotonic() < deadline and (cut_short.parent.exists() or any(
-            ".spare.gone-" in p.name for p in (scratch_site / ".sitegen-cache").iterdir())):
+    cache = scratch_site / ".sitegen-cache"
+
+    def discarded() -> list[Path]:  # (removed in the background)
+        return [p for p in cache.iterdir() if ".spare.gone-" in p.name]
+
+    deadline = time.monotonic() + 30
+    while discarded() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in (scratch_site / ".sitegen-cache").iterdir() if ".spare.gone-" in p.name]
+    assert not discarded()
     left = {name for name, spare in spares.items() if spare.is_dir()}
     assert left == {"public", "kept", "older"}
-    assert (stranger / "index.html").is_file()
-    assert folder_files(outs["kept"]) and not [p for p in (scratch_site / ".sitegen-cache").iterdir()
-                                               if ".spare" in p.name and p.name.endswith("-record")
-                                               and not p.with_name(p.name[:-len("-record")]).is_dir()]
+    assert (stranger / "index.html").is_file() and folder_files(outs["kept"])
+    records = [p for p in cache.iterdir() if p.name.endswith(".spare-record")]
+    assert all(p.with_name(p.name.removesuffix("-record")).is_dir() for p in records)  # none without its spare
 
 
 def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scratch_site, monkeypatch):
