@@ -416,7 +416,7 @@ class StagedSite:
         """Make the spare folder the staging folder (with this folder's marker); returns
         what was recorded of the spare when it was kept (empty when nothing was, or it is
         not this folder's), None when there is no spare of ours."""
-        if self.spare is None or not _is_ours(self.spare):
+        if self.spare is None or not made_by_sitegen(self.spare):
             return None
         recorded = _SpareRecord.take(self.spare)
         marker = self.path / MARKER
@@ -596,8 +596,8 @@ class StagedSite:
         spare = self.spare
         if spare is not None:
             _SpareRecord.forget(spare)
-            if _is_ours(spare):
-                _remove(self._aside(str(spare)), background=True)
+            if made_by_sitegen(spare):
+                remove_tree(self._aside(str(spare)), background=True)
         if previous is not None:
             if spare is not None and not os.path.lexists(spare) and len(self._linked) >= self.written * SPARE_SHARE:
                 try:
@@ -609,7 +609,7 @@ class StagedSite:
                     if self._previous is not None:
                         _SpareRecord.keep(spare, *self._previous)
                     return
-            _remove(previous, background=self.written >= BACKGROUND_REMOVAL)
+            remove_tree(previous, background=self.written >= BACKGROUND_REMOVAL)
         if spare is not None and not os.path.lexists(spare):
             _copy_as_spare(self.out, spare)
 
@@ -658,35 +658,6 @@ def _copy_as_spare(out: Path, spare: Path) -> None:
     _SpareRecord.keep(spare, _folder_tree(listing), FolderTimes.of_own(times))
 
 
-def discard_spare(spare: Path) -> None:
-    """Remove ``spare`` (a site kept for the next build into another output folder,
-    holding the marker) and its record, in the background; anything else is left."""
-    if not _is_ours(spare):
-        return
-    _SpareRecord.forget(spare)
-    try:
-        aside = Path(tempfile.mkdtemp(prefix=f"{spare.name}{_DISCARDED}", dir=spare.parent))
-        os.rename(spare, aside / "folder")  # (no longer found as a spare should the removal be cut short)
-    except OSError:
-        return
-    _remove(aside, background=True)
-
-
-_DISCARDED = ".gone-"
-"""What the name of a spare being removed (:func:`discard_spare`) goes on with."""
-
-
-def sweep_discarded_spares(folder: Path) -> None:
-    """Remove what is left in ``folder`` of spares whose removal was cut short."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith("build-") and f".spare{_DISCARDED}" in name and os.path.isdir(folder / name):
-            _remove(folder / name, background=True)
-
-
 def write_site(outputs: OutputSet, out: Path, post: Callable[[StagedSite], None] | None = None) -> None:
     """Write ``outputs`` to a staging folder, run ``post`` on it, then swap it into ``out``."""
     with StagedSite(out) as staged:
@@ -711,7 +682,7 @@ def _files_under(folder: str) -> int:
     return count
 
 
-def _is_ours(folder: Path) -> bool:
+def made_by_sitegen(folder: Path) -> bool:
     """Whether ``folder`` is a site sitegen made (a real folder holding :data:`MARKER`)."""
     return not folder.is_symlink() and (folder / MARKER).is_file()
 
@@ -733,9 +704,9 @@ build ends as soon as the new one is in place (at 10,000 items, 25,000 files and
 folders take 4-8 s to delete on a slow disk); a smaller one at once."""
 
 
-def _remove(folder: Path, background: bool) -> None:
-    """Delete ``folder`` (a previous site), now or in a process that outlives this one
-    (should it die, the next build sweeps the folder away)."""
+def remove_tree(folder: Path, background: bool) -> None:
+    """Delete ``folder`` (a previous site, or records put aside), now or in a process that
+    outlives this one (should it die, the next build sweeps the folder away)."""
     if background:
         try:
             subprocess.Popen(["rm", "-rf", "--", str(folder)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -670,52 +670,65 @@ def test_a_build_that_replaced_no_site_keeps_a_copy_of_its_own_as_the_spare(scra
     assert not [name for name in os.listdir(scratch_site) if name.startswith(".public.")]
 
 
-def test_a_build_drops_the_spares_of_output_folders_that_are_gone(scratch_site, tmp_path):
-    """Every output folder built into has its spare in .sitegen-cache/ (hard links to its
-    files): once the folder is deleted, the spare alone holds that site's bytes. A build
-    removes the spares whose manifest names a folder that is gone, or whose manifest is
-    gone (and what is left of such a removal cut short); it leaves its own, those of
-    folders still there, one whose manifest names no folder (an earlier version's), and
-    anything in the cache that is not a site."""
+def test_a_build_drops_the_records_of_output_folders_that_are_gone(scratch_site, tmp_path):
+    """Every output folder built into has its records in .sitegen-cache/ (manifest, state,
+    digests, model, search shards, a spare of hard links to its files): once the folder is
+    deleted they are dead weight, and the spare alone holds that site's bytes. A build
+    removes the records whose manifest names a folder that is gone, or whose manifest is
+    gone (and what is left of such a removal cut short); it leaves its own, those of folders
+    still there, those whose manifest names no folder (an earlier version's), those a running
+    build holds, and a folder named like a spare that is not a site."""
     import json
     import time
 
-    from sitegen.site.build import BuildOptions, _manifest_path
+    from sitegen.site.build import BuildOptions, _manifest_path, _records_stem
+    from sitegen.site.records import RecordsLock
 
     page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[3]
-    outs = {name: scratch_site / name for name in ("public", "kept", "gone", "older", "unrecorded")}
+    cache = scratch_site / ".sitegen-cache"
+    outs = {name: scratch_site / name for name in ("public", "kept", "gone", "older", "unrecorded", "running")}
     for out in outs.values():
-        assert build(scratch_site, out, "--no-search").exit_code == 0
-    spares = {name: _spare_of(scratch_site, out) for name, out in outs.items()}
-    for name in ("gone", "older", "unrecorded"):
+        assert build(scratch_site, out).exit_code == 0
+    stems = {name: _records_stem(BuildOptions(root=scratch_site, out=out)) for name, out in outs.items()}
+
+    def records(name: str) -> set[str]:
+        return {p.name.removeprefix(stems[name]) for p in cache.iterdir() if p.name.split(".", 1)[0] == stems[name]}
+
+    made = {".json", ".state.json", ".digests", ".model", ".shards", ".spare", ".spare-record", ".lock"}
+    assert all(records(name) == made for name in outs)
+    for name in ("gone", "older", "unrecorded", "running"):
         shutil.rmtree(outs[name])
     older = _manifest_path(BuildOptions(root=scratch_site, out=outs["older"]))
     manifest = json.loads(older.read_text("utf-8"))
     assert manifest.pop("out") == str(outs["older"].resolve())
     older.write_text(json.dumps(manifest), "utf-8")
     _manifest_path(BuildOptions(root=scratch_site, out=outs["unrecorded"])).unlink()
-    stranger = scratch_site / ".sitegen-cache" / "build-000000000000.spare"
+    _manifest_path(BuildOptions(root=scratch_site, out=outs["running"])).unlink()  # (not written yet)
+    stranger = cache / "build-000000000000.spare"
     stranger.mkdir()
     (stranger / "index.html").write_text("不是网站", "utf-8")
-    cut_short = scratch_site / ".sitegen-cache" / "build-111111111111.spare.gone-x1y2z3" / "folder"
+    cut_short = cache / "build-111111111111.gone-x1y2z3" / "build-111111111111.spare"
     cut_short.mkdir(parents=True)  # a removal killed before it was done
     (cut_short / "index.html").write_text("旧网站", "utf-8")
     page.write_text(page.read_text("utf-8").rstrip("\n") + "\n\n第一句补充。\n", "utf-8")
-    assert build(scratch_site, outs["public"], "--no-search").exit_code == 0
-    cache = scratch_site / ".sitegen-cache"
+    with RecordsLock(_manifest_path(BuildOptions(root=scratch_site, out=outs["running"])).with_suffix(".lock")):
+        assert build(scratch_site, outs["public"]).exit_code == 0
 
-    def discarded() -> list[Path]:  # (removed in the background)
-        return [p for p in cache.iterdir() if ".spare.gone-" in p.name]
+    def put_aside() -> list[Path]:  # (removed in the background)
+        return [p for p in cache.iterdir() if ".gone-" in p.name]
 
     deadline = time.monotonic() + 30
-    while discarded() and time.monotonic() < deadline:
+    while put_aside() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not discarded()
-    left = {name for name, spare in spares.items() if spare.is_dir()}
-    assert left == {"public", "kept", "older"}
-    assert (stranger / "index.html").is_file() and folder_files(outs["kept"])
-    records = [p for p in cache.iterdir() if p.name.endswith(".spare-record")]
-    assert all(p.with_name(p.name.removesuffix("-record")).is_dir() for p in records)  # none without its spare
+    assert not put_aside()
+    assert records("public") == made
+    assert records("kept") == made
+    assert records("older") == made
+    assert records("running") == made - {".json"}
+    assert records("gone") == set()
+    assert records("unrecorded") == set()
+    assert (stranger / "index.html").is_file()
+    assert folder_files(outs["kept"])
 
 
 def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scratch_site, monkeypatch):

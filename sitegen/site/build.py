@@ -35,6 +35,7 @@ from sitegen.errors import Diagnostics, UsageError
 from sitegen.files import atomic_write
 from sitegen.output import FolderTimes, OutputLock, StagedSite, check_out_dir, file_digest
 from sitegen.progress import NO_PROGRESS, Progress
+from sitegen.site.records import LOCK_SUFFIX, STEM_PREFIX, RecordsLock, drop_records_of_gone_outputs
 from sitegen.text import content_hash
 from sitegen.theme import theme_folders
 
@@ -100,7 +101,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
     if options.base_url is not None and (problem := check_base_url(options.base_url)):
         raise UsageError(f"--base-url {problem}")
     check_out_dir(options.out, options.root, site_sources(options.root), ours=_manifest_path(options).is_file())
-    with OutputLock(options.out, on_wait):
+    with OutputLock(options.out, on_wait), RecordsLock(_manifest_path(options).with_suffix(LOCK_SUFFIX)):
         code = _code_signature()
         inputs = _input_signature(options, code)
         manifest = _recorded_manifest(options)
@@ -223,32 +224,8 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
-    _drop_spares_of_gone_outputs(options)
+    drop_records_of_gone_outputs(_manifest_path(options).parent, _records_stem(options))
     return result
-
-
-def _drop_spares_of_gone_outputs(options: BuildOptions) -> None:
-    """Remove the spares kept for other output folders (:func:`_spare_path`) that are gone
-    or no longer a site sitegen made, as their builds' manifests name them, and those whose
-    manifest is gone: once its output folder is deleted, a spare on the same file system
-    holds that site's bytes. A spare whose manifest names no folder (an earlier version's)
-    is left as it is."""
-    from sitegen.output import MARKER, discard_spare, sweep_discarded_spares
-
-    ours = _spare_path(options)
-    sweep_discarded_spares(ours.parent)  # (those whose removal was cut short)
-    for spare in sorted(ours.parent.glob("build-*.spare")):
-        if spare == ours:
-            continue
-        try:
-            manifest = json.loads(spare.with_suffix(".json").read_text("utf-8"))
-        except (OSError, ValueError):
-            manifest = None  # its build's record is gone: the spare can never be taken
-        if isinstance(manifest, dict):
-            out = manifest.get("out")
-            if not isinstance(out, str) or (Path(out) / MARKER).is_file():
-                continue  # an earlier version's (its output folder not known), or still there
-        discard_spare(spare)
 
 
 def _write_index(staged: StagedSite, bundle: Bundle, previous: dict[str, str]) -> dict[str, str]:
@@ -587,8 +564,14 @@ def _input_signature(options: BuildOptions, code: str) -> str:
     return content_hash(json.dumps(parts, sort_keys=True))
 
 
+def _records_stem(options: BuildOptions) -> str:
+    """What the names of the records of a build into ``options.out`` begin with
+    (:mod:`sitegen.site.records`)."""
+    return f"{STEM_PREFIX}{content_hash(str(options.out.resolve()))[:12]}"
+
+
 def _manifest_path(options: BuildOptions) -> Path:
-    return options.root / CACHE_DIR / f"build-{content_hash(str(options.out.resolve()))[:12]}.json"
+    return options.root / CACHE_DIR / f"{_records_stem(options)}.json"
 
 
 def _up_to_date(options: BuildOptions, last: _LastBuild, inputs: str, diagnostics: Diagnostics) -> BuildResult | None:
