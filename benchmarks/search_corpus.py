@@ -8,7 +8,8 @@ memory of its process tree, ``peak_tree_mb``), picks Q queries from article titl
 when it occurs in at most 5 articles, so the expected set is known; when the word is an
 entity's name, that entity's page is expected too) and runs the shared
 evaluator pfeval.py against the real search page with --truth-substring --phrase-filter
-(and --bytes for the cold transfer per query). pfeval calls Pagefind's API itself; what a
+(and --bytes for the cold transfer per query), printing the queries not found whole at the
+top. pfeval calls Pagefind's API itself; what a
 reader downloads is then measured on the search page as a reader uses it: /search/?q=QUERY
 opened cold (a fresh browser context per query) until its results (up to 20) are shown,
 counting every file fetched from /pagefind/ as a host serves them, pagefind.js and its
@@ -157,8 +158,11 @@ def main() -> int:
          "--host-page", "/search/", "--truth-substring", "--phrase-filter", "--bytes", "--chromium", "/usr/bin/chromium"],
         capture_output=True, text=True,
     )
-    tail = evaluation.stdout.strip().splitlines()[-8:]
-    print("\n".join(tail))
+    lines = evaluation.stdout.strip().splitlines()
+    header = next((line for line in lines if line.startswith("query ")), "")
+    missed = [line for line in lines  # the queries not found whole at the top: recall@5 or RR under 1
+              if len(fields := line.split()) >= 9 and re.fullmatch(r"[\d.]+", fields[3]) and fields[3:5] != ["1.00", "1.00"]]
+    print("\n".join([header, *missed, *lines[-4:]]))
     page_kb = sorted(page_query_kilobytes(work / "public", [q for q, _ in queries[:10]]))
     raw_kb = sorted(page_query_kilobytes(work / "public", [q for q, _ in queries[:10]], compress=False))
     summary = re.search(r"mean recall@5=([\d.]+)\s+MRR@\d+=([\d.]+)", evaluation.stdout)
