@@ -731,6 +731,39 @@ def test_a_build_drops_the_records_of_output_folders_that_are_gone(scratch_site,
     assert folder_files(outs["kept"])
 
 
+def test_a_records_lock_taken_while_its_records_are_dropped_is_taken_again(tmp_path):
+    """A build waiting for the lock on its output folder's records while another drops
+    them (lock file removed, then released) locks the file that is there afterwards, not
+    the one removed: else a third build would find no lock held and drop its records."""
+    import threading
+    import time
+
+    from sitegen.site.records import RecordsLock
+
+    path = tmp_path / "build-0123456789ab.lock"
+    held: list[int] = []
+    dropping = RecordsLock(path).__enter__()
+    waiting = threading.Event()
+
+    def wait_for_lock() -> None:
+        waiting.set()
+        with RecordsLock(path) as lock:
+            assert lock.fd is not None
+            held.append(os.fstat(lock.fd).st_ino)
+            assert path.is_file()
+            held.append(path.stat().st_ino)
+
+    thread = threading.Thread(target=wait_for_lock)
+    thread.start()
+    waiting.wait()
+    time.sleep(0.2)  # (it is waiting in flock)
+    path.unlink()  # the records dropped, the lock file with them
+    dropping.__exit__(None, None, None)
+    thread.join(10)
+    assert len(held) == 2
+    assert held[0] == held[1]
+
+
 def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scratch_site, monkeypatch):
     """A build after a change reads the model the last build kept (while another process
     walks the output) and holds it through its session alone: once the session is released,
