@@ -731,22 +731,29 @@ def test_a_build_drops_the_records_of_output_folders_that_are_gone(scratch_site,
     assert folder_files(outs["kept"])
 
 
-def test_a_records_lock_taken_while_its_records_are_dropped_is_taken_again(tmp_path):
+def test_a_records_lock_taken_while_its_records_are_dropped_is_taken_again(tmp_path, monkeypatch):
     """A build waiting for the lock on its output folder's records while another drops
     them (lock file removed, then released) locks the file that is there afterwards, not
     the one removed: else a third build would find no lock held and drop its records."""
+    import fcntl
     import threading
-    import time
 
     from sitegen.site.records import RecordsLock
 
     path = tmp_path / "build-0123456789ab.lock"
     held: list[int] = []
     dropping = RecordsLock(path).__enter__()
-    waiting = threading.Event()
+    opened = threading.Event()
+    flock = fcntl.flock
+
+    def noted_flock(fd: int, operation: int) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            opened.set()  # the waiting build has opened the lock file: it is about to wait
+        flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", noted_flock)
 
     def wait_for_lock() -> None:
-        waiting.set()
         with RecordsLock(path) as lock:
             assert lock.fd is not None
             held.append(os.fstat(lock.fd).st_ino)
@@ -755,8 +762,7 @@ def test_a_records_lock_taken_while_its_records_are_dropped_is_taken_again(tmp_p
 
     thread = threading.Thread(target=wait_for_lock)
     thread.start()
-    waiting.wait()
-    time.sleep(0.2)  # (it is waiting in flock)
+    assert opened.wait(10)
     path.unlink()  # the records dropped, the lock file with them
     dropping.__exit__(None, None, None)
     thread.join(10)
