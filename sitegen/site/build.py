@@ -102,7 +102,7 @@ def build_site(options: BuildOptions, diagnostics: Diagnostics, progress: Progre
     if options.base_url is not None and (problem := check_base_url(options.base_url)):
         raise UsageError(f"--base-url {problem}")
     check_out_dir(options.out, options.root, site_sources(options.root), ours=_manifest_path(options).is_file())
-    with OutputLock(options.out, on_wait), RecordsLock(_manifest_path(options).with_suffix(LOCK_SUFFIX)):
+    with OutputLock(options.out, on_wait), RecordsLock(_records_lock_path(options)):
         code = _code_signature()
         inputs = _input_signature(options, code)
         manifest = _recorded_manifest(options)
@@ -237,7 +237,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
                            "entities": result.entities}}
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
-    drop_records_of_gone_outputs(_manifest_path(options).parent, _records_stem(options))
+    drop_records_of_gone_outputs(options.root / CACHE_DIR, _records_stem(options))
     return result
 
 
@@ -535,6 +535,11 @@ def _digests_path(options: BuildOptions) -> Path:
 
 def _model_path(options: BuildOptions) -> Path:
     return _manifest_path(options).with_suffix(".model")
+
+
+def _records_lock_path(options: BuildOptions) -> Path:
+    """What a build holds for its whole run (:class:`~sitegen.site.records.RecordsLock`)."""
+    return _manifest_path(options).with_suffix(LOCK_SUFFIX)
 
 
 def _spare_path(options: BuildOptions) -> Path:
