@@ -362,7 +362,7 @@ class SiteSession:
         changed_values = {key for key in now.values.keys() | previous.values.keys()
                           if now.values.get(key) != previous.values.get(key)}
         for relpath, plan in self.planner.by_relpath.items():
-            if previous.pages.get(relpath) != now.pages[relpath] or not plan.deps.isdisjoint(changed_values):
+            if previous.pages.get(relpath) != now.pages[relpath] or not changed_values.isdisjoint(plan.deps):
                 hit.add(relpath)
         return hit, gone
 
