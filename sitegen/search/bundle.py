@@ -26,7 +26,7 @@ import io
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.errors import SitegenError
 
@@ -58,29 +58,30 @@ class BundleFiles(MutableMapping[str, bytes]):
     its filter files 0.13 s)."""
 
     def __init__(self, files: Iterable[tuple[str, bytes]] = ()) -> None:
-        self._files: dict[str, bytes] = dict(files)  # a packed file's bytes before compression
-        self._packed: dict[str, int] = {}  # packed file -> its compression level
+        self._files: dict[str, bytes | _Packed] = dict(files)
 
-    def pack(self, path: str, raw: bytes, level: int = _PACK_LEVEL) -> None:
-        """Hold the file at ``path``, which is ``raw`` gzipped (at ``level``, no time)."""
-        self._files[path] = raw
-        self._packed[path] = level
+    def pack(self, path: str, *parts: bytes | memoryview, level: int = _PACK_LEVEL) -> None:
+        """Hold the file at ``path``, which is ``parts`` joined and gzipped (at ``level``, no
+        time). The parts are held as given: the word chunks of a merge are views of the
+        merged word index, not copies (at 100,000 items 243 MB)."""
+        self._files[path] = _Packed(level, parts)
 
     def digest(self, path: str) -> str:
         """A digest of the file at ``path`` (of its bytes before compression when packed)."""
-        if (level := self._packed.get(path)) is not None:
-            return hashlib.sha256(_packed_digest(level) + self._files[path]).hexdigest()
-        return hashlib.sha256(self._files[path]).hexdigest()
+        held = self._files[path]
+        if isinstance(held, _Packed):
+            digest = hashlib.sha256(_packed_digest(held.level))
+            for part in held.parts:
+                digest.update(part)
+            return digest.hexdigest()
+        return hashlib.sha256(held).hexdigest()
 
     def checked(self, check: Callable[[str], str]) -> BundleFiles:
         """These files sorted by path, each path as ``check`` returns it (raising on a path
         that cannot be written), packed files still packed."""
         files = BundleFiles()
         for path in sorted(self._files):
-            if (level := self._packed.get(path)) is not None:
-                files.pack(check(path), self._files[path], level)
-            else:
-                files[check(path)] = self._files[path]
+            files._files[check(path)] = self._files[path]
         return files
 
     def compressed(self, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
@@ -91,28 +92,34 @@ class BundleFiles(MutableMapping[str, bytes]):
 
         from sitegen.parallel import worker_count
 
-        packed = sum(1 for path in paths if path in self._packed)
+        packed = sum(1 for path in paths if isinstance(self._files[path], _Packed))
         with ThreadPoolExecutor(max_workers=worker_count(packed // _PACKED_PER_THREAD)) as pool:
             yield from zip(paths, pool.map(self.__getitem__, paths))
 
     def __getitem__(self, path: str) -> bytes:
-        if (level := self._packed.get(path)) is not None:
-            return gzip.compress(self._files[path], compresslevel=level, mtime=0)
-        return self._files[path]
+        held = self._files[path]
+        if isinstance(held, _Packed):
+            return gzip.compress(b"".join(held.parts), compresslevel=held.level, mtime=0)
+        return held
 
     def __setitem__(self, path: str, data: bytes) -> None:
         self._files[path] = data
-        self._packed.pop(path, None)
 
     def __delitem__(self, path: str) -> None:
         del self._files[path]
-        self._packed.pop(path, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
 
     def __len__(self) -> int:
         return len(self._files)
+
+
+class _Packed(NamedTuple):
+    """A file :class:`BundleFiles` compresses when it is read: its bytes, in parts."""
+
+    level: int
+    parts: tuple[bytes | memoryview, ...]
 
 
 _PACKED_PER_THREAD = 100  # packed files (about 4-16 KB each) that make a thread worth starting
@@ -243,9 +250,10 @@ def read_cbor_head(data: bytes, position: int) -> tuple[int, int, int]:
     return initial >> 5, int.from_bytes(data[position + 1:position + 1 + size], "big"), position + 1 + size
 
 
-def encode_word_chunk(words: list[bytes]) -> bytes:
-    """A word index chunk (without its signature) holding the encoded ``words``."""
-    return b"\x81" + cbor_head(4, len(words)) + b"".join(words)
+def _word_chunk_head(count: int) -> bytes:
+    """What a word index chunk of ``count`` words holds before them (without its
+    signature): an array of one item, the array of its words."""
+    return b"\x81" + cbor_head(4, count)
 
 
 def decoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes, list[Any]]]:
@@ -266,44 +274,58 @@ def decoded_words(data: bytes, name: str) -> Iterator[tuple[str, bytes, list[Any
         yield word[0], raw[start:stream.tell()], word
 
 
-def write_word_chunks(words: Iterable[tuple[str, bytes]], files: BundleFiles, language: str) -> list[list[str]]:
+class WordChunks(NamedTuple):
+    """A word index as :func:`write_word_chunks` cut it."""
+
+    listed: list[list[str]]
+    """The metadata's list of chunks: the first and last word of each (the shortest prefixes
+    that tell it from its neighbours) and its name."""
+    data: bytes
+    """Every word's encoding, one after another: the chunks are views of these bytes."""
+
+
+def write_word_chunks(words: Iterable[tuple[str, bytes]], files: BundleFiles, language: str) -> WordChunks:
     """Write ``words`` (in order, each as its encoded bytes) into ``files`` as word index
-    chunks; returns the metadata's list of chunks. A chunk ends after a word that
-    :func:`_ends_chunk` picks, so the cuts depend on the words around them only, and a
-    chunk is named by a digest of its own bytes (as Pagefind names its files; longer where
-    two chunks' names would be the same): a change to some words' postings renames their
-    chunks and leaves the others as they were. A chunk's range is the shortest prefixes
-    that tell it from its neighbours, as Pagefind makes them."""
-    chunks: list[tuple[str, str, bytes]] = []  # first word, last word, encoded chunk
-    pending: list[tuple[str, bytes]] = []
-    size = 0
-
-    def close_chunk() -> None:
-        chunks.append((pending[0][0], pending[-1][0], encode_word_chunk([data for _, data in pending])))
-        pending.clear()
-
+    chunks. A chunk ends after a word that :func:`_ends_chunk` picks, so the cuts depend on
+    the words around them only, and a chunk is named by a digest of its own bytes (as
+    Pagefind names its files; longer where two chunks' names would be the same): a change
+    to some words' postings renames their chunks and leaves the others as they were. A
+    chunk's range is the shortest prefixes that tell it from its neighbours, as Pagefind
+    makes them."""
+    body = io.BytesIO()
+    chunks: list[tuple[str, str, int, int, int]] = []  # first word, last word, words, start and end in body
+    first, count, start = "", 0, 0
     for word, encoded in words:
-        pending.append((word, encoded))
-        size += len(encoded)
-        if _ends_chunk(word, size):
-            close_chunk()
-            size = 0
-    if pending:
-        close_chunk()
-    ranges = [[first_word, last_word] for first_word, last_word, _ in chunks]
+        if not count:
+            first = word
+        count += 1
+        body.write(encoded)
+        end = body.tell()
+        if _ends_chunk(word, end - start):
+            chunks.append((first, word, count, start, end))
+            count, start = 0, end
+    if count:
+        chunks.append((first, word, count, start, body.tell()))
+    data = body.getvalue()
+    del body
+    ranges = [[first_word, last_word] for first_word, last_word, *_ in chunks]
     for left, right in zip(ranges, ranges[1:]):
         left[1], right[0] = _distinguishing_prefixes(left[1], right[0])
     listed = []
     named: set[str] = set()
-    for (from_word, to_word), (_, _, raw) in zip(ranges, chunks):
-        digest = hashlib.sha256(raw).hexdigest()
+    whole = memoryview(data)
+    for (from_word, to_word), (_, _, count, start, end) in zip(ranges, chunks):
+        head, part = _word_chunk_head(count), whole[start:end]  # the chunk: head + part
+        digest = hashlib.sha256(head)
+        digest.update(part)
+        name = digest.hexdigest()
         length = _CHUNK_NAME_LENGTH
-        while (chunk_hash := f"{language}_{digest[:length]}") in named:  # two chunks' digests begin alike
+        while (chunk_hash := f"{language}_{name[:length]}") in named:  # two chunks' digests begin alike
             length += 1
         named.add(chunk_hash)
-        files.pack(f"index/{chunk_hash}.pf_index", _SIGNATURE + raw)
+        files.pack(f"index/{chunk_hash}.pf_index", _SIGNATURE + head, part)
         listed.append([from_word, to_word, chunk_hash])
-    return listed
+    return WordChunks(listed, data)
 
 
 def _ends_chunk(word: str, size: int) -> bool:

@@ -35,7 +35,6 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from io import BytesIO
 from typing import Any, NamedTuple
 
 from sitegen.parallel import fork_workers, forked_map
@@ -565,16 +564,15 @@ def _merge_language(present: list[tuple[ShardBundle, list[Any], list[int | None]
     else:
         stream = _merged_words(tables, maps, field_maps)
     kept: list[str] = []
-    entries = BytesIO()  # (not a list of them joined at the end: its bytes are the result's, not copied)
     ends = array("q")
     parts = array("i")
-    chunks = write_word_chunks(_noted(stream, kept, entries, ends, parts), merged, language)
-    if not chunks:
+    chunks = write_word_chunks(_noted(stream, kept, ends, parts), merged, language)  # (its chunks are views of its data)
+    if not chunks.listed:
         raise SearchIndexError("the search index has no words")
     filters = _merge_filters(present, language, merged)
     sorts = _sorts(sort_values)
     version = present[0][1][0]
-    return [version, pages, chunks, filters, sorts, fields], MergedWords(kept, entries.getvalue(), ends, parts)
+    return [version, pages, chunks.listed, filters, sorts, fields], MergedWords(kept, chunks.data, ends, parts)
 
 
 _Merged = tuple[str, bytes, Sequence[int]]
@@ -582,14 +580,15 @@ _Merged = tuple[str, bytes, Sequence[int]]
 (a :class:`LastPart`, or its five numbers as a merge kept them)."""
 
 
-def _noted(stream: Iterable[_Merged], words: list[str], entries: BytesIO, ends: array[int],
+def _noted(stream: Iterable[_Merged], words: list[str], ends: array[int],
            parts: array[int]) -> Iterator[tuple[str, bytes]]:
-    """Each word of ``stream`` and its entry, noted in ``words``, ``entries`` (written on),
-    ``ends`` (where it ends there) and ``parts`` (its :class:`LastPart`) as it passes."""
+    """Each word of ``stream`` and its entry, noted in ``words``, ``ends`` (where its entry
+    ends, the entries one after another) and ``parts`` (its :class:`LastPart`) as it passes."""
+    end = 0
     for word, entry, last_part in stream:
         words.append(word)
-        entries.write(entry)
-        ends.append(entries.tell())
+        end += len(entry)
+        ends.append(end)
         parts.extend(last_part)
         yield word, entry
 
@@ -1021,7 +1020,7 @@ def _merge_filters(present: list[tuple[ShardBundle, list[Any], list[int | None]]
     for name in sorted(values):
         filter_hash, raw = encode_pf([name, [[value, sorted(pages)] for value, pages in sorted(values[name].items())]],
                                      language, 7)
-        merged.pack(f"filter/{filter_hash}.pf_filter", raw, PF_LEVEL)  # compressed if not the last build's
+        merged.pack(f"filter/{filter_hash}.pf_filter", raw, level=PF_LEVEL)  # compressed if not the last build's
         listed.append([name, filter_hash])
     return listed
 
