@@ -4,6 +4,7 @@ ones fed as a pipeline."""
 from __future__ import annotations
 
 import collections
+import gc
 import json
 import multiprocessing
 import os
@@ -48,7 +49,7 @@ def forked_map(function: Callable[[Shared, Task], Result], shared: Shared, tasks
     global _SHARED
     _SHARED = (function, shared)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=gc.freeze) as pool:
             yield from pool.imap(_call_shared, tasks)
     finally:
         _SHARED = None
