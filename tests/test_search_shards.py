@@ -86,15 +86,11 @@ def test_merged_shards_say_what_one_run_says(sample_pages, site_root, shard_page
     assert not differing, [(w, one["words"][w], many["words"][w]) for w in differing[:3]]
 
 
-@pytest.mark.parametrize("shard_pages,in_workers", [(40, False), (200, False), (40, True)])
+@pytest.mark.parametrize("shard_pages", [40, 200])
 def test_the_published_bundle_of_shards_is_the_one_run_bundle_byte_for_byte(sample_pages, site_root, built_site,
-                                                                             tmp_path, shard_pages, in_workers,
-                                                                             monkeypatch) -> None:
+                                                                             tmp_path, shard_pages) -> None:
     """The sample site is built in one run (211 pages); indexed in shards of 40 (six runs) or
-    200 (two), the bundle sitegen publishes is the same, file for file and byte for byte,
-    also when the words are merged by forked workers, a range of words each."""
-    if in_workers:
-        monkeypatch.setattr(merge, "_WORDS_PER_RANGE", 1)
+    200 (two), the bundle sitegen publishes is the same, file for file and byte for byte."""
     sharded = search.index_site(sample_pages, aliases=site_aliases(site_root), cut=search.ShardCut.every(shard_pages))
     write_bundle(sharded, tmp_path / "pagefind")
     published = folder_files(built_site / "pagefind")
