@@ -218,6 +218,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             search_summary = bundle.summary
             indexed = {f"pagefind/{relpath}" for relpath in bundle.files}
             state = replace(state, index=_write_index(staged, bundle, previous.state.index if previous else {}))
+            del bundle  # written: the rest of the build need not hold it (450 MB at 100,000 items)
         copies.close()  # (its temporary file)
         staged.remove_linked_under("pagefind/", keep=indexed)  # the previous index's files this one lacks
         _state_path(options).unlink(missing_ok=True)  # it describes the site about to be replaced
