@@ -57,7 +57,7 @@ def parse_page(text: str, path: Path | str) -> PageFile:
     return PageFile(loaded.data, "".join(lines[end + 1 :]), end + 2, loaded)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FrontMatter:
     """A page's validated front matter (see the README's content model)."""
 

@@ -92,7 +92,7 @@ def is_searchable(relpath: str, html: bytes) -> bool:
     return relpath.endswith(".html") and b"data-pagefind-body" in html
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexedPage:
     """What a build keeps of a searchable page for the next build's index: a digest of what
     Pagefind is sent for it, except its sort values (its URL and the part of the page it
@@ -176,7 +176,7 @@ def _request(number: int, relpath: str, segmented: SegmentedPage) -> IndexReques
     return IndexRequest(number + 1, encoded, segmented.page)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SegmentedPage:
     """A searchable page's :class:`IndexedPage` with the copy of it Pagefind is sent
     (segmented, :func:`~sitegen.search.segment.segment_html`)."""

@@ -351,7 +351,7 @@ ENTITY_CACHE_FILES = 16 ** _KEY_DIGITS
 each holds ~150 texts, 38 KB)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageData:
     """A validated page before entities are attached."""
 
@@ -380,7 +380,7 @@ def _unpickle_page(path: Path, front: FrontMatter, summary: bytes, body_html: by
     return PageData(path, front, *(data.decode("utf-8", "surrogatepass") for data in (summary, body_html, text)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CachedPage:
     """A page cache entry: the parsed page and the warnings parsing it gave."""
 
@@ -427,7 +427,7 @@ def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> 
         name = catalog.canonical(kind, surface)
         if name:
             mentions[(KINDS[kind], sys.intern(name))] += count
-    entities = tuple(EntityRef(k, n, c) for (k, n), c in sorted(mentions.items(), key=lambda x: (-x[1], x[0])))
+    entities = tuple(EntityRef.of(k, n, c) for (k, n), c in sorted(mentions.items(), key=lambda x: (-x[1], x[0])))
     person_roles = tuple(sorted({(sys.intern(name), sys.intern(role)) for surface, role in roles
                                  if (name := catalog.canonical("PER", surface))}))
     return _article(page, entities, person_roles)
@@ -500,7 +500,7 @@ def page_fingerprint(summary_chars: int) -> str:
     return content_hash(code + f"{__version__}:{summary_chars}".encode())[:16]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _StoredPage:
     signature: tuple[int, int, int]  # size, mtime_ns, inode
     key: str  # of its path and bytes (:func:`page_key`): the same page under a new signature

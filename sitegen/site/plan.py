@@ -31,7 +31,7 @@ from sitegen.site.group import Grouping
 from sitegen.site.keys import ALL_CONTENT, ENTITY_INDEX, LATEST_WEEK, NEWEST, UNDATED, WEEKS, Key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PagePlan:
     """One output file: where it goes, how it is made and what it depends on."""
 
