@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -146,12 +147,13 @@ class FrontMatter:
         return cls(
             title=title, date=day, slug=slug, date_uncertain=flag("date_uncertain"),
             event_date=_as_date(front.get("event_date"), "event_date", error),
-            source=text("source", front.get("source")), source_url=source_url, origin=text("origin", front.get("origin")),
-            also=text_list("also", front.get("also")), category=text("category", front.get("category")),
-            tags=text_list("tags", front.get("tags")), weight=weight, draft=flag("draft"),
+            source=_shared(text("source", front.get("source"))), source_url=source_url,
+            origin=_shared(text("origin", front.get("origin"))),
+            also=text_list("also", front.get("also")), category=_shared(text("category", front.get("category"))),
+            tags=tuple(sys.intern(tag) for tag in text_list("tags", front.get("tags"))), weight=weight, draft=flag("draft"),
             summary=text("summary", summary) if isinstance(summary, str) else None,
-            author=text("author", front.get("author")), editor=text("editor", front.get("editor")),
-            supervisor=text("supervisor", front.get("supervisor")),
+            author=_shared(text("author", front.get("author"))), editor=_shared(text("editor", front.get("editor"))),
+            supervisor=_shared(text("supervisor", front.get("supervisor"))),
             original_script=text("original_script", front.get("original_script")),
         )
 
@@ -184,6 +186,13 @@ class FrontMatter:
 
 
 _KNOWN_KEYS = frozenset(f.name for f in fields(FrontMatter))
+
+
+def _shared(value: str | None) -> str | None:
+    """One string for a value many pages give (a source, a category, an editor): interned,
+    and so pickled once with the pages that share it (at 100,000 items those three fields
+    took 32 MB as a string per page)."""
+    return None if value is None else sys.intern(value)
 
 
 def _without_controls(value: str, warn: Callable[[], None]) -> str:
