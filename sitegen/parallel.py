@@ -12,6 +12,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
@@ -64,42 +65,42 @@ def _call_shared(task: Any) -> Any:
 @contextmanager
 def forked_call(function: Callable[[Task], Result], argument: Task) -> Iterator[Callable[[], Result]]:
     """Compute ``function(argument)`` in a forked process while the caller goes on: the
-    context gives what waits for the result (pickled back through a pipe; an error in the
-    child is raised there). When the platform cannot fork, or another thread runs
-    (:func:`fork_workers`), the result is computed when it is first asked for. A child whose
-    result is not asked for is stopped when the context ends."""
+    context gives what waits for the result (pickled back through an unnamed temporary
+    file, read once the child has ended: neither process holds the result's bytes while
+    the other holds its objects; an error in the child is raised there). When the platform
+    cannot fork, or another thread runs (:func:`fork_workers`), the result is computed when
+    it is first asked for. A child whose result is not asked for is stopped when the
+    context ends."""
     if fork_workers(2) == 1:
         yield lambda: function(argument)
         return
-    reading, writing = os.pipe()
+    answer = tempfile.TemporaryFile()
     pid = os.fork()
     if pid == 0:  # the child: compute, answer, leave without running the parent's clean-ups
         status = 0
         try:
-            os.close(reading)
             try:
-                answer = pickle.dumps((False, function(argument)), protocol=pickle.HIGHEST_PROTOCOL)
+                value = function(argument)
             except BaseException as error:  # noqa: BLE001 - sent to the parent, which raises it
-                answer = pickle.dumps((True, error), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(writing, "wb") as stream:
-                stream.write(answer)
+                pickle.dump((True, error), answer, protocol=pickle.HIGHEST_PROTOCOL)
+            else:
+                pickle.dump((False, value), answer, protocol=pickle.HIGHEST_PROTOCOL)
+            answer.flush()
         except BaseException:  # noqa: BLE001 - the parent sees no answer
             status = 1
         finally:
             os._exit(status)
-    os.close(writing)
     answered: list[Result] = []
     reaped: list[bool] = []
 
     def result() -> Result:
         if not answered:
-            with os.fdopen(os.dup(reading), "rb") as stream:
-                data = stream.read()
             if not reaped:
                 os.waitpid(pid, 0)
                 reaped.append(True)
+            answer.seek(0)
             try:
-                failed, value = pickle.loads(data)
+                failed, value = pickle.load(answer)
             except (EOFError, pickle.UnpicklingError):
                 raise RuntimeError("a forked process ended without an answer") from None
             if failed:
@@ -110,7 +111,7 @@ def forked_call(function: Callable[[Task], Result], argument: Task) -> Iterator[
     try:
         yield result
     finally:
-        os.close(reading)
+        answer.close()
         if not reaped:
             try:
                 os.kill(pid, signal.SIGKILL)
