@@ -91,6 +91,13 @@ class Diagnostics:
                 self.before_echo()
             print(f"warning: {text}", file=sys.stderr)
 
+    def adopt(self, warnings: list[str]) -> None:
+        """Record the ``warnings`` another process recorded and showed (not shown again)."""
+        for text in warnings:
+            if text not in self._seen:
+                self._seen.add(text)
+                self.warnings.append(text)
+
     def raise_if_strict(self, strict: bool) -> None:
         """Fail the run when ``strict`` is set and any warning was recorded."""
         if strict and self.warnings:

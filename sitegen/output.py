@@ -287,6 +287,10 @@ class _SpareRecord:
             pass
 
 
+_LEDGER = ("_folders", "_settled", "_made", "_linked", "_written", "_digests", "_from_spare", "_previous")
+"""The attributes of a :class:`StagedSite` that follow what was written."""
+
+
 class StagedSite:
     """A new site written into a staging folder beside ``out`` and swapped in by
     :meth:`publish`; leaving the ``with`` block without publishing (an error, Ctrl+C)
@@ -323,6 +327,16 @@ class StagedSite:
             except OSError:
                 pass
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def ledger(self) -> dict[str, object]:
+        """What this object knows of the staging folder's files and folders: a forked
+        process that wrote into the folder hands it back (:meth:`adopt`)."""
+        return {name: getattr(self, name) for name in _LEDGER}
+
+    def adopt(self, ledger: Mapping[str, object]) -> None:
+        """Take the :meth:`ledger` of a forked process that wrote into this staging folder."""
+        for name in _LEDGER:
+            setattr(self, name, ledger[name])
 
     def write(self, relpath: str, data: bytes) -> None:
         """Write one file (``relpath`` as checked by :class:`OutputSet`), replacing a file

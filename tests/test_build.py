@@ -826,6 +826,59 @@ def test_a_build_lets_go_of_the_model_it_read_when_its_session_is_released(scrat
     assert said.keys() == {"walked by", "built by"} and said["walked by"] != said["built by"], ran.stdout + ran.stderr
 
 
+def test_a_cold_build_makes_the_model_in_a_forked_process(scratch_site):
+    """A build from nothing loads, groups and renders the site in a forked process that
+    ends before the index stage, so the build's own process never holds the site's model;
+    what that process warned of is the build's (shown once), --strict fails on it, and a
+    page it cannot read fails the build with its file and line, the output left as it was.
+    (In a Python of its own: a thread another test left running here would keep the build
+    in one process, as it must then.)"""
+    page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[0]
+    page.write_text(page.read_text("utf-8").replace("title: ", "colour: blue\ntitle: ", 1), "utf-8")
+    script = textwrap.dedent("""
+        import os, sys
+        from pathlib import Path
+        from sitegen.errors import Diagnostics, SitegenError
+        from sitegen.site import build
+
+        made = build._made_pages
+
+        def noted(*args):
+            print("made by", os.getpid(), flush=True)
+            return made(*args)
+
+        build._made_pages = noted
+        root = Path(sys.argv[1])
+        strict = sys.argv[2] == "strict"
+        try:
+            result = build.build_site(build.BuildOptions(root=root, out=root / "public", search=False,
+                                                         strict=strict, force=True), Diagnostics())
+        except SitegenError as error:
+            print("failed", str(error).replace(" ", "_"), flush=True)
+        else:
+            print("warned", len(result.warnings), flush=True)
+        print("built by", os.getpid(), flush=True)
+    """)
+
+    def run(mode: str) -> tuple[dict[str, str], str]:
+        ran = subprocess.run([sys.executable, "-c", script, str(scratch_site), mode], capture_output=True, text=True,
+                             timeout=300)
+        assert ran.returncode == 0 and "Traceback" not in ran.stderr, ran.stderr
+        return dict(line.rsplit(" ", 1) for line in ran.stdout.splitlines()), ran.stderr
+
+    said, shown = run("plain")
+    assert said["made by"] != said["built by"] and said["warned"] == "1", said
+    assert shown.count("unknown front matter key 'colour'") == 1, shown
+    site = folder_files(scratch_site / "public")
+    said, _ = run("strict")
+    assert said["made by"] != said["built by"] and said["failed"] == "1_warning(s)_and_--strict_is_set", said
+    page.write_text(page.read_text("utf-8").replace("colour: blue\n", "weight: heavy\n", 1), "utf-8")
+    said, _ = run("plain")
+    assert said["made by"] != said["built by"], said
+    assert f"{page.name}:2:_'weight'_must_be_a_whole_number" in said["failed"], said
+    assert folder_files(scratch_site / "public") == site
+
+
 def test_a_build_after_a_change_updates_the_model_the_last_build_kept(scratch_site, tmp_path, monkeypatch):
     """A build keeps the site's model (the pages as read, the grouping, the derived values)
     for the next build into the same folder, which then makes, groups and digests only what

@@ -201,10 +201,24 @@ class SegmentedCopies:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def put(self, relpath: str, segmented: SegmentedPage) -> None:
-        """Keep the segmented copy of the page at ``relpath``."""
+    def open(self) -> None:
+        """Make the file now: a process forked afterwards writes into the same file, and
+        its :meth:`ledger` says where."""
         if self._file is None:
             self._file = tempfile.TemporaryFile()
+
+    def ledger(self) -> tuple[dict[str, tuple[IndexedPage, int, int]], int]:
+        """Where each copy is in the file, and where the file ends."""
+        return self._where, self._end
+
+    def adopt(self, ledger: tuple[dict[str, tuple[IndexedPage, int, int]], int]) -> None:
+        """Take the :meth:`ledger` of a forked process that wrote into this file."""
+        self._where, self._end = ledger
+
+    def put(self, relpath: str, segmented: SegmentedPage) -> None:
+        """Keep the segmented copy of the page at ``relpath``."""
+        self.open()
+        assert self._file is not None
         data = segmented.copy.encode("utf-8")
         written = 0
         while written < len(data):

@@ -42,7 +42,7 @@ from sitegen.theme import theme_folders
 # The stages are imported by the functions that run them, so that a build with nothing to
 # do (:func:`build_site` finds that first) starts without them: 0.17 s less of imports.
 if TYPE_CHECKING:
-    from sitegen.search import AliasExpander, Bundle, IndexedPage, SegmentedPage
+    from sitegen.search import AliasExpander, Bundle, IndexedPage, SegmentedCopies, SegmentedPage
     from sitegen.site.carry import BuiltState, KeptModel
     from sitegen.site.session import SiteUpdate
 
@@ -139,73 +139,37 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
            previous: _PreviousBuild | None, model: _KeptModelRead) -> BuildResult:
     """The build itself, from the build that made the output when there is one (and the
     model it kept)."""
-    from sitegen.search import AliasExpander, IndexedPage, SegmentedCopies, SegmentedPage, ShardCache, index_changed_shards
+    from sitegen.parallel import fork_workers, forked_call
+    from sitegen.search import AliasExpander, SegmentedCopies, ShardCache, index_changed_shards
     from sitegen.search import shards as shards_module
     from sitegen.site.load import inputs_fingerprint, site_entity_data
-    from sitegen.site.session import Prepare, SiteSession
 
-    kept = model.take() if previous is not None else None  # (held here alone: released with the session)
-    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
-                          previous=previous.state if previous is not None else None, kept=kept)
-    del kept  # the session's now (the merge takes its memory when the session goes)
-    # the model lives until the session is released: the collector need not scan it (every
-    # full collection of a 10,000-item site's model took 0.14 s, a build after an edit
-    # made 13 of them), nor touch the pages forked workers share
-    gc.freeze()
     aliases = AliasExpander.from_aliases(site_entity_data(options.root).aliases)
     shard_cache = ShardCache(_shards_path(options), salt=code + inputs_fingerprint(options.root, _options(options)))
     if options.force:
         shard_cache.clear()  # every page indexed and merged again
-    # each page rendered is noted as its index entry would be made, and segmented unless
-    # the last build indexed it as it is (its copy kept for the index); once every page is
-    # written, the shards whose pages changed are indexed (all of them the first time)
-    searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
     search_summary = "search index: skipped"
     with StagedSite(options.out, spare=_spare_path(options)) as staged, SegmentedCopies() as copies:
         if previous is not None:
             staged.keep_previous(previous.inodes, previous.times)
-
-        def take(relpath: str, data: bytes, prepared: object) -> None:
-            """Each file as soon as it is made: written, and noted for the search index."""
-            staged.write(relpath, data)
-            if isinstance(prepared, SegmentedPage):
-                copies.put(relpath, prepared)
-                prepared = prepared.page
-            if isinstance(prepared, IndexedPage):
-                searched[relpath] = prepared
-
-        prepare: Prepare | None = None
-        if options.search:
-            last_digests = {relpath: page.digest for relpath, page in previous.state.searched.items()} if previous else {}
-            prepare = partial(_prepared_page, aliases, last_digests)
-        update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare, settle=gc.freeze)
-        session.close()
-        for relpath in update.removed:
-            staged.remove(relpath)
-        if previous is not None:
-            unchanged = set(update.kept)
-            searched.update((r, d) for r, d in previous.state.searched.items() if r in unchanged)
-        state = session.built_state(update, code, searched)
-        # for the next build, trusted only once this one's manifest says it made the output
-        session.kept_model(inputs, code).save(_model_path(options))
-        rest = _Rest.of(update, state, searched)
-        del update, state, searched  # (the rest holds them)
-        # a build that made every page made what outlives the model among the model's
-        # objects, and those few would keep most of the allocator's arenas from going back
-        # (at 100,000 items, built without workers, the process held 1.86 GB through the
-        # index stage, 714 MB of it in use): they are made anew once the model is released
-        # (1.58 GB so; 1.2 GB in a build with its workers; 0.6 s at 24,000)
-        pickled = pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL) if rest.made_whole else b""
-        if pickled:
-            del rest
-        session.release()  # the site's model, no longer needed: the index's merge takes its memory
-        del session
-        gc.unfreeze()
-        gc.collect()  # what is left of it that refers to itself (the templates)
-        return_free_memory()
-        if pickled:
-            rest = pickle.loads(pickled)
-            del pickled
+        pages = partial(_made_pages, options, diagnostics, progress, code, inputs, previous, model, staged, copies,
+                        aliases)
+        if previous is None and fork_workers(2) > 1:
+            # a build from nothing makes the site's model, renders every page and lets the
+            # model go in a forked process, which hands back what the index stage needs: this
+            # process never holds the model, and the index's merge is made in memory that
+            # held nothing else (at 100,000 items the process held 1.3 GB through the index
+            # stage, the allocator's space among the freed model's objects)
+            copies.open()
+            with forked_call(pages, False) as made_in_child:
+                made = made_in_child()
+        else:
+            made = pages(True)
+        staged.adopt(made.staged)
+        copies.adopt(made.copies)
+        diagnostics.adopt(made.warnings)
+        rest = made.rest
+        del made, pages
         state, searched = rest.state, rest.searched
         gc.freeze()  # what is left lives on to the end: the index stage's collections need not visit it
         if not rest.articles:
@@ -241,6 +205,86 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     atomic_write(_manifest_path(options), json.dumps(manifest).encode("utf-8"))
     drop_records_of_gone_outputs(options.root / CACHE_DIR, _records_stem(options))
     return result
+
+
+@dataclass(frozen=True)
+class _MadePages:
+    """What the stages that make the site's model leave the index stage: the rest of the
+    update, and what the staging folder, the segmented copies and the diagnostics recorded
+    (a forked process hands them back)."""
+
+    rest: _Rest
+    staged: dict[str, object]
+    copies: tuple[dict[str, tuple[IndexedPage, int, int]], int]
+    warnings: list[str]
+
+
+def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
+                previous: _PreviousBuild | None, model: _KeptModelRead, staged: StagedSite,
+                copies: SegmentedCopies, aliases: AliasExpander, release: bool) -> _MadePages:
+    """Load, group, plan and render the site into ``staged`` (each searchable page noted in
+    ``copies`` as its index entry will be made), and keep its model for the next build;
+    ``release``: let the model go here, as the build goes on in this process."""
+    from sitegen.search import IndexedPage, SegmentedPage
+    from sitegen.site.session import Prepare, SiteSession
+
+    kept = model.take() if previous is not None else None  # (held here alone: released with the session)
+    session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
+                          previous=previous.state if previous is not None else None, kept=kept)
+    del kept  # the session's now (the merge takes its memory when the session goes)
+    # the model lives until the session is released: the collector need not scan it (every
+    # full collection of a 10,000-item site's model took 0.14 s, a build after an edit
+    # made 13 of them), nor touch the pages forked workers share
+    gc.freeze()
+    # each page rendered is noted as its index entry would be made, and segmented unless
+    # the last build indexed it as it is (its copy kept for the index); once every page is
+    # written, the shards whose pages changed are indexed (all of them the first time)
+    searched: dict[str, IndexedPage] = {}  # output path -> what its index entry is made of
+
+    def take(relpath: str, data: bytes, prepared: object) -> None:
+        """Each file as soon as it is made: written, and noted for the search index."""
+        staged.write(relpath, data)
+        if isinstance(prepared, SegmentedPage):
+            copies.put(relpath, prepared)
+            prepared = prepared.page
+        if isinstance(prepared, IndexedPage):
+            searched[relpath] = prepared
+
+    prepare: Prepare | None = None
+    if options.search:
+        last_digests = {relpath: page.digest for relpath, page in previous.state.searched.items()} if previous else {}
+        prepare = partial(_prepared_page, aliases, last_digests)
+    update = session.update(diagnostics, progress=progress, sink=take, prepare=prepare, settle=gc.freeze)
+    session.close()
+    for relpath in update.removed:
+        staged.remove(relpath)
+    if previous is not None:
+        unchanged = set(update.kept)
+        searched.update((r, d) for r, d in previous.state.searched.items() if r in unchanged)
+    state = session.built_state(update, code, searched)
+    # for the next build, trusted only once this one's manifest says it made the output
+    session.kept_model(inputs, code).save(_model_path(options))
+    rest = _Rest.of(update, state, searched)
+    del update, state
+    searched = {}  # (the rest holds them; a name ``take`` reads cannot be deleted)
+    if release:
+        # a build that made every page made what outlives the model among the model's
+        # objects, and those few would keep most of the allocator's arenas from going back:
+        # they are made anew once the model is released
+        pickled = pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL) if rest.made_whole else b""
+        if pickled:
+            del rest
+        session.release()  # the site's model, no longer needed: the index's merge takes its memory
+        del session
+        gc.unfreeze()
+        gc.collect()  # what is left of it that refers to itself (the templates)
+        return_free_memory()
+        if pickled:
+            rest = pickle.loads(pickled)
+            del pickled
+    else:
+        progress.clear()  # this process's line: the build's goes on in another
+    return _MadePages(rest, staged.ledger(), copies.ledger(), list(diagnostics.warnings))
 
 
 @dataclass(frozen=True)
