@@ -11,6 +11,9 @@ changed; :func:`_build` runs the stages through a :class:`~sitegen.site.session.
 4. write (``output.py``): every file into a staging folder, swapped in whole at the end;
 5. index (``search/``): once every page is written, the shards whose pages changed are
    indexed by Pagefind (all of them the first time) and merged into the bundle.
+
+Stages 1-4 are :func:`_made_pages`; a build from nothing runs them in a forked process, so
+that the index stage runs in a process that never held the site's model.
 """
 
 from __future__ import annotations
