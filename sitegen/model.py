@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from sitegen import urls
@@ -105,7 +105,8 @@ class WeekId:
     @classmethod
     def of(cls, day: date) -> WeekId:
         """The week of ``day`` (the same object for every day of a week)."""
-        return _week_of(day)
+        iso = day.isocalendar()
+        return _week_id(iso.year, iso.week)
 
     @property
     def slug(self) -> str:
@@ -125,13 +126,9 @@ class WeekId:
         return urls.week_url(self.slug)
 
 
-@lru_cache(maxsize=1 << 16)
-def _week_of(day: date) -> WeekId:
-    iso = day.isocalendar()
-    return _WEEK_IDS.setdefault((iso.year, iso.week), WeekId(iso.year, iso.week))
-
-
-_WEEK_IDS: dict[tuple[int, int], WeekId] = {}
+@cache
+def _week_id(year: int, week: int) -> WeekId:
+    return WeekId(year, week)
 
 
 @dataclass(frozen=True, slots=True)

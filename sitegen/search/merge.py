@@ -749,27 +749,21 @@ def _numbered_words(number: int, table: WordTable) -> Iterator[tuple[str, int, i
         yield word, number, position
 
 
-def _merged_words(tables: list[WordTable], maps: list[_PageMap],
-                  field_maps: list[list[int]]) -> Iterator[_Merged]:
-    """:func:`_merge_words` over the whole index, in this process. (Forked workers, each
-    merging a range of the words, took 13.3 s down to 10.9 at 100,000 items; but they were
-    forked from a build's process, which went on writing the memory they shared: at the
-    merge's peak they held 850 MB of copies beside it.)"""
-    return _merge_words(tables, maps, field_maps)
-
-
 def _remap_meta_locations(locations: list[int], field_map: list[int]) -> list[int]:
     """A posting's metadata locations with each field number (``-(field + 1)`` before the
     positions in that field) renumbered into the merged list of fields."""
     return [-(field_map[-value - 1] + 1) if value < 0 else value for value in locations]
 
 
-def _merge_words(tables: list[WordTable], maps: list[_PageMap], field_maps: list[list[int]]) -> Iterator[_Merged]:
+def _merged_words(tables: list[WordTable], maps: list[_PageMap], field_maps: list[list[int]]) -> Iterator[_Merged]:
     """Each word of the shards in order, its postings joined across the
     shards (page numbers moved on by each shard's offset). A word of one shard only keeps
     Pagefind's bytes (its first posting's page patched in place); a word of several shards
     is joined; a word of a shard whose pages are not simply moved on (a patched shard) is
-    encoded again, without the postings of the pages left out (a word on no page is gone)."""
+    encoded again, without the postings of the pages left out (a word on no page is gone).
+    In this process: forked workers, each merging a range of the words, took 13.3 s down
+    to 10.9 at 100,000 items, but were forked from a build's process, which went on
+    writing the memory they shared (at the merge's peak they held 850 MB of copies)."""
     streams = [_numbered_words(number, table) for number, table in enumerate(tables)]
     identity = [field_map == list(range(len(field_map))) for field_map in field_maps]
     last = len(tables) - 1
