@@ -614,17 +614,26 @@ def test_pages_are_segmented_once_where_they_are_rendered(site_root: Path, tmp_p
     monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
     root = tmp_path / "site"
     _copy_site(site_root, root, cache=False)
-    segmented: list[str] = []
+    log = tmp_path / "segmented.log"  # a file: a cold build segments in a process it forks
+
+    def segmented() -> list[str]:
+        return log.read_text("utf-8").splitlines() if log.exists() else []
+
+    def logged_segment(part: str, *args: object) -> str:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{len(part)}\n")
+        return segment(part, *args)
+
     read_back: list[str] = []
     segment, read_staged = search.segment_html, build_module._read_staged
-    monkeypatch.setattr(search, "segment_html", lambda part, *args: segmented.append(part) or segment(part, *args))
+    monkeypatch.setattr(search, "segment_html", logged_segment)
     monkeypatch.setattr(build_module, "_read_staged", lambda folder, relpath: read_back.append(relpath) or
                         read_staged(folder, relpath))
     cold = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
     state = json.loads(next((root / ".sitegen-cache").glob("*.state.json")).read_text("utf-8"))
-    assert read_back == [] and len(segmented) == len(state["searched"]) > 100, (len(read_back), len(segmented))
-    assert cold.search == f"search index: {len(segmented)} pages"
-    segmented.clear()
+    assert read_back == [] and len(segmented()) == len(state["searched"]) > 100, (len(read_back), len(segmented()))
+    assert cold.search == f"search index: {len(segmented())} pages"
+    log.unlink()
     page = sorted((root / "content").rglob("*.md"))[3]  # its title: pages whose index entries do not change show it
     page.write_text(page.read_text("utf-8").replace("\ntitle: ", "\ntitle: 更正：", 1), "utf-8")
     written: list[str] = []
@@ -633,7 +642,7 @@ def test_pages_are_segmented_once_where_they_are_rendered(site_root: Path, tmp_p
     again = build_site(BuildOptions(root=root, out=root / "public"), Diagnostics(echo=False))
     after = json.loads(next((root / ".sitegen-cache").glob("*.state.json")).read_text("utf-8"))
     changed = [relpath for relpath, entry in after["searched"].items() if state["searched"].get(relpath) != entry]
-    assert 0 < len(segmented) == len(changed) < len(written) / 2, (len(segmented), changed, len(written))
+    assert 0 < len(segmented()) == len(changed) < len(written) / 2, (len(segmented()), changed, len(written))
     assert read_back == [] and again.search.endswith(f"({len(changed)} indexed again)"), again.search
 
 
