@@ -86,17 +86,22 @@ class Diagnostics:
             return
         self._seen.add(text)
         self.warnings.append(text)
-        if self.echo:
-            if self.before_echo is not None:
-                self.before_echo()
-            print(f"warning: {text}", file=sys.stderr)
+        self._show(text)
 
-    def adopt(self, warnings: list[str]) -> None:
-        """Record the ``warnings`` another process recorded and showed (not shown again)."""
+    def adopt(self, warnings: list[str], shown: bool = True) -> None:
+        """Record the ``warnings`` another process recorded, and show them unless it did."""
         for text in warnings:
             if text not in self._seen:
                 self._seen.add(text)
                 self.warnings.append(text)
+                if not shown:
+                    self._show(text)
+
+    def _show(self, text: str) -> None:
+        if self.echo:
+            if self.before_echo is not None:
+                self.before_echo()
+            print(f"warning: {text}", file=sys.stderr)
 
     def raise_if_strict(self, strict: bool) -> None:
         """Fail the run when ``strict`` is set and any warning was recorded."""

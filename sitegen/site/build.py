@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 import stat
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -170,7 +171,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
             made = pages(True)
         staged.adopt(made.staged)
         copies.adopt(made.copies)
-        diagnostics.adopt(made.warnings)
+        diagnostics.adopt(made.warnings, shown=made.shown)
         rest = made.rest
         del made, pages
         state, searched = rest.state, rest.searched
@@ -220,6 +221,7 @@ class _MadePages:
     staged: dict[str, object]
     copies: tuple[dict[str, tuple[IndexedPage, int, int]], int]
     warnings: list[str]
+    shown: bool  # whether the warnings were shown where they were found
 
 
 def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
@@ -232,6 +234,9 @@ def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progr
     from sitegen.site.session import Prepare, SiteSession
 
     kept = model.take() if previous is not None else None  # (held here alone: released with the session)
+    shown = release or sys.stderr is sys.__stderr__
+    if not shown:  # a forked process whose stderr is an object of its parent's (a test runner's):
+        diagnostics.echo = False  # what it writes there is lost with it; the parent shows its warnings
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
                           previous=previous.state if previous is not None else None, kept=kept)
     del kept  # the session's now (the merge takes its memory when the session goes)
@@ -287,7 +292,7 @@ def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progr
             del pickled
     else:
         progress.clear()  # this process's line: the build's goes on in another
-    return _MadePages(rest, staged.ledger(), copies.ledger(), list(diagnostics.warnings))
+    return _MadePages(rest, staged.ledger(), copies.ledger(), list(diagnostics.warnings), shown)
 
 
 @dataclass(frozen=True)
