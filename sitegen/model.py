@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -29,7 +30,7 @@ class EntityRef:
         value = (kind, name, mentions)
         found = _ENTITY_REFS.get(value)
         if found is None:
-            found = _ENTITY_REFS[value] = cls(kind, name, mentions)
+            found = _ENTITY_REFS[value] = cls(sys.intern(kind), sys.intern(name), mentions)  # (read back too)
         return found
 
     def __reduce__(self) -> tuple[Callable[..., EntityRef], tuple[str, str, int]]:
