@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,40 @@ SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 CORPORA = SHARED / "corpora"
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _main_thread_alone() -> None:
+    """Each test module starts with no thread but the main one: a build forks its workers
+    (and a cold build its model) only while no other thread runs, so a thread an earlier
+    module left (a server, Playwright's) made every build after it take the one-process
+    path and its tests pass on what users do not run."""
+    deadline = time.monotonic() + 10  # a stopped server's thread may take a moment to end
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    others = [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()]
+    assert not others, f"threads left running by an earlier test module: {others}"
+
+
+class ProcessLog:
+    """A list of lines that forked processes append to too (a cold build makes its pages in
+    a process it forks: what a patched function notes there must outlive that process)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, line: str) -> None:
+        """Note ``line`` (one write: lines from two processes do not mix)."""
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(line.replace("\n", " ") + "\n")
+
+    def lines(self) -> list[str]:
+        """Every line noted, in order."""
+        return self.path.read_text("utf-8").splitlines() if self.path.exists() else []
+
+    def clear(self) -> None:
+        """Forget every line."""
+        self.path.unlink(missing_ok=True)
 
 
 def need_shared() -> None:
@@ -106,9 +142,11 @@ def built_site(site_root: Path) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright."""
+    """A real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, for one
+    test module: Playwright's threads end with it, so the modules after it build as users
+    do (a build forks its workers only while no other thread runs)."""
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is required for the browser tests: apt-get install chromium")
     from playwright.sync_api import sync_playwright
@@ -123,8 +161,9 @@ def browser():
         instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site_server(built_site: Path):
+    """The sample site served on 127.0.0.1 for one test module (its thread ends with it)."""
     server = StaticServer(built_site)
     yield server
     server.close()

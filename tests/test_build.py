@@ -19,7 +19,7 @@ import pytest
 
 from sitegen.frontmatter import parse_page
 from sitegen.text import nfkc
-from tests.conftest import build, folder_files
+from tests.conftest import ProcessLog, build, folder_files
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -973,12 +973,12 @@ def test_a_new_build_reads_only_the_pages_whose_files_changed(scratch_site, tmp_
 
     pages = sorted((scratch_site / "content" / "articles").rglob("*.md"))
     assert build(scratch_site, scratch_site / "public", "--no-search").exit_code == 0
-    read: list[str] = []
+    log = ProcessLog(tmp_path / "read.log")  # a cold build reads in a process it forks
     reader = load.read_regular_file
 
     def counted(path, *args, **kwargs):
         if Path(path).suffix == ".md":
-            read.append(Path(path).name)
+            log.append(Path(path).name)
         return reader(path, *args, **kwargs)
 
     monkeypatch.setattr(load, "read_regular_file", counted)
@@ -986,11 +986,11 @@ def test_a_new_build_reads_only_the_pages_whose_files_changed(scratch_site, tmp_
     edited.write_text(edited.read_text("utf-8") + "\n又补充一句。\n", "utf-8")
     os.utime(touched)  # same bytes, a new modification time
     assert build(scratch_site, scratch_site / "public", "--no-search").exit_code == 0
-    assert sorted(read) == sorted([edited.name, touched.name])
-    read.clear()
+    assert sorted(log.lines()) == sorted([edited.name, touched.name])
+    log.clear()
     shutil.rmtree(scratch_site / ".sitegen-cache")
     assert build(scratch_site, tmp_path / "fresh", "--no-search").exit_code == 0
-    assert len(read) == len(list((scratch_site / "content").rglob("*.md")))  # no cache: every page read
+    assert len(log.lines()) == len(list((scratch_site / "content").rglob("*.md")))  # no cache: every page read
     assert _differing_files(scratch_site / "public", tmp_path / "fresh") == []
 
 

@@ -35,6 +35,7 @@ from sitegen.site.carry import key_digests, page_digest
 from sitegen.site.group import Grouping, Touched
 from sitegen.site.plan import DerivedValues, Planner
 from sitegen.site.session import SiteSession
+from tests.conftest import ProcessLog
 from tests.test_search_index import urls_in_index_order
 
 REPO = Path(__file__).resolve().parent.parent
@@ -614,14 +615,11 @@ def test_pages_are_segmented_once_where_they_are_rendered(site_root: Path, tmp_p
     monkeypatch.setattr(shards, "SHARDS", shards.ShardCut(least=10, spread=20, most=60))
     root = tmp_path / "site"
     _copy_site(site_root, root, cache=False)
-    log = tmp_path / "segmented.log"  # a file: a cold build segments in a process it forks
-
-    def segmented() -> list[str]:
-        return log.read_text("utf-8").splitlines() if log.exists() else []
+    log = ProcessLog(tmp_path / "segmented.log")  # a cold build segments in a process it forks
+    segmented = log.lines
 
     def logged_segment(part: str, *args: object) -> str:
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"{len(part)}\n")
+        log.append(str(len(part)))
         return segment(part, *args)
 
     read_back: list[str] = []
@@ -633,7 +631,7 @@ def test_pages_are_segmented_once_where_they_are_rendered(site_root: Path, tmp_p
     state = json.loads(next((root / ".sitegen-cache").glob("*.state.json")).read_text("utf-8"))
     assert read_back == [] and len(segmented()) == len(state["searched"]) > 100, (len(read_back), len(segmented()))
     assert cold.search == f"search index: {len(segmented())} pages"
-    log.unlink()
+    log.clear()
     page = sorted((root / "content").rglob("*.md"))[3]  # its title: pages whose index entries do not change show it
     page.write_text(page.read_text("utf-8").replace("\ntitle: ", "\ntitle: 更正：", 1), "utf-8")
     written: list[str] = []
@@ -780,24 +778,25 @@ def test_a_build_plans_only_the_pages_an_edit_reaches(site_root: Path, tmp_path:
     """The model a build keeps holds its pages' plans: the next build plans again only the
     groups its changes touch (a new title: that article, the articles listing it as related,
     its week, its entities) and the site-wide pages, and makes the site a cold build makes."""
-    planned: list[str] = []
+    log = ProcessLog(tmp_path / "planned.log")  # a cold build plans in a process it forks
     original = Planner._replace
 
     def noting(self, name, plans, hit, changed):
         if plans is not None:
-            planned.append(name)
+            log.append(name)
         return original(self, name, plans, hit, changed)
 
     monkeypatch.setattr(Planner, "_replace", noting)
     root = tmp_path / "site"
     _copy_site(site_root, root, cache=False)
     build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
-    everything = len(planned)
+    everything = len(log.lines())
     assert everything > 200  # 31 articles, 11 digests, 169 entities, the site-wide pages
     page = sorted((root / "content").rglob("*.md"))[9]
     _rewrite(page, "title: ", "title: 改过的标题：")
-    planned.clear()
+    log.clear()
     result = build_site(BuildOptions(root=root, out=root / "public", search=False), Diagnostics(echo=False))
+    planned = log.lines()
     assert f"article:{page}" in planned and "site" in planned
     assert len(planned) < everything / 4, planned
     assert result.kept > result.files / 2, result.summary()

@@ -17,24 +17,40 @@ from pathlib import Path
 from sitegen.errors import Diagnostics
 from sitegen.progress import Progress, TerminalProgress
 from sitegen.site.build import BuildOptions, build_site
+from tests.conftest import ProcessLog
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 class RecordedProgress(Progress):
-    """Every stage with its total and the steps reported for it."""
+    """Every stage with its total and the steps reported for it, noted in a file (a cold
+    build makes its pages in a process it forks, which reports its stages there)."""
 
-    def __init__(self) -> None:
-        self.stages: list[list] = []  # [label, total, steps done]
+    def __init__(self, log: Path) -> None:
+        self.log = ProcessLog(log)
 
     def stage(self, label: str, total: int | None = None) -> None:
-        self.stages.append([label, total, 0])
+        self.log.append(f"stage\t{label}\t{'' if total is None else total}")
 
     def advance(self, steps: int = 1) -> None:
-        self.stages[-1][2] += steps
+        self.log.append(f"advance\t{steps}")
 
     def set(self, done: int) -> None:
-        self.stages[-1][2] = done
+        self.log.append(f"set\t{done}")
+
+    @property
+    def stages(self) -> list[list]:
+        """[label, total, steps done] of each stage, in order."""
+        stages: list[list] = []
+        for line in self.log.lines():
+            event, *values = line.split("\t")
+            if event == "stage":
+                stages.append([values[0], int(values[1]) if values[1] else None, 0])
+            elif event == "advance":
+                stages[-1][2] += int(values[0])
+            else:
+                stages[-1][2] = int(values[0])
+        return stages
 
     def of(self, label: str) -> list:
         found = [s for s in self.stages if s[0] == label]
@@ -53,7 +69,7 @@ def _site_copy(target: Path) -> Path:
 def test_build_reports_every_stage_with_its_real_counts(tmp_path):
     root = _site_copy(tmp_path / "site")
     pages = len(list((root / "content").rglob("*.md")))
-    progress = RecordedProgress()
+    progress = RecordedProgress(tmp_path / "progress.log")
     result = build_site(BuildOptions(root=root, out=tmp_path / "out"), Diagnostics(echo=False), progress)
 
     labels = [label for label, _, _ in progress.stages]
@@ -73,7 +89,7 @@ def test_build_reports_every_stage_with_its_real_counts(tmp_path):
     assert indexed[1] == searchable and 0 <= indexed[2] <= searchable
 
     # the same site again: pages and entities come from the cache, the tagger is not run
-    again = RecordedProgress()
+    again = RecordedProgress(tmp_path / "again.log")
     build_site(BuildOptions(root=root, out=tmp_path / "out", force=True, search=False), Diagnostics(echo=False), again)
     labels = [label for label, _, _ in again.stages]
     assert labels == ["reading pages", "grouping weeks and entities", "rendering pages"]
