@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 
 from sitegen import urls
 
@@ -52,7 +51,7 @@ _ENTITY_REFS: dict[tuple[str, str, int], EntityRef] = {}
 class Article:
     """One news item page, read from ``content/`` and validated."""
 
-    source_path: Path
+    source_path: str  # the content file (as Path objects, each with a list of its parts, 100,000 items' took 42 MB more)
     slug: str
     title: str
     date: dt.date | None  # None: the page gives no date (then date_uncertain); such an article is in no digest

@@ -901,7 +901,7 @@ def test_a_build_after_a_change_updates_the_model_the_last_build_kept(scratch_si
     make_article, update = load.make_article, Grouping.update
 
     def counted_make(page, *args):
-        made.append(page.path.name)
+        made.append(Path(page.path).name)
         return make_article(page, *args)
 
     def counted_update(self, changes):

@@ -246,7 +246,7 @@ def test_an_old_articles_edit_renders_its_entitys_page_of_that_year_alone(corpus
     key = max(grouping.entities, key=lambda k: (len(grouping.entities[k].articles), k))
     entity = grouping.entities[key]
     assert len(entity.articles) > 30  # more than the entity's feed lists too
-    oldest = entity.articles[-1].source_path
+    oldest = Path(entity.articles[-1].source_path)
     date_line = next(line for line in oldest.read_text("utf-8").splitlines() if line.startswith("date:"))
     _rewrite(oldest, date_line, "date: 2021-06-01")
     changed = run.step()
@@ -720,8 +720,8 @@ def _kept_pages(root: Path) -> dict[str, tuple[object, ...]]:
     found: dict[str, tuple[object, ...]] = {}
     for path, stored in pages.stored.items():
         relative = Path(path).relative_to(root)  # (the pages and articles name their file)
-        page = dataclasses.replace(stored.page, path=relative)
-        article = stored.article and dataclasses.replace(stored.article, source_path=relative)
+        page = dataclasses.replace(stored.page, path=relative.as_posix())
+        article = stored.article and dataclasses.replace(stored.article, source_path=relative.as_posix())
         found[relative.as_posix()] = (page, stored.warnings, article)
     return found
 

@@ -263,7 +263,7 @@ class _ModelPickler(pickle.Pickler):
 
 
 def _article_reference(article: Article) -> tuple[Callable[[str], Article], tuple[str]]:
-    return _article_by_path, (str(article.source_path),)
+    return _article_by_path, (article.source_path,)
 
 
 def _article_by_path(path: str) -> Article:

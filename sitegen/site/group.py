@@ -450,5 +450,5 @@ class Grouping:
 def build_entities(articles: list[Article], catalog: EntityCatalog, config: SiteConfig) -> dict[tuple[str, str], Entity]:
     """Entities that name at least ``entity_min_articles`` articles (a fresh grouping)."""
     grouping = Grouping(config, catalog)
-    grouping.update({str(a.source_path): a for a in articles})
+    grouping.update({a.source_path: a for a in articles})
     return dict(sorted(grouping.entities.items()))

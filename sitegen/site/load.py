@@ -384,7 +384,7 @@ each holds ~150 texts, 38 KB)."""
 class PageData:
     """A validated page before entities are attached."""
 
-    path: Path
+    path: str  # the file read (see :attr:`Article.source_path`)
     front: FrontMatter
     summary: str  # the front matter's, or the body's lead sentences
     body_html: str  # (the Markdown is not kept: nothing reads it once rendered)
@@ -404,7 +404,7 @@ class PageData:
                                                          for text in (self.summary, self.body_html, self.text)))
 
 
-def _unpickle_page(path: Path, front: FrontMatter, summary: bytes, body_html: bytes, text: bytes) -> PageData:
+def _unpickle_page(path: str, front: FrontMatter, summary: bytes, body_html: bytes, text: bytes) -> PageData:
     """A :class:`PageData` pickled by its ``__reduce__``."""
     return PageData(path, front, *(data.decode("utf-8", "surrogatepass") for data in (summary, body_html, text)))
 
@@ -443,7 +443,7 @@ def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_
     except MarkupLimitError as exc:
         raise ContentError(str(exc), path, page.body_line + exc.body_line) from None
     summary = front.summary if front.summary is not None else summarise(plain, summary_chars)
-    return PageData(path, front, summary, body_html, plain)
+    return PageData(str(path), front, summary, body_html, plain)
 
 
 def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> Article:

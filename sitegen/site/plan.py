@@ -207,7 +207,7 @@ def _dated(articles: Iterable[Article]) -> list[Article]:
 
 def _article_deps(articles: Iterable[Article]) -> set[Key]:
     """A list of articles depends on their cards (not on their bodies)."""
-    return {keys.card(str(a.source_path)) for a in articles}
+    return {keys.card(a.source_path) for a in articles}
 
 
 def _week_deps(week: Week) -> set[Key]:
@@ -435,9 +435,9 @@ class Planner:
     def _plan_article(self, article: Article) -> list[PagePlan]:
         g = self.grouping
         others = g.related.get(article.slug, ())
-        deps = {keys.content(str(article.source_path)), keys.related(article.slug)} | _article_deps(others)
+        deps = {keys.content(article.source_path), keys.related(article.slug)} | _article_deps(others)
         deps.update(keys.entity_link(ref.key) for ref in article.entities)
-        path = str(article.source_path)
+        path = article.source_path
         return [PagePlan(urls.relpath_of(urls.article_url(article.slug)), "article.html", path, dep_keys(deps),
                          partial(_article_context, path, article.slug))]
 
