@@ -739,7 +739,7 @@ def _kept_plans(root: Path) -> dict[str, list[str]]:
     kept = KeptModel.load(build_module._model_path(options), made_by, made_with)
     assert kept is not None
     return {name.replace(str(root), ""): [repr((plan.relpath, plan.template, plan.source, sorted(plan.deps),
-                                                 plan.context.func.__name__, plan.context.args)).replace(str(root), "")
+                                                 plan.context.function.__name__, plan.context.args)).replace(str(root), "")
                                            for plan in plans]
             for name, plans in kept.plans.items()}
 
