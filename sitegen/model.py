@@ -45,6 +45,7 @@ class EntityRef:
 
 _ENTITY_KEYS: dict[tuple[str, str], tuple[str, str]] = {}
 _ENTITY_REFS: dict[tuple[str, str, int], EntityRef] = {}
+_ENTITY_LINKS: dict[tuple[str, str, str], EntityLink] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +150,26 @@ class Week:
 
 @dataclass(frozen=True, order=True, slots=True)
 class EntityLink:
-    """What a link to an entity page needs (chips on articles, digests, related entities)."""
+    """What a link to an entity page needs (chips on articles, digests, related entities).
+    Made by :meth:`of`, one object for each value: every entity page lists a dozen related
+    entities, every digest its top ones (at 10,000 items 52,533 links, 3,808 values).
+    """
 
     kind: str
     name: str
     slug: str
+
+    @classmethod
+    def of(cls, kind: str, name: str, slug: str) -> EntityLink:
+        """The link with these values (the same object each time)."""
+        value = (kind, name, slug)
+        found = _ENTITY_LINKS.get(value)
+        if found is None:
+            found = _ENTITY_LINKS[value] = cls(kind, name, slug)
+        return found
+
+    def __reduce__(self) -> tuple[Callable[..., EntityLink], tuple[str, str, str]]:
+        return EntityLink.of, (self.kind, self.name, self.slug)
 
     @property
     def url(self) -> str:
@@ -182,7 +198,7 @@ class Entity:
 
     @property
     def link(self) -> EntityLink:
-        return EntityLink(self.kind, self.name, self.slug)
+        return EntityLink.of(self.kind, self.name, self.slug)
 
     @property
     def first_seen(self) -> date | None:

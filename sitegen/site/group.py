@@ -313,7 +313,7 @@ class Grouping:
                 description=self.catalog.data.descriptions.get(name),
                 articles=tuple(self.articles[p] for _, p in self._ordered_members(key)),
                 mentions=self.mentions[key],
-                related=tuple((EntityLink(k[0], k[1], self.slugs[k]), -n) for n, k in ranked),
+                related=tuple((EntityLink.of(k[0], k[1], self.slugs[k]), -n) for n, k in ranked),
                 roles=tuple((role, first, last) for role, (first, last)
                             in sorted(roles.items(), key=lambda kv: (-kv[1][1].toordinal(), kv[0]))),
             )
@@ -344,7 +344,7 @@ class Grouping:
                 others=tuple(ranked[size:]),
                 previous=ids[index - 1] if index > 0 else None,
                 next=ids[index + 1] if index + 1 < len(ids) else None,
-                top_entities=tuple((EntityLink(k[0], k[1], self.slugs[k]), -n) for n, k in top),
+                top_entities=tuple((EntityLink.of(k[0], k[1], self.slugs[k]), -n) for n, k in top),
             )
         self.weeks = {week_id: self.weeks[week_id] for week_id in ids}
         return week_ids

@@ -264,7 +264,7 @@ def _unindex_plan(by_key: dict[Key, set[str]], plan: PagePlan) -> None:
 def _links(grouping: Grouping, refs: Iterable[tuple[str, str]]) -> list[EntityLink]:
     """Links to the entities of ``refs`` that have a page."""
     slugs = grouping.slugs
-    return [EntityLink(k[0], k[1], slugs[k]) for k in refs if k in slugs]
+    return [EntityLink.of(k[0], k[1], slugs[k]) for k in refs if k in slugs]
 
 
 def _article_context(path: str, slug: str, g: Grouping) -> dict[str, Any]:
