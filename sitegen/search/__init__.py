@@ -25,6 +25,7 @@ import base64
 import hashlib
 import os
 import re
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
@@ -137,13 +138,15 @@ def _indexed_page(relpath: str, copy: str) -> IndexedPage:
         if not colon or "[" in name:
             raise SearchIndexError(f"/{relpath}: sitegen orders search results by sort values given in the "
                                    f'attribute (data-pagefind-sort="name:value"), not "{found.group(1)}"')
-        sorts.append((name, value))
+        sorts.append((sys.intern(name), value))
     language = _LANG.search(copy)
     since = _SINCE.search(copy)
     unsorted = _SORT.sub('data-pagefind-sort=""', copy)
     digest = hashlib.blake2b(f"{relpath}\x00{unsorted}".encode(), digest_size=16).hexdigest()
-    return IndexedPage(digest, language.group(1).lower() if language else "unknown", tuple(sorted(dict(sorts).items())),
-                       unescape(since.group(1)) if since else "")
+    # the names and values many pages share are interned: a build holds every page's until
+    # it is indexed (189,464 pages at 100,000 items)
+    return IndexedPage(digest, sys.intern(language.group(1).lower()) if language else "unknown",
+                       tuple(sorted(dict(sorts).items())), sys.intern(unescape(since.group(1)) if since else ""))
 
 
 SINCE_ATTRIBUTE = "data-sitegen-since"
