@@ -325,3 +325,26 @@ def test_articles_naming_an_entity_share_its_name(seed_articles):
     shared = {name: names for name, names in by_name.items() if len(names) > 1}
     assert len(shared) >= 20
     assert all(all(copy is names[0] for copy in names) for names in shared.values())
+
+
+def test_links_to_an_entity_page_are_one_object_read_back_or_not(site_root):
+    """Every related entity of an entity page and every top entity of a digest is the one
+    EntityLink of its value (a big site makes hundreds of thousands), and a pickled link
+    (a kept model is read back in parts) comes back as that object."""
+    import pickle
+
+    from sitegen.model import EntityLink
+
+    session = SiteSession(site_root)
+    session.update(Diagnostics(echo=False))
+    grouping = session.grouping
+    links = [link for entity in grouping.entities.values() for link, _ in entity.related]
+    links += [link for week in grouping.weeks.values() for link, _ in week.top_entities]
+    by_value: dict[tuple[str, str, str], list[EntityLink]] = {}
+    for link in links:
+        by_value.setdefault((link.kind, link.name, link.slug), []).append(link)
+    repeated = [found for found in by_value.values() if len(found) > 1]
+    assert len(repeated) > 20 and all(link is found[0] for found in repeated for link in found)
+    some = repeated[0][0]
+    assert pickle.loads(pickle.dumps(some)) is some is EntityLink.of(some.kind, some.name, some.slug)
+    assert grouping.entities[(some.kind, some.name)].link is some
