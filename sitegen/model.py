@@ -29,7 +29,8 @@ class EntityRef:
         value = (kind, name, mentions)
         found = _ENTITY_REFS.get(value)
         if found is None:
-            found = _ENTITY_REFS[value] = cls(sys.intern(kind), sys.intern(name), mentions)  # (read back too)
+            # the strings interned: a reference read back from a pickle brings copies of its own
+            found = _ENTITY_REFS[value] = cls(sys.intern(kind), sys.intern(name), mentions)
         return found
 
     def __reduce__(self) -> tuple[Callable[..., EntityRef], tuple[str, str, int]]:
@@ -52,7 +53,7 @@ _ENTITY_LINKS: dict[tuple[str, str, str], EntityLink] = {}
 class Article:
     """One news item page, read from ``content/`` and validated."""
 
-    source_path: str  # the content file (as Path objects, each with a list of its parts, 100,000 items' took 42 MB more)
+    source_path: str  # the content file; a str (as pathlib Paths, each with a list of its parts: 42 MB more at 100,000 items)
     slug: str
     title: str
     date: dt.date | None  # None: the page gives no date (then date_uncertain); such an article is in no digest
