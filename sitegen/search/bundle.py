@@ -87,14 +87,22 @@ class BundleFiles(MutableMapping[str, bytes]):
     def compressed(self, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
         """Each of ``paths`` with its file's bytes, in order, the packed files compressed by
         threads (zlib lets go of the interpreter while it compresses: a build after a day's
-        items compresses most of the index's chunks, 1,500 at 10,000 items)."""
+        items compresses most of the index's chunks, 1,500 at 10,000 items), a window of
+        them at a time: a future for every file at once (``Executor.map``) took 1.6 KB each,
+        300 MB for the 200,000 files of a 100,000-item site's index."""
         from concurrent.futures import ThreadPoolExecutor
 
         from sitegen.parallel import worker_count
 
         packed = sum(1 for path in paths if isinstance(self._files[path], _Packed))
         with ThreadPoolExecutor(max_workers=worker_count(packed // _PACKED_PER_THREAD)) as pool:
-            yield from zip(paths, pool.map(self.__getitem__, paths))
+            for start in range(0, len(paths), _COMPRESSED_AT_ONCE):
+                window = paths[start:start + _COMPRESSED_AT_ONCE]
+                made = {path: pool.submit(self.__getitem__, path) for path in window
+                        if isinstance(self._files[path], _Packed)}
+                for path in window:
+                    found = made.pop(path, None)
+                    yield path, found.result() if found is not None else self[path]
 
     def __getitem__(self, path: str) -> bytes:
         held = self._files[path]
@@ -123,6 +131,7 @@ class _Packed(NamedTuple):
 
 
 _PACKED_PER_THREAD = 100  # packed files (about 4-16 KB each) that make a thread worth starting
+_COMPRESSED_AT_ONCE = 512  # files whose compression is under way at once (:meth:`BundleFiles.compressed`)
 
 
 def _packed_digest(level: int) -> bytes:
