@@ -88,6 +88,11 @@ class Diagnostics:
         self.warnings.append(text)
         self._show(text)
 
+    def copy(self, echo: bool) -> Diagnostics:
+        """A copy, with the warnings recorded so far, that shows what it records only when
+        ``echo`` (a forked process's: :meth:`adopt` takes its warnings back)."""
+        return Diagnostics(echo=echo, warnings=list(self.warnings), _seen=set(self._seen), before_echo=self.before_echo)
+
     def adopt(self, warnings: list[str], shown: bool = True) -> None:
         """Record the ``warnings`` another process recorded, and show them unless it did."""
         for text in warnings:

@@ -831,8 +831,8 @@ def test_a_cold_build_makes_the_model_in_a_forked_process(scratch_site):
     ends before the index stage, so the build's own process never holds the site's model;
     what that process warned of is the build's (shown once), --strict fails on it, and a
     page it cannot read fails the build with its file and line, the output left as it was.
-    (In a Python of its own: a thread another test left running here would keep the build
-    in one process, as it must then.)"""
+    (In a Python of its own, whose stderr is a file, as a user's is: the forked process
+    shows its warnings itself.)"""
     page = sorted((scratch_site / "content" / "articles").rglob("*.md"))[0]
     page.write_text(page.read_text("utf-8").replace("title: ", "colour: blue\ntitle: ", 1), "utf-8")
     script = textwrap.dedent("""

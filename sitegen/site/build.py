@@ -156,22 +156,26 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     with StagedSite(options.out, spare=_spare_path(options)) as staged, SegmentedCopies() as copies:
         if previous is not None:
             staged.keep_previous(previous.inodes, previous.times)
-        pages = partial(_made_pages, options, diagnostics, progress, code, inputs, previous, model, staged, copies,
-                        aliases)
+        pages = partial(_made_pages, options, progress, code, inputs, previous, model, staged, copies, aliases)
+        shown = True  # the warnings of the stages that make the pages, where they were found
         if previous is None and fork_workers(2) > 1:
             # a build from nothing makes the site's model, renders every page and lets the
             # model go in a forked process, which hands back what the index stage needs: this
             # process never holds the model, and the index's merge is made in memory that
             # held nothing else (at 100,000 items the process held 1.3 GB through the index
-            # stage, the allocator's space among the freed model's objects)
+            # stage, the allocator's space among the freed model's objects). That process
+            # shows its warnings where its stderr is this one's; not where stderr is an
+            # object of this process (a test runner's), which its writes would not reach
+            shown = sys.stderr is sys.__stderr__
+            found = diagnostics.copy(echo=diagnostics.echo and shown)
             copies.open()
-            with forked_call(pages, False) as made_in_child:
+            with forked_call(partial(pages, found), False) as made_in_child:
                 made = made_in_child()
         else:
-            made = pages(True)
+            made = pages(diagnostics, True)
         staged.adopt(made.staged)
         copies.adopt(made.copies)
-        diagnostics.adopt(made.warnings, shown=made.shown)
+        diagnostics.adopt(made.warnings, shown=shown)
         rest = made.rest
         del made, pages
         state, searched = rest.state, rest.searched
@@ -221,12 +225,11 @@ class _MadePages:
     staged: dict[str, object]
     copies: tuple[dict[str, tuple[IndexedPage, int, int]], int]
     warnings: list[str]
-    shown: bool  # whether the warnings were shown where they were found
 
 
-def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, code: str, inputs: str,
-                previous: _PreviousBuild | None, model: _KeptModelRead, staged: StagedSite,
-                copies: SegmentedCopies, aliases: AliasExpander, release: bool) -> _MadePages:
+def _made_pages(options: BuildOptions, progress: Progress, code: str, inputs: str, previous: _PreviousBuild | None,
+                model: _KeptModelRead, staged: StagedSite, copies: SegmentedCopies, aliases: AliasExpander,
+                diagnostics: Diagnostics, release: bool) -> _MadePages:
     """Load, group, plan and render the site into ``staged`` (each searchable page noted in
     ``copies`` as its index entry will be made), and keep its model for the next build;
     ``release``: let the model go here, as the build goes on in this process."""
@@ -234,9 +237,6 @@ def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progr
     from sitegen.site.session import Prepare, SiteSession
 
     kept = model.take() if previous is not None else None  # (held here alone: released with the session)
-    shown = release or sys.stderr is sys.__stderr__
-    if not shown:  # a forked process whose stderr is an object of its parent's (a test runner's):
-        diagnostics.echo = False  # what it writes there is lost with it; the parent shows its warnings
     session = SiteSession(options.root, base_url=options.base_url, drafts=options.drafts,
                           previous=previous.state if previous is not None else None, kept=kept)
     del kept  # the session's now (the merge takes its memory when the session goes)
@@ -292,7 +292,7 @@ def _made_pages(options: BuildOptions, diagnostics: Diagnostics, progress: Progr
             del pickled
     else:
         progress.clear()  # this process's line: the build's goes on in another
-    return _MadePages(rest, staged.ledger(), copies.ledger(), list(diagnostics.warnings), shown)
+    return _MadePages(rest, staged.ledger(), copies.ledger(), list(diagnostics.warnings))
 
 
 @dataclass(frozen=True)
