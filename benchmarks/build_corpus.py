@@ -26,9 +26,14 @@ user runs.
 
     python benchmarks/build_corpus.py --items 10000
 
+What bounds ratio_hp from below is timed too: ``nosearch_s``, the same cold build without the
+search index (``--no-search``, in a copy of the site with nothing cached), and
+``pagefind_own_s``, Pagefind's CLI indexing sitegen's cold output as it indexes Hugo's.
+
 Last line: ``bench: items=N cold_s=… noop_s=… edit_s=… edit2_s=… daily_s=… ci_daily_s=… peak_mb=… peak_tree_mb=…
-hugo_s=… hugo_pagefind_s=… ratio=… ratio_hp=…`` with ratio = cold_s / hugo_s and ratio_hp =
-cold_s / hugo_pagefind_s.
+hugo_s=… hugo_pagefind_s=… ratio=… ratio_hp=… nosearch_s=… pagefind_own_s=… ratio_hp_nosearch=…`` with
+ratio = cold_s / hugo_s, ratio_hp = cold_s / hugo_pagefind_s and ratio_hp_nosearch =
+nosearch_s / hugo_pagefind_s.
 """
 
 from __future__ import annotations
@@ -172,6 +177,19 @@ def main() -> int:
     cold_s, cold_mb, output, cold_tree_mb = timed(build)
     print(f"cold build: {cold_s:.1f}s, peak {cold_mb:.0f} MB (tree {cold_tree_mb:.0f} MB): "
           f"{output.strip().splitlines()[-1]}", flush=True)
+    bare = work / "no-search"  # the same site with nothing cached, built without its search index
+    for name in ("content", "templates", "static", "sitegen.yaml"):
+        if (work / name).is_dir():
+            shutil.copytree(work / name, bare / name)
+        elif (work / name).is_file():
+            shutil.copyfile(work / name, bare / name)
+    nosearch_s, _, output, _ = timed([*sitegen, "build", "--no-search", "--root", str(bare), "--out", str(bare / "public")])
+    print(f"cold build without search: {nosearch_s:.1f}s: {output.strip().splitlines()[-1]}", flush=True)
+    shutil.rmtree(bare)
+    pagefind_own_s, pagefind_own_mb, output, _ = timed([str(pagefind_executable()), "--site", str(work / "public"),
+                                                        "--output-path", str(work / "pagefind-own")])
+    shutil.rmtree(work / "pagefind-own")
+    print(f"pagefind on sitegen's pages: {pagefind_own_s:.1f}s, peak {pagefind_own_mb:.0f} MB", flush=True)
     noop_s, noop_mb, output, _ = timed(build)
     print(f"no-op build: {noop_s:.2f}s, peak {noop_mb:.0f} MB: {output.strip().splitlines()[-1]}", flush=True)
     edited = articles[len(articles) // 2]
@@ -211,7 +229,9 @@ def main() -> int:
     print(f"bench: items={args.items} articles={len(articles)} cold_s={cold_s:.1f} noop_s={noop_s:.2f} edit_s={edit_s:.1f} "
           f"edit2_s={edit2_s:.1f} daily_s={daily_s:.1f} ci_daily_s={ci_daily_s:.1f} peak_mb={peak:.0f} "
           f"peak_tree_mb={peak_tree:.0f} hugo_s={hugo_s:.1f} "
-          f"hugo_pagefind_s={hugo_pagefind_s:.1f} ratio={cold_s / hugo_s:.2f} ratio_hp={cold_s / hugo_pagefind_s:.2f}")
+          f"hugo_pagefind_s={hugo_pagefind_s:.1f} ratio={cold_s / hugo_s:.2f} ratio_hp={cold_s / hugo_pagefind_s:.2f} "
+          f"nosearch_s={nosearch_s:.1f} pagefind_own_s={pagefind_own_s:.1f} "
+          f"ratio_hp_nosearch={nosearch_s / hugo_pagefind_s:.2f}")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0
