@@ -41,7 +41,7 @@ class SitegenError(Exception):
 
 def _shown(path: str) -> str:
     """``path`` as a message names it: from the working folder when it lies below it (a
-    site's files are known by their absolute paths)."""
+    site's files are named to messages by their absolute paths)."""
     if not os.path.isabs(path):
         return path
     try:

@@ -53,7 +53,9 @@ _ENTITY_LINKS: dict[tuple[str, str, str], EntityLink] = {}
 class Article:
     """One news item page, read from ``content/`` and validated."""
 
-    source_path: str  # the content file; a str (as pathlib Paths, each with a list of its parts: 42 MB more at 100,000 items)
+    # the content file, from the site's root (content/…); a str (as pathlib Paths, each with a
+    # list of its parts: 42 MB more at 100,000 items)
+    source_path: str
     slug: str
     title: str
     date: dt.date | None  # None: the page gives no date (then date_uncertain); such an article is in no digest

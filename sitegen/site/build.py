@@ -205,7 +205,7 @@ def _build(options: BuildOptions, diagnostics: Diagnostics, progress: Progress, 
     state.save(_state_path(options))
     recorded = pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(_digests_path(options), recorded)
-    manifest = {"inputs": inputs, "out": str(options.out.resolve()), "output": output, "warnings": result.warnings,
+    manifest = {"inputs": inputs, "out": _out_name(options), "output": output, "warnings": result.warnings,
                 "options": _options(options), "code": code, "state": _file_signature(_state_path(options)),
                 "state_digest": file_digest(_state_path(options).read_bytes()), "digests": content_hash(recorded),
                 "counts": {"files": result.files, "articles": result.articles, "weeks": result.weeks,
@@ -657,10 +657,19 @@ def _input_signature(options: BuildOptions, code: str) -> str:
     return content_hash(json.dumps(parts, sort_keys=True))
 
 
+def _out_name(options: BuildOptions) -> str:
+    """How the records name the output folder: by its path from the site's root when it is
+    inside it (``public``), as the pages are known, so that a site moved, or checked out by
+    CI in another folder than the last run's with ``.sitegen-cache/`` and ``public/``
+    restored, keeps its last build; else by its absolute path."""
+    out, root = options.out.resolve(), options.root.resolve()
+    return out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
+
+
 def _records_stem(options: BuildOptions) -> str:
     """What the names of the records of a build into ``options.out`` begin with
     (:mod:`sitegen.site.records`)."""
-    return f"{STEM_PREFIX}{content_hash(str(options.out.resolve()))[:12]}"
+    return f"{STEM_PREFIX}{content_hash(_out_name(options))[:12]}"
 
 
 def _manifest_path(options: BuildOptions) -> Path:

@@ -118,19 +118,21 @@ class PageCache:
         known = self.known.get(path)
         return known is not None and known[0] == signature and known[1] in self.entries
 
-    def read(self, path: Path, diagnostics: Diagnostics, summary_chars: int,
+    def read(self, root: Path, name: str, diagnostics: Diagnostics, summary_chars: int,
              signature: Signature | None = None) -> tuple[PageData, str]:
-        """The page at ``path`` and its :func:`page_key`: from the cache when its bytes were
-        parsed before. With the file's ``signature`` (size, mtime, inode) the file is not
-        even read when that is the signature it had when it was last read (as git trusts its
-        index): a build in a new process reads only the pages that changed."""
-        if signature is not None and self.knows(str(path), signature):
-            key = self.known[str(path)][1]
+        """The page ``name`` (its path from the site's ``root``) and its :func:`page_key`:
+        from the cache when its bytes were parsed before. With the file's ``signature``
+        (size, mtime, inode) the file is not even read when that is the signature it had when
+        it was last read (as git trusts its index): a build in a new process reads only the
+        pages that changed."""
+        path = root / name
+        if signature is not None and self.knows(name, signature):
+            key = self.known[name][1]
         else:
             data = read_regular_file(path, MAX_PAGE_BYTES, _TOO_LARGE)
-            key = page_key(path, data)
+            key = page_key(name, data)
             if signature is not None and signature[1] < time.time_ns() - _RACY_NS:
-                self.known[str(path)] = (signature, key)
+                self.known[name] = (signature, key)
                 self.known_changed = True
         self.used.add(key)
         hit = self.entries.get(key)
@@ -139,22 +141,23 @@ class PageCache:
                 diagnostics.warn(message, path, line)
             return hit.page, key
         recorder = RecordingDiagnostics(diagnostics)
-        page = parse_page_bytes(path, data, recorder, summary_chars)
+        page = parse_page_bytes(path, data, recorder, summary_chars, name=name)
         self.entries[key] = CachedPage(page, tuple(recorder.recorded))
         self.added += 1
         return page, key
 
-    def prefetch(self, paths: list[Path], summary_chars: int, batch: int = 250,
+    def prefetch(self, root: Path, names: list[str], summary_chars: int, batch: int = 250,
                  advance: Callable[[int], None] | None = None) -> bool:
-        """Parse the pages of ``paths`` not cached yet in forked workers, when there are many
-        (a first build): :meth:`read` then finds them here. Only a faster path: a page a
-        worker cannot read or parse is left for :meth:`read` to report. ``advance(n)`` is
-        told of each batch of ``n`` pages done. False when there were too few to be worth it."""
-        workers = fork_workers(len(paths) // (4 * batch))
+        """Parse the pages ``names`` (paths from ``root``) not cached yet in forked workers,
+        when there are many (a first build): :meth:`read` then finds them here. Only a faster
+        path: a page a worker cannot read or parse is left for :meth:`read` to report.
+        ``advance(n)`` is told of each batch of ``n`` pages done. False when there were too
+        few to be worth it."""
+        workers = fork_workers(len(names) // (4 * batch))
         if workers < 2:
             return False
-        shared = (sorted(paths), summary_chars, self.entries)  # the cache is inherited, not sent
-        bounds = [(start, min(start + batch, len(paths))) for start in range(0, len(paths), batch)]
+        shared = (root, sorted(names), summary_chars, self.entries)  # the cache is inherited, not sent
+        bounds = [(start, min(start + batch, len(names))) for start in range(0, len(names), batch)]
         for (start, stop), found in zip(bounds, forked_map(_parse_batch, shared, bounds, workers)):
             for key, entry in found:
                 if key not in self.entries:
@@ -224,24 +227,26 @@ def _load_pickle(path: Path, kind: type) -> Any:
     return loaded if isinstance(loaded, kind) else kind()
 
 
-def page_key(path: Path, data: bytes) -> str:
-    """The page cache's key: a hash of the file's path and bytes."""
-    return hashlib.blake2b(os.fsencode(str(path)) + b"\x00" + data, digest_size=20).hexdigest()
+def page_key(name: str, data: bytes) -> str:
+    """The page cache's key: a hash of the page's path from the site's root and its bytes
+    (the same for the site moved, or checked out elsewhere)."""
+    return hashlib.blake2b(os.fsencode(name) + b"\x00" + data, digest_size=20).hexdigest()
 
 
-def _parse_batch(shared: tuple[list[Path], int, dict[str, CachedPage]],
+def _parse_batch(shared: tuple[Path, list[str], int, dict[str, CachedPage]],
                  bounds: tuple[int, int]) -> list[tuple[str, CachedPage]]:
-    """In a forked worker: page cache entries of paths ``start:stop`` of the prefetch."""
-    paths, summary_chars, cached = shared
+    """In a forked worker: page cache entries of pages ``start:stop`` of the prefetch."""
+    root, names, summary_chars, cached = shared
     found = []
-    for path in paths[bounds[0]:bounds[1]]:
+    for name in names[bounds[0]:bounds[1]]:
         try:
+            path = root / name
             data = read_regular_file(path, MAX_PAGE_BYTES)
-            key = page_key(path, data)
+            key = page_key(name, data)
             if key in cached:
                 continue
             recorder = RecordingDiagnostics()
-            page = parse_page_bytes(path, data, recorder, summary_chars)
+            page = parse_page_bytes(path, data, recorder, summary_chars, name=name)
         except Exception:  # noqa: BLE001 - read() parses it again and reports the problem
             continue
         found.append((key, CachedPage(page, tuple(recorder.recorded))))
@@ -384,7 +389,7 @@ each holds ~150 texts, 38 KB)."""
 class PageData:
     """A validated page before entities are attached."""
 
-    path: str  # the file read (see :attr:`Article.source_path`)
+    path: str  # the file read, from the site's root (see :attr:`Article.source_path`)
     front: FrontMatter
     summary: str  # the front matter's, or the body's lead sentences
     body_html: str  # (the Markdown is not kept: nothing reads it once rendered)
@@ -417,8 +422,11 @@ class CachedPage:
     warnings: tuple[tuple[str, int | None], ...]
 
 
-def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_chars: int = 110) -> PageData:
-    """Validate and parse a page's bytes (front matter and Markdown)."""
+def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_chars: int = 110,
+                     name: str | None = None) -> PageData:
+    """Validate and parse a page's bytes (front matter and Markdown) read from ``path``
+    (which problems are named by); the page is known by ``name`` (its path from the site's
+    root), else by ``path``."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -443,7 +451,7 @@ def parse_page_bytes(path: Path, data: bytes, diagnostics: Diagnostics, summary_
     except MarkupLimitError as exc:
         raise ContentError(str(exc), path, page.body_line + exc.body_line) from None
     summary = front.summary if front.summary is not None else summarise(plain, summary_chars)
-    return PageData(str(path), front, summary, body_html, plain)
+    return PageData(str(path) if name is None else name, front, summary, body_html, plain)
 
 
 def make_article(page: PageData, catalog: EntityCatalog, cache: EntityCache) -> Article:
@@ -651,7 +659,7 @@ class ContentStore:
     inputs), the first call reports only what changed since."""
 
     def __init__(self, root: Path, inputs: SiteInputs, drafts: bool, kept: StoredPages | None = None) -> None:
-        self.root = root
+        self.root = root.resolve()  # (pages are named by their paths from it: see scan)
         self.drafts = drafts
         self.inputs = inputs
         # with kept pages, the few pages that changed are parsed: the page cache is not read
@@ -697,40 +705,44 @@ class ContentStore:
         return self._extractor
 
     def scan(self, diagnostics: Diagnostics, hints: set[str] | None) -> tuple[dict[str, tuple[int, int, int]], set[str]]:
-        """Signatures of the pages to look at, and the stored pages that are gone. With
-        ``hints`` (paths the watcher saw change) only those are looked at. Files that are not
-        pages (a FIFO, a device, a link loop) are skipped with a warning."""
+        """Signatures of the pages to look at, by their paths from the site's root (a page is
+        known by that path, so that a site moved, or checked out elsewhere, keeps its
+        caches), and the stored pages that are gone. With ``hints`` (absolute paths the
+        watcher saw change) only those are looked at. Files that are not pages (a FIFO, a
+        device, a link loop) are skipped with a warning."""
         content = self.root / "content"
+        cut = len(str(self.root)) + len(os.sep)
         skipped: list[tuple[str, str]] = []
         if hints is None or not self._stored:
-            found = dict(scan_pages(content, skipped))
+            found = {path[cut:]: signature for path, signature in scan_pages(content, skipped)}
             gone = set(self._stored) - set(found)
         else:
             found, gone = {}, set()
             prefix = str(content) + os.sep
-            for name in sorted(hints):
-                if not name.startswith(prefix) or not name.endswith(".md"):
+            for path in sorted(hints):
+                if not path.startswith(prefix) or not path.endswith(".md"):
                     continue
-                parts = name[len(prefix):].split(os.sep)
+                parts = path[len(prefix):].split(os.sep)
                 if any(part.startswith((".", "_")) for part in parts[:-1]) or parts[-1].startswith("."):
                     continue
+                name = path[cut:]
                 try:
-                    info = os.stat(name)
+                    info = os.stat(path)
                 except FileNotFoundError:
                     if name in self._stored:
                         gone.add(name)
                     continue
                 except OSError as exc:
-                    skipped.append((name, f"{exc.strerror}: skipped"))
+                    skipped.append((path, f"{exc.strerror}: skipped"))
                     continue
                 if not stat.S_ISREG(info.st_mode):
-                    skipped.append((name, f"not a regular file ({describe_mode(info.st_mode)}): skipped"))
+                    skipped.append((path, f"not a regular file ({describe_mode(info.st_mode)}): skipped"))
                     continue
                 found[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
-        for name, reason in skipped:
-            diagnostics.warn(reason, name)
-            if name in self._stored:
-                gone.add(name)
+        for path, reason in skipped:
+            diagnostics.warn(reason, path)
+            if path[cut:] in self._stored:
+                gone.add(path[cut:])
         return found, gone
 
     def _know_again(self, found: dict[str, Signature]) -> None:
@@ -742,10 +754,10 @@ class ContentStore:
             if stored is None or stored.signature == signature or stored.signature[0] != signature[0]:
                 continue
             try:
-                data = read_regular_file(Path(name), MAX_PAGE_BYTES, _TOO_LARGE)
+                data = read_regular_file(self.root / name, MAX_PAGE_BYTES, _TOO_LARGE)
             except (ContentError, OSError):
                 continue  # reported when it is read as a changed page
-            if page_key(Path(name), data) == stored.key:
+            if page_key(name, data) == stored.key:
                 self._stored[name] = replace(stored, signature=signature)
 
     def changes(self, diagnostics: Diagnostics, hints: set[str] | None,
@@ -760,9 +772,9 @@ class ContentStore:
         self._know_again(found)
         pending = [name for name, signature in found.items()
                    if (stored := self._stored.get(name)) is None or stored.signature != signature]
-        to_read = [Path(name) for name in pending if not self.page_cache.knows(name, found[name])]
+        to_read = [name for name in pending if not self.page_cache.knows(name, found[name])]
         progress.stage("reading pages", len(pending))
-        prefetched = self.page_cache.prefetch(to_read, summary_chars, advance=progress.advance)
+        prefetched = self.page_cache.prefetch(self.root, to_read, summary_chars, advance=progress.advance)
         if prefetched:
             progress.advance(len(pending) - len(to_read))  # the pages the cache knows by signature
         for name, signature in found.items():
@@ -775,7 +787,7 @@ class ContentStore:
                 progress.advance()
             recorder = RecordingDiagnostics()
             try:
-                page, key = self.page_cache.read(Path(name), recorder, summary_chars, signature)
+                page, key = self.page_cache.read(self.root, name, recorder, summary_chars, signature)
             except ContentError as exc:
                 errors.append(exc)
                 continue
@@ -793,7 +805,7 @@ class ContentStore:
             slug = fresh[name].page.front.slug
             if slugs.get(slug, name) != name:
                 first, second = sorted((slugs[slug], name))
-                errors.append(ContentError(f"slug '{slug}' is already used by {first}", second))
+                errors.append(ContentError(f"slug '{slug}' is already used by {self.root / first}", self.root / second))
                 continue
             slugs[slug] = name
         if errors:
@@ -827,7 +839,7 @@ class ContentStore:
         self._slugs = slugs
         for name in sorted(self._warnings):
             for message, line in self._warnings[name]:
-                diagnostics.warn(message, name, line)
+                diagnostics.warn(message, self.root / name, line)
         return changed
 
     def save(self) -> None:

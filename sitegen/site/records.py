@@ -2,8 +2,8 @@
 that goes.
 
 An output folder's records share one stem, ``build-`` and a digest of the folder's path
-(:func:`sitegen.site.build._manifest_path`): the manifest (``.json``, written last, naming
-the folder), the last build's state, the files' digests, the site's model, the search
+(from the site's root when inside it: :func:`sitegen.site.build._out_name`): the manifest
+(``.json``, written last, naming the folder), the last build's state, the files' digests, the site's model, the search
 shards, the spare site and its record. A build holds its stem's :class:`RecordsLock` from
 start to end, and ends by dropping the records of the output folders that are gone
 (:func:`drop_records_of_gone_outputs`): at 10,000 items they are about 200 MB, and the
@@ -109,7 +109,7 @@ def _output_gone(manifest_path: Path) -> bool:
     out = manifest.get("out")
     if not isinstance(out, str):
         return False  # an earlier version's: which folder it made is not known
-    return not made_by_sitegen(Path(out))
+    return not made_by_sitegen(manifest_path.parent.parent / out)  # (a relative path is from the site's root)
 
 
 def _drop(cache: Path, stem: str) -> None:
