@@ -97,15 +97,16 @@ again within the clock's tick, keeping size and time: git's "racy" files)."""
 
 
 class PageCache:
-    """Parsed pages (:class:`CachedPage`: front matter, Markdown rendered to HTML, plain text, warnings) by a hash of
-    the file's path and bytes, kept in ``.sitegen-cache/`` between runs: a restart (or a
-    build after a preview) parses only pages that changed. Entries of pages no longer
-    present are dropped when the cache is saved."""
+    """Parsed pages (:class:`CachedPage`: front matter, Markdown rendered to HTML, plain
+    text, warnings) by a hash of the page's path from the site's root and its bytes, kept in
+    ``.sitegen-cache/`` between runs: a restart (or a build after a preview) parses only
+    pages that changed. Entries of pages no longer present are dropped when the cache is
+    saved."""
 
     def __init__(self, cache_dir: Path | None, fingerprint: str) -> None:
         self.path = cache_dir / f"pages-{fingerprint}.pickle" if cache_dir else None
         self.entries: dict[str, CachedPage] = _load_entries(self.path) if self.path else {}
-        # path -> its file's signature and key when it was last read
+        # page (its path from the root) -> its file's signature and key when it was last read
         self.known: dict[str, tuple[Signature, str]] = \
             _load_pickle(self.path.with_suffix(".known"), dict) if self.path and self.entries else {}
         self.used: set[str] = set()
@@ -113,9 +114,10 @@ class PageCache:
         self.known_changed = False
         self.summary_chars: int | None = None
 
-    def knows(self, path: str, signature: Signature) -> bool:
-        """Whether the file at ``path`` is, by its signature, one whose parsed page is cached."""
-        known = self.known.get(path)
+    def knows(self, name: str, signature: Signature) -> bool:
+        """Whether the page ``name`` (its path from the site's root) is, by its file's
+        signature, one whose parsed page is cached."""
+        known = self.known.get(name)
         return known is not None and known[0] == signature and known[1] in self.entries
 
     def read(self, root: Path, name: str, diagnostics: Diagnostics, summary_chars: int,

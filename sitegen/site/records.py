@@ -3,11 +3,11 @@ that goes.
 
 An output folder's records share one stem, ``build-`` and a digest of the folder's path
 (from the site's root when inside it: :func:`sitegen.site.build._out_name`): the manifest
-(``.json``, written last, naming the folder), the last build's state, the files' digests, the site's model, the search
-shards, the spare site and its record. A build holds its stem's :class:`RecordsLock` from
-start to end, and ends by dropping the records of the output folders that are gone
-(:func:`drop_records_of_gone_outputs`): at 10,000 items they are about 200 MB, and the
-spare alone holds the deleted site's bytes.
+(``.json``, written last, naming the folder), the last build's state, the files' digests,
+the site's model, the search shards, the spare site and its record. A build holds its
+stem's :class:`RecordsLock` from start to end, and ends by dropping the records of the
+output folders that are gone (:func:`drop_records_of_gone_outputs`): at 10,000 items they
+are about 200 MB, and the spare alone holds the deleted site's bytes.
 """
 
 from __future__ import annotations
