@@ -138,20 +138,34 @@ def hugo_site(site: Path, articles: list[Path], target: Path) -> None:
                                       'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n', "utf-8")
 
 
-def checkout_as_ci(site: Path, cached: Path) -> None:
-    """Make ``site`` what a CI run starts from: its sources copied anew (every file with
-    another time and inode, as a fresh checkout), its output and cache as the ``cached``
-    archive holds them (then removed)."""
-    checkout = site.parent / f"{site.name}-checkout"
-    for name in ("content", "templates", "static"):
+SOURCES = ("content", "templates", "static", "sitegen.yaml")
+"""What a site's repository holds (what a checkout brings)."""
+
+
+def copy_sources(site: Path, target: Path) -> None:
+    """Copy the :data:`SOURCES` of ``site`` into ``target`` as a fresh checkout writes them
+    (every file with another time and inode; nothing built, nothing cached)."""
+    for name in SOURCES:
         if (site / name).is_dir():
-            shutil.copytree(site / name, checkout / name, copy_function=shutil.copy)
-    for name in ("content", "templates", "static", "public", ".sitegen-cache"):
-        shutil.rmtree(site / name, ignore_errors=True)
-    for folder in checkout.iterdir():
-        folder.rename(site / folder.name)
+            shutil.copytree(site / name, target / name, copy_function=shutil.copy)
+        elif (site / name).is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(site / name, target / name)
+
+
+def checkout_as_ci(site: Path, cached: Path) -> None:
+    """Make ``site`` what a CI run starts from: its sources copied anew (as a fresh
+    checkout), its output and cache as the ``cached`` archive holds them (then removed)."""
+    checkout = site.parent / f"{site.name}-checkout"
+    copy_sources(site, checkout)
+    for name in (*SOURCES, "public", ".sitegen-cache"):
+        if (site / name).is_dir():
+            shutil.rmtree(site / name)
+        else:
+            (site / name).unlink(missing_ok=True)
+    for entry in checkout.iterdir():
+        entry.rename(site / entry.name)
     checkout.rmdir()
-    (site / "sitegen.yaml").write_bytes((site / "sitegen.yaml").read_bytes())  # a new time
     subprocess.run(["tar", "-C", str(site), "-xf", str(cached)], check=True)
     cached.unlink()
 
@@ -178,11 +192,7 @@ def main() -> int:
     print(f"cold build: {cold_s:.1f}s, peak {cold_mb:.0f} MB (tree {cold_tree_mb:.0f} MB): "
           f"{output.strip().splitlines()[-1]}", flush=True)
     bare = work / "no-search"  # the same site with nothing cached, built without its search index
-    for name in ("content", "templates", "static", "sitegen.yaml"):
-        if (work / name).is_dir():
-            shutil.copytree(work / name, bare / name)
-        elif (work / name).is_file():
-            shutil.copyfile(work / name, bare / name)
+    copy_sources(work, bare)
     nosearch_s, _, output, _ = timed([*sitegen, "build", "--no-search", "--root", str(bare), "--out", str(bare / "public")])
     print(f"cold build without search: {nosearch_s:.1f}s: {output.strip().splitlines()[-1]}", flush=True)
     shutil.rmtree(bare)

@@ -484,7 +484,7 @@ def _checkout_with_restored_cache(root: Path, tmp_path: Path, into: Path | None 
     (every file new: other times, other inodes) and ``public/`` and ``.sitegen-cache/``
     restored from an archive that keeps whole seconds of the files' times only; ``into``
     another folder than the last run's (``root`` is then removed)."""
-    from benchmarks.build_corpus import checkout_as_ci
+    from benchmarks.build_corpus import checkout_as_ci, copy_sources
 
     archive = tmp_path / "cache.tar"
     subprocess.run(["tar", "--format=gnu", "-C", str(root), "-cf", str(archive), "public", ".sitegen-cache"],
@@ -492,9 +492,7 @@ def _checkout_with_restored_cache(root: Path, tmp_path: Path, into: Path | None 
     if into is None:
         checkout_as_ci(root, archive)
         return
-    for name in ("content", "templates", "static"):
-        shutil.copytree(root / name, into / name, copy_function=shutil.copy)
-    shutil.copy(root / "sitegen.yaml", into / "sitegen.yaml")
+    copy_sources(root, into)
     shutil.rmtree(root)
     subprocess.run(["tar", "-C", str(into), "-xf", str(archive)], check=True)
 

@@ -743,8 +743,8 @@ class ContentStore:
                 found[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
         for path, reason in skipped:
             diagnostics.warn(reason, path)
-            if path[cut:] in self._stored:
-                gone.add(path[cut:])
+            if (name := path[cut:]) in self._stored:
+                gone.add(name)
         return found, gone
 
     def _know_again(self, found: dict[str, Signature]) -> None:
